@@ -1,0 +1,5 @@
+export { CodedError, isCodedError } from './coded-error';
+export type { Clock, TimerHandle } from './clock';
+export { systemClock } from './clock';
+export type { Rng } from './rng';
+export { createRng, mixSeed, shuffleInPlace } from './rng';
