@@ -1,0 +1,85 @@
+import { ADAM_DEFAULT_BETA1, ADAM_DEFAULT_BETA2, ADAM_DEFAULT_EPSILON, ADAM_DEFAULT_LEARNING_RATE } from './constants';
+import type { Optimizer, OptimizerState } from './optimizer';
+import { checkApplyArgs, checkHyper, checkLearningRate, checkSize, restoreSlots } from './optimizer';
+
+export interface AdamOptions {
+  /** Default 1e-3 (TF.js). */
+  learningRate?: number;
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Default 1e-7, the TF.js float32 backend epsilon. */
+  epsilon?: number;
+}
+
+/**
+ * Adam with the same arithmetic as `tf.train.adam` (tfjs-core AdamOptimizer.applyGradients):
+ *
+ *   t  ← t + 1
+ *   m  ← β1·m + (1 − β1)·g
+ *   v  ← β2·v + (1 − β2)·g²
+ *   m̂  = m / (1 − β1^t),   v̂ = v / (1 − β2^t)
+ *   w  ← w − lr · m̂ / (√v̂ + ε)
+ *
+ * Note ε is added to √v̂ (bias-corrected), as in TF.js; Keras-Python's "epsilon hat" form differs.
+ * Slots: `m` (first moment) and `v` (second moment). Element math is in double precision and stored
+ * as float32, so results agree with TF.js float32 kernels to rounding (≈1e-7 relative).
+ */
+export function createAdam(size: number, opts: AdamOptions = {}, state?: OptimizerState): Optimizer {
+  checkSize(size);
+  let learningRate = checkLearningRate(opts.learningRate ?? ADAM_DEFAULT_LEARNING_RATE);
+  const beta1 = checkHyper('beta1', opts.beta1 ?? ADAM_DEFAULT_BETA1, 0, 1, false);
+  const beta2 = checkHyper('beta2', opts.beta2 ?? ADAM_DEFAULT_BETA2, 0, 1, false);
+  const epsilon = checkHyper('epsilon', opts.epsilon ?? ADAM_DEFAULT_EPSILON, Number.MIN_VALUE, Infinity, false);
+  let step = 0;
+  let m: Float32Array = new Float32Array(size);
+  let v: Float32Array = new Float32Array(size);
+  if (state) {
+    const r = restoreSlots('adam', size, state, ['m', 'v']);
+    step = r.step;
+    [m, v] = r.slots as [Float32Array, Float32Array];
+  }
+
+  return {
+    kind: 'adam',
+    size,
+    get learningRate() {
+      return learningRate;
+    },
+    set learningRate(lr: number) {
+      learningRate = checkLearningRate(lr);
+    },
+    apply(weights, grad, mask) {
+      checkApplyArgs(size, weights, grad, mask);
+      step++;
+      const c1 = 1 - beta1;
+      const c2 = 1 - beta2;
+      const ib1 = 1 / (1 - beta1 ** step);
+      const ib2 = 1 / (1 - beta2 ** step);
+      const lr = learningRate;
+      // Two copies of the loop so the common unmasked case carries no branch.
+      if (mask) {
+        for (let i = 0; i < size; i++) {
+          if (mask[i] === 0) continue;
+          const g = grad[i]!;
+          const mi = beta1 * m[i]! + c1 * g;
+          const vi = beta2 * v[i]! + c2 * g * g;
+          m[i] = mi;
+          v[i] = vi;
+          weights[i]! -= (lr * mi * ib1) / (Math.sqrt(vi * ib2) + epsilon);
+        }
+      } else {
+        for (let i = 0; i < size; i++) {
+          const g = grad[i]!;
+          const mi = beta1 * m[i]! + c1 * g;
+          const vi = beta2 * v[i]! + c2 * g * g;
+          m[i] = mi;
+          v[i] = vi;
+          weights[i]! -= (lr * mi * ib1) / (Math.sqrt(vi * ib2) + epsilon);
+        }
+      }
+    },
+    state: () => ({ kind: 'adam', step, slots: { m: m.slice(), v: v.slice() } }),
+  };
+}

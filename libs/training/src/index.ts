@@ -1,0 +1,10 @@
+export { TrainingError } from './training-error';
+export type { TrainingErrorCode } from './training-error';
+export { float16ArrayToFloat32, float16BitsToFloat32, float32ArrayToFloat16, float32ToFloat16Bits } from './float16';
+export type { Optimizer, OptimizerState } from './optimizer';
+export type { AdamOptions } from './adam';
+export { createAdam } from './adam';
+export type { SgdOptions } from './sgd';
+export { createSgd } from './sgd';
+export type { OptimizerSpec } from './create-optimizer';
+export { createOptimizer } from './create-optimizer';
