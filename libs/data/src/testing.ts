@@ -1,0 +1,60 @@
+/** Fixtures for tests of this lib and of its users: IDX encoding and small synthetic datasets. */
+import { gzipSync } from 'node:zlib';
+import { createRng } from '@dtrain/common';
+import type { Dataset } from './dataset';
+
+/** Encodes an unsigned-byte IDX file (optionally gzipped), the inverse of parseIdx. */
+export function encodeIdx(dims: readonly number[], data: Uint8Array, opts: { gzip?: boolean } = {}): Uint8Array {
+  const header = new Uint8Array(4 + 4 * dims.length);
+  const view = new DataView(header.buffer);
+  header[2] = 0x08;
+  header[3] = dims.length;
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  const raw = new Uint8Array(header.length + data.length);
+  raw.set(header);
+  raw.set(data, header.length);
+  return opts.gzip ? new Uint8Array(gzipSync(raw)) : raw;
+}
+
+export interface SyntheticOptions {
+  count: number;
+  rows?: number;
+  cols?: number;
+  numClasses?: number;
+  seed?: number;
+  name?: string;
+}
+
+/**
+ * A small dataset with random pixels whose labels cycle 0..numClasses-1 (so every class is present and
+ * class counts differ by at most one). Not learnable; for plumbing, sharding and batching tests.
+ */
+export function syntheticDataset(o: SyntheticOptions): Dataset {
+  const rows = o.rows ?? 28;
+  const cols = o.cols ?? 28;
+  const numClasses = o.numClasses ?? 10;
+  const rng = createRng(o.seed ?? 1);
+  const images = Uint8Array.from({ length: o.count * rows * cols }, () => rng.int(256));
+  const labels = Uint8Array.from({ length: o.count }, (_, i) => i % numClasses);
+  return {
+    name: o.name ?? 'synthetic',
+    images,
+    labels,
+    count: o.count,
+    rows,
+    cols,
+    numClasses,
+    classNames: Array.from({ length: numClasses }, (_, i) => String(i)),
+  };
+}
+
+/** The four standard IDX files (gzipped) for a train and a test dataset, keyed by file name. */
+export function idxFileSet(train: Dataset, test: Dataset, opts: { gzip?: boolean } = { gzip: true }): Record<string, Uint8Array> {
+  const suffix = opts.gzip ? '.gz' : '';
+  return {
+    [`train-images-idx3-ubyte${suffix}`]: encodeIdx([train.count, train.rows, train.cols], train.images, opts),
+    [`train-labels-idx1-ubyte${suffix}`]: encodeIdx([train.count], train.labels, opts),
+    [`t10k-images-idx3-ubyte${suffix}`]: encodeIdx([test.count, test.rows, test.cols], test.images, opts),
+    [`t10k-labels-idx1-ubyte${suffix}`]: encodeIdx([test.count], test.labels, opts),
+  };
+}
