@@ -1,0 +1,102 @@
+import { createRng } from '@dtrain/common';
+import { describe, expect, it } from 'vitest';
+import { addDecodedInto, decodeTensor, encodeTensor } from './codec';
+import type { CompressionSpec } from './compression-spec';
+import { encodedByteLength } from './encoded-tensor';
+import { TopKSelector } from './top-k';
+
+function gradient(n: number, seed: number): Float32Array {
+  const r = createRng(seed);
+  // Heavy-tailed, like real gradients: most entries small, a few large.
+  return Float32Array.from({ length: n }, () => r.normal() * Math.exp(2 * r.normal()) * 1e-3);
+}
+
+describe('encodeTensor / decodeTensor', () => {
+  const x = gradient(5000, 1);
+
+  it("'none' is lossless fp32 and never aliases the input", () => {
+    const e = encodeTensor(x, { kind: 'none' });
+    expect(e.codec).toBe('fp32');
+    expect(decodeTensor(e)).toEqual(x);
+    if (e.codec === 'fp32') expect(e.data).not.toBe(x);
+    expect(encodedByteLength(e)).toBe(4 * 5000);
+  });
+
+  it('fp16 has relative error ≤ 2^-11 in the normal range and costs 2 bytes per element', () => {
+    const e = encodeTensor(x, { kind: 'fp16' });
+    const y = decodeTensor(e);
+    let checked = 0;
+    for (let i = 0; i < x.length; i++) {
+      const a = Math.abs(x[i]!);
+      if (a >= 2 ** -14 && a <= 65504) {
+        expect(Math.abs(y[i]! - x[i]!)).toBeLessThanOrEqual(a * 2 ** -11);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(4000);
+    expect(encodedByteLength(e)).toBe(2 * 5000);
+  });
+
+  it('int8 error is ≤ scale/2 per element; bytes = n + 4·chunks', () => {
+    for (const chunk of [1, 7, 512, 10_000]) {
+      const e = encodeTensor(x, { kind: 'int8', chunk });
+      if (e.codec !== 'int8') throw new Error('wrong codec');
+      expect(e.scales.length).toBe(Math.ceil(5000 / chunk));
+      const y = decodeTensor(e);
+      let worst = 0; // error / (scale/2), must stay ≤ 1 up to float32 rounding
+      for (let i = 0; i < x.length; i++) {
+        const s = e.scales[Math.floor(i / chunk)]!;
+        const err = Math.abs(y[i]! - x[i]!);
+        if (err > 0) worst = Math.max(worst, err / (s / 2));
+        if (Math.abs(e.data[i]!) > 127) expect.fail(`q out of range at ${i}`);
+      }
+      expect(worst).toBeLessThanOrEqual(1 + 1e-6);
+      expect(worst).toBeGreaterThan(0.5);
+      expect(encodedByteLength(e)).toBe(5000 + 4 * Math.ceil(5000 / chunk));
+    }
+    // The chunk's largest magnitude is exact (q = ±127) and an all-zero chunk decodes to zeros.
+    const e = encodeTensor(Float32Array.of(0, 0, -3, 1.5), { kind: 'int8', chunk: 2 });
+    expect([...decodeTensor(e)]).toEqual([0, 0, -3, Math.fround(Math.fround(3 / 127) * 64)]);
+  });
+
+  it('topk keeps exactly the k largest magnitudes with ascending indices; bytes = 8k', () => {
+    const e = encodeTensor(x, { kind: 'topk', ratio: 0.01 });
+    if (e.codec !== 'topk') throw new Error('wrong codec');
+    expect(e.indices.length).toBe(50);
+    const byMagnitude = [...x.keys()].sort((a, b) => Math.abs(x[b]!) - Math.abs(x[a]!)).slice(0, 50);
+    expect([...e.indices]).toEqual(byMagnitude.sort((a, b) => a - b));
+    expect([...e.values]).toEqual([...e.indices].map((i) => x[i]));
+    expect(encodedByteLength(e)).toBe(8 * 50);
+    const y = decodeTensor(e, new Float32Array(5000).fill(9));
+    expect(y.filter((v) => v !== 0).length).toBe(50);
+  });
+
+  it('topk breaks ties at the threshold by lowest index and handles k = n and n = 0', () => {
+    const sel = new TopKSelector();
+    const t = sel.select(Float32Array.of(1, -2, 2, 0.5, -2, 2), 3);
+    expect([...t.indices]).toEqual([1, 2, 4]);
+    expect([...sel.select(Float32Array.of(-0, 3, 0), 3).indices]).toEqual([0, 1, 2]);
+    expect(sel.select(new Float32Array(0), 1).indices.length).toBe(0);
+    // Values differing only in the low 16 bits of their float pattern (second radix pass).
+    const close = Float32Array.of(1, 1 + 2 ** -23, 1 + 2 ** -22, 1 + 3 * 2 ** -23);
+    expect([...sel.select(close, 2).indices]).toEqual([2, 3]);
+  });
+
+  it('addDecodedInto equals out + weight · decode for every codec', () => {
+    const specs: CompressionSpec[] = [{ kind: 'none' }, { kind: 'fp16' }, { kind: 'int8', chunk: 64 }, { kind: 'topk', ratio: 0.1 }];
+    for (const spec of specs) {
+      const e = encodeTensor(x, spec);
+      const base = gradient(5000, 2);
+      const out = base.slice();
+      addDecodedInto(out, e, 2.5);
+      const d = decodeTensor(e);
+      for (let i = 0; i < out.length; i += 13) expect(out[i]).toBeCloseTo(base[i]! + 2.5 * d[i]!, 6);
+    }
+    expect(() => addDecodedInto(new Float32Array(3), encodeTensor(x, { kind: 'fp16' }), 1)).toThrow(
+      expect.objectContaining({ code: 'TRAIN_ERR_SIZE_MISMATCH' }),
+    );
+    expect(() => decodeTensor(encodeTensor(x, { kind: 'int8' }), new Float32Array(4))).toThrow(
+      expect.objectContaining({ code: 'TRAIN_ERR_SIZE_MISMATCH' }),
+    );
+  });
+});
