@@ -51,7 +51,7 @@ describe('encodeTensor / decodeTensor', () => {
         if (Math.abs(e.data[i]!) > 127) expect.fail(`q out of range at ${i}`);
       }
       expect(worst).toBeLessThanOrEqual(1 + 1e-6);
-      expect(worst).toBeGreaterThan(0.5);
+      if (chunk > 1) expect(worst).toBeGreaterThan(0.5); // the bound is nearly reached, so it is tight
       expect(encodedByteLength(e)).toBe(5000 + 4 * Math.ceil(5000 / chunk));
     }
     // The chunk's largest magnitude is exact (q = ±127) and an all-zero chunk decodes to zeros.
