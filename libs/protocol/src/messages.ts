@@ -1,0 +1,190 @@
+import type { PROTOCOL_VERSION } from './constants';
+import type { EncodedTensor } from './encoded-tensor';
+
+/** Every message carries the protocol version it was written for. */
+interface Versioned {
+  v: typeof PROTOCOL_VERSION;
+}
+
+// ---- Control ------------------------------------------------------------------------------------
+
+export interface WorkerCapabilities {
+  backend: string;
+  compression: string[];
+  maxFrameBytes: number;
+  pid?: number;
+  host?: string;
+}
+
+/** Worker → server, first message on a connection. `requestId` is echoed as `welcome.replyTo` / `error.replyTo`. */
+export interface Join extends Versioned {
+  type: 'join';
+  requestId: number;
+  /** Stable id chosen by the worker and reused on reconnect (≤ 64 chars of [A-Za-z0-9._-]). */
+  workerId?: string;
+  token?: string;
+  protocolVersion: number;
+  capabilities: WorkerCapabilities;
+  resumeFrom?: { version: number; step: number };
+}
+
+export interface ModelManifest {
+  names: string[];
+  shapes: number[][];
+  /** Sum over shapes of the product of dims; equals the flat tensor length. */
+  totalSize: number;
+}
+
+export interface Augment {
+  rotateDeg: number;
+  shift: number;
+  scale: number;
+}
+
+export interface Hyper {
+  batchSize: number;
+  learningRate: number;
+  epochs: number;
+  seed: number;
+  augment?: Augment | null;
+}
+
+export type SyncKind = 'bsp' | 'asp' | 'ssp';
+
+export interface SyncMode {
+  kind: SyncKind;
+  staleness: number;
+}
+
+/** Server → worker, the reply to `join`: everything the worker needs to build the model and train. */
+export interface Welcome extends Versioned {
+  type: 'welcome';
+  replyTo: number;
+  workerId: string;
+  runId: string;
+  /** ModelConfig JSON; libs/model validates its meaning, the protocol only bounds its size. */
+  model: unknown;
+  manifest: ModelManifest;
+  dataset: string;
+  hyper: Hyper;
+  mode: SyncMode;
+  compression: string;
+  heartbeatMs: number;
+  frozen?: string[];
+}
+
+export type ShardStrategy = 'iid' | 'by-class';
+
+export interface ShardSpec {
+  strategy: ShardStrategy;
+  seed: number;
+  index: number;
+  count: number;
+}
+
+/** Server → worker: the worker's shard for an epoch and how many members share the epoch. */
+export interface Assign extends Versioned {
+  type: 'assign';
+  epoch: number;
+  shard: ShardSpec;
+  members: number;
+}
+
+/** Server → worker: compute gradients for these global sample indices against weights `baseVersion`. */
+export interface Work extends Versioned {
+  type: 'work';
+  step: number;
+  epoch: number;
+  baseVersion: number;
+  indices: Uint32Array;
+  augmentSeed: number;
+}
+
+export interface WorkerStats {
+  step: number;
+  samplesPerSec: number;
+  computeMs: number;
+  rssBytes: number;
+}
+
+export interface Heartbeat extends Versioned {
+  type: 'heartbeat';
+  ts: number;
+  stats?: WorkerStats;
+}
+
+export interface Leave extends Versioned {
+  type: 'leave';
+  reason: string;
+}
+
+export interface ErrorMessage extends Versioned {
+  type: 'error';
+  code: string;
+  message: string;
+  fatal: boolean;
+  replyTo?: number;
+}
+
+export type DoneReason = 'finished' | 'stopped' | 'failed';
+
+export interface Done extends Versioned {
+  type: 'done';
+  reason: DoneReason;
+  summary?: Record<string, unknown>;
+}
+
+// ---- Data ---------------------------------------------------------------------------------------
+
+export type WeightsEncoding = 'full' | 'delta';
+
+/** Server → worker: weights at `version`, either in full or as a delta from `baseVersion`. */
+export interface Weights extends Versioned {
+  type: 'weights';
+  version: number;
+  encoding: WeightsEncoding;
+  payload: EncodedTensor;
+  /** Required when `encoding` is 'delta'. */
+  baseVersion?: number;
+}
+
+/** Worker → server: gradients of `samples` samples at `step`, computed against weights `baseVersion`. */
+export interface Push extends Versioned {
+  type: 'push';
+  workerId: string;
+  step: number;
+  baseVersion: number;
+  samples: number;
+  loss: number;
+  computeMs?: number;
+  grad: EncodedTensor;
+}
+
+export type AckStatus = 'applied' | 'duplicate' | 'stale' | 'dropped' | 'rejected';
+
+/** Server → worker: what became of the push for `step`; `version` is the server's current weights version. */
+export interface Ack extends Versioned {
+  type: 'ack';
+  step: number;
+  status: AckStatus;
+  version: number;
+  code?: string;
+}
+
+export type ControlMessage = Join | Welcome | Assign | Work | Heartbeat | Leave | ErrorMessage | Done;
+export type DataMessage = Weights | Push | Ack;
+export type Message = ControlMessage | DataMessage;
+export type MessageType = Message['type'];
+
+export const CONTROL_MESSAGE_TYPES = Object.freeze([
+  'join',
+  'welcome',
+  'assign',
+  'work',
+  'heartbeat',
+  'leave',
+  'error',
+  'done',
+] as const satisfies readonly ControlMessage['type'][]);
+export const DATA_MESSAGE_TYPES = Object.freeze(['weights', 'push', 'ack'] as const satisfies readonly DataMessage['type'][]);
+export const MESSAGE_TYPES: readonly MessageType[] = Object.freeze([...CONTROL_MESSAGE_TYPES, ...DATA_MESSAGE_TYPES]);

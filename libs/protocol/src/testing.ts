@@ -1,0 +1,95 @@
+import type { Rng } from '@dtrain/common';
+import { PROTOCOL_VERSION } from './constants';
+import type { EncodedTensor, TensorCodec } from './encoded-tensor';
+import type { Message, MessageType } from './messages';
+
+const v = PROTOCOL_VERSION;
+
+/** A valid tensor of `codec` with `length` elements and values from `rng`. */
+export function sampleTensor(codec: TensorCodec, length: number, rng: Rng): EncodedTensor {
+  switch (codec) {
+    case 'fp32':
+      return { codec, length, data: Float32Array.from({ length }, () => rng.normal()) };
+    case 'fp16':
+      // Exponent bits kept below 0x1f so every value is finite.
+      return { codec, length, data: Uint16Array.from({ length }, () => rng.int(0x7800) | (rng.int(2) << 15)) };
+    case 'int8': {
+      const chunk = 1 + rng.int(8);
+      return {
+        codec,
+        length,
+        chunk,
+        scales: Float32Array.from({ length: Math.ceil(length / chunk) }, () => rng.next()),
+        data: Int8Array.from({ length }, () => rng.int(255) - 127),
+      };
+    }
+    case 'topk': {
+      const picked: number[] = [];
+      for (let i = 0; i < length; i++) if (rng.next() < 0.3) picked.push(i);
+      return {
+        codec,
+        length,
+        indices: Uint32Array.from(picked),
+        values: Float32Array.from(picked, () => rng.normal()),
+      };
+    }
+  }
+}
+
+/** One valid message of every type (optional fields filled), for round-trip and contract tests. */
+export function sampleMessages(rng: Rng, tensorLength = 10): Record<MessageType, Message> {
+  return {
+    join: {
+      type: 'join',
+      v,
+      requestId: 1,
+      workerId: 'worker-1.a_b',
+      token: 's3cret',
+      protocolVersion: PROTOCOL_VERSION,
+      capabilities: { backend: 'wasm', compression: ['fp32', 'int8'], maxFrameBytes: 1 << 20, pid: 1234, host: 'node-a' },
+      resumeFrom: { version: 3, step: 7 },
+    },
+    welcome: {
+      type: 'welcome',
+      v,
+      replyTo: 1,
+      workerId: 'worker-1.a_b',
+      runId: 'run-2024-01-01T00:00:00Z',
+      model: { name: 'cnn', layers: [{ kind: 'conv2d', filters: 8, kernel: [3, 3] }], dropout: 0.25, bias: true, extra: null },
+      manifest: { names: ['conv/kernel', 'conv/bias'], shapes: [[3, 3, 1, 8], [8]], totalSize: 80 },
+      dataset: 'mnist',
+      hyper: { batchSize: 64, learningRate: 0.001, epochs: 2, seed: 42, augment: { rotateDeg: 10, shift: 2, scale: 0.1 } },
+      mode: { kind: 'ssp', staleness: 2 },
+      compression: 'int8',
+      heartbeatMs: 1000,
+      frozen: ['conv/bias'],
+    },
+    assign: { type: 'assign', v, epoch: 1, shard: { strategy: 'by-class', seed: 9, index: 1, count: 3 }, members: 3 },
+    work: {
+      type: 'work',
+      v,
+      step: 5,
+      epoch: 1,
+      baseVersion: 4,
+      indices: Uint32Array.from({ length: 16 }, () => rng.int(60000)),
+      augmentSeed: 77,
+    },
+    heartbeat: { type: 'heartbeat', v, ts: 1700000000000.5, stats: { step: 5, samplesPerSec: 812.5, computeMs: 40.25, rssBytes: 123456789 } },
+    leave: { type: 'leave', v, reason: 'SIGTERM' },
+    error: { type: 'error', v, code: 'PS_ERR_STALE_PUSH', message: 'too stale', fatal: false, replyTo: 3 },
+    done: { type: 'done', v, reason: 'finished', summary: { accuracy: 0.98, epochs: 2, perClass: [0.9, 0.99], note: 'ok' } },
+    weights: { type: 'weights', v, version: 9, encoding: 'delta', baseVersion: 8, payload: sampleTensor('fp32', tensorLength, rng) },
+    push: {
+      type: 'push',
+      v,
+      workerId: 'worker-1.a_b',
+      step: 5,
+      baseVersion: 4,
+      samples: 64,
+      loss: -0.5,
+      computeMs: 12.5,
+      grad: sampleTensor('int8', tensorLength, rng),
+    },
+    ack: { type: 'ack', v, step: 5, status: 'stale', version: 9, code: 'PS_ERR_STALE_PUSH' },
+  };
+}
