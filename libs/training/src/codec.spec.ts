@@ -1,15 +1,11 @@
-import { createRng } from '@dtrain/common';
 import { describe, expect, it } from 'vitest';
 import { addDecodedInto, decodeTensor, encodeTensor } from './codec';
 import type { CompressionSpec } from './compression-spec';
 import { encodedByteLength } from './encoded-tensor';
+import { seededGradient } from './testing';
 import { TopKSelector } from './top-k';
 
-function gradient(n: number, seed: number): Float32Array {
-  const r = createRng(seed);
-  // Heavy-tailed, like real gradients: most entries small, a few large.
-  return Float32Array.from({ length: n }, () => r.normal() * Math.exp(2 * r.normal()) * 1e-3);
-}
+const gradient = (n: number, seed: number) => seededGradient(n, seed);
 
 describe('encodeTensor / decodeTensor', () => {
   const x = gradient(5000, 1);

@@ -19,3 +19,7 @@ export { encodedByteLength, validateEncodedTensor } from './encoded-tensor';
 export { addDecodedInto, decodeTensor, encodeTensor } from './codec';
 export { ErrorFeedback } from './error-feedback';
 export { TopKSelector } from './top-k';
+export { confusionMatrix } from './confusion-matrix';
+export type { ClassMetrics, EvaluationReport } from './evaluation-report';
+export { evaluationReport } from './evaluation-report';
+export { formatReport } from './format-report';
