@@ -1,0 +1,7 @@
+import type { BackendName } from './init-engine';
+
+/** Order 'auto' tries: native TensorFlow is fastest when installed; wasm is always shippable; cpu always works. */
+export const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+/** Environment variable that forces a backend (same values as the `backend` option). */
+export const BACKEND_ENV = 'DTRAIN_BACKEND';

@@ -1,0 +1,6 @@
+export type { BackendName, EngineInfo } from './init-engine';
+export { initEngine } from './init-engine';
+export { EngineError } from './engine-error';
+export type { EngineErrorCode } from './engine-error';
+export { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
+export { readFloat32Into } from './read-into';

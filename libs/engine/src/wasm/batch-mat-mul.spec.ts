@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initWasmAndCpu, randomValues, relativeError, valuesOn } from '../testing';
+
+const TOL = 1e-4;
+
+describe('wasm BatchMatMul (transposed operands) vs cpu', () => {
+  beforeAll(initWasmAndCpu);
+
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('transposeA=%s transposeB=%s, 2-D and batched', (ta, tb) => {
+    for (const [batch, m, k, n] of [
+      [1, 7, 13, 5],
+      [3, 4, 9, 6],
+    ] as const) {
+      const aShape = ta ? [batch, k, m] : [batch, m, k];
+      const bShape = tb ? [batch, n, k] : [batch, k, n];
+      const a = randomValues(batch * m * k, 9);
+      const b = randomValues(batch * k * n, 10);
+      const run = (): tf.Tensor => {
+        const at = batch === 1 ? tf.tensor2d(a, aShape.slice(1) as [number, number]) : tf.tensor3d(a, aShape as [number, number, number]);
+        const bt = batch === 1 ? tf.tensor2d(b, bShape.slice(1) as [number, number]) : tf.tensor3d(b, bShape as [number, number, number]);
+        return tf.matMul(at, bt, ta, tb);
+      };
+      const got = valuesOn('wasm', run);
+      expect(got.length).toBe(batch * m * n);
+      expect(relativeError(got, valuesOn('cpu', run))).toBeLessThan(TOL);
+    }
+  });
+});

@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initWasmAndCpu, randomValues, relativeError, valuesOn } from '../testing';
+
+/** Float32 tolerance required of every custom kernel against the cpu backend. */
+const TOL = 1e-4;
+
+interface Case {
+  b: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  k: number;
+  s: number;
+  pad: 'valid' | 'same';
+}
+
+const CASES: Case[] = [
+  { b: 3, h: 10, w: 10, ci: 1, co: 4, k: 3, s: 1, pad: 'valid' },
+  { b: 2, h: 9, w: 7, ci: 3, co: 5, k: 3, s: 1, pad: 'same' },
+  { b: 2, h: 11, w: 11, ci: 4, co: 6, k: 3, s: 2, pad: 'valid' },
+  { b: 1, h: 10, w: 9, ci: 2, co: 3, k: 3, s: 2, pad: 'same' },
+  { b: 2, h: 8, w: 8, ci: 5, co: 2, k: 5, s: 1, pad: 'same' },
+  { b: 4, h: 7, w: 12, ci: 8, co: 16, k: 2, s: 2, pad: 'valid' },
+  { b: 2, h: 13, w: 13, ci: 32, co: 8, k: 3, s: 1, pad: 'valid' },
+];
+
+function outSize(n: number, k: number, s: number, pad: 'valid' | 'same'): number {
+  return pad === 'same' ? Math.ceil(n / s) : Math.ceil((n - k + 1) / s);
+}
+
+describe('wasm conv2d gradient kernels vs cpu', () => {
+  beforeAll(initWasmAndCpu);
+
+  it.each(CASES)('Conv2DBackpropFilter %o', (c) => {
+    const oh = outSize(c.h, c.k, c.s, c.pad);
+    const ow = outSize(c.w, c.k, c.s, c.pad);
+    const x = randomValues(c.b * c.h * c.w * c.ci, 1);
+    const dy = randomValues(c.b * oh * ow * c.co, 2);
+    const run = (): tf.Tensor =>
+      tf.engine().runKernel(
+        'Conv2DBackpropFilter',
+        { x: tf.tensor4d(x, [c.b, c.h, c.w, c.ci]), dy: tf.tensor4d(dy, [c.b, oh, ow, c.co]) },
+        { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: [c.k, c.k, c.ci, c.co] },
+      ) as tf.Tensor;
+    const want = valuesOn('cpu', run);
+    const got = valuesOn('wasm', run);
+    expect(got.length).toBe(c.k * c.k * c.ci * c.co);
+    expect(relativeError(got, want)).toBeLessThan(TOL);
+  });
+
+  it.each(CASES)('Conv2DBackpropInput %o', (c) => {
+    const oh = outSize(c.h, c.k, c.s, c.pad);
+    const ow = outSize(c.w, c.k, c.s, c.pad);
+    const f = randomValues(c.k * c.k * c.ci * c.co, 3);
+    const dy = randomValues(c.b * oh * ow * c.co, 4);
+    const run = (): tf.Tensor =>
+      tf.conv2dTranspose(tf.tensor4d(dy, [c.b, oh, ow, c.co]), tf.tensor4d(f, [c.k, c.k, c.ci, c.co]), [c.b, c.h, c.w, c.ci], c.s, c.pad);
+    const want = valuesOn('cpu', run);
+    const got = valuesOn('wasm', run);
+    expect(got.length).toBe(c.b * c.h * c.w * c.ci);
+    expect(relativeError(got, want)).toBeLessThan(TOL);
+  });
+
+  it('gives the same conv2d gradients as cpu through tf.grads', () => {
+    const x = randomValues(2 * 9 * 9 * 3, 5);
+    const f = randomValues(3 * 3 * 3 * 4, 6);
+    const run = (): tf.Tensor => {
+      const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'))))([
+        tf.tensor4d(x, [2, 9, 9, 3]),
+        tf.tensor4d(f, [3, 3, 3, 4]),
+      ]);
+      return tf.concat([tf.reshape(dx as tf.Tensor, [-1]), tf.reshape(df as tf.Tensor, [-1])]);
+    };
+    expect(relativeError(valuesOn('wasm', run), valuesOn('cpu', run))).toBeLessThan(TOL);
+  });
+});

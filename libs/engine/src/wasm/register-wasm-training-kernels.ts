@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs';
+import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
+import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
+import { batchMatMulConfig } from './batch-mat-mul';
+import { maxPoolGradConfig } from './max-pool-grad';
+import { sumConfig } from './sum';
+import { originalKernels } from './wasm-memory';
+
+/** Kernels training needs that wasm lacks, and measured-faster replacements of stock ones. */
+const TRAINING_KERNELS: tf.KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+  batchMatMulConfig,
+  sumConfig,
+];
+
+/**
+ * Idempotent. Registers (or replaces) our wasm training kernels; the stock ones are kept in
+ * `originalKernels` so a replacement can fall back for configurations it does not cover.
+ */
+export function registerWasmTrainingKernels(): void {
+  for (const config of TRAINING_KERNELS) {
+    const current = tf.getKernel(config.kernelName, 'wasm');
+    if (current?.kernelFunc === config.kernelFunc) continue;
+    if (current) {
+      if (!originalKernels.has(config.kernelName)) originalKernels.set(config.kernelName, current);
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
+    // The stock kernel's setup (it binds its wasm export) runs only for registered kernels when the
+    // backend initialises; ours forwards it so the stock fallback works if we registered first.
+    const stockSetup = originalKernels.get(config.kernelName)?.setupFunc;
+    tf.registerKernel(stockSetup ? { ...config, setupFunc: stockSetup } : config);
+  }
+}

@@ -1,0 +1,40 @@
+import * as tf from '@tensorflow/tfjs';
+import type { TensorInfo } from '@tensorflow/tfjs';
+
+/**
+ * The slice of tfjs-backend-wasm's BackendWasm that custom kernels use. Not part of its typed public
+ * API, hence this narrow structural type (see node_modules/@tensorflow/tfjs-backend-wasm/dist/backend_wasm.js).
+ */
+export interface WasmBackendLike {
+  wasm: { HEAPF32: Float32Array };
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  disposeData(dataId: object): boolean;
+}
+
+/** A live Float32Array over a tensor's bytes in the wasm heap. Take it after the last allocation: growth detaches it. */
+export function heapView(backend: WasmBackendLike, info: TensorInfo): Float32Array {
+  const size = info.shape.reduce((a, b) => a * b, 1);
+  const offset = backend.dataIdMap.get(info.dataId).memoryOffset;
+  return new Float32Array(backend.wasm.HEAPF32.buffer, offset, size);
+}
+
+/** Runs another wasm kernel from inside a kernel, without going through the engine (no tracking, no copies). */
+export function callWasmKernel(
+  backend: WasmBackendLike,
+  kernelName: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: Record<string, unknown>,
+): TensorInfo {
+  const kernel = originalKernels.get(kernelName) ?? tf.getKernel(kernelName, 'wasm');
+  if (!kernel) throw new Error(`wasm kernel ${kernelName} is not registered`);
+  const out = kernel.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: backend as unknown as tf.KernelBackend });
+  return Array.isArray(out) ? (out[0] as TensorInfo) : out;
+}
+
+/** Stock kernels we replace, kept so replacements can fall back to them for cases they do not cover. */
+export const originalKernels = new Map<string, tf.KernelConfig>();
+
+export function freeAll(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
+  for (const i of infos) backend.disposeData(i.dataId);
+}
