@@ -88,7 +88,7 @@ describe('encodeMessage / decodeMessage', () => {
   });
 
   it('drops unknown fields and never copies them', () => {
-    const withExtra = { ...samples.leave, extra: 'x', nested: { a: 1 } } as Message;
+    const withExtra = { ...samples.leave, extra: 'x', nested: { a: 1 } } as unknown as Message;
     const back = decodeMessage(encodeMessage(withExtra, { validate: false }));
     expect(back).toEqual(samples.leave);
     expect(Object.keys(back)).not.toContain('extra');

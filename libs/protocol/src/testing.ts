@@ -37,7 +37,7 @@ export function sampleTensor(codec: TensorCodec, length: number, rng: Rng): Enco
 }
 
 /** One valid message of every type (optional fields filled), for round-trip and contract tests. */
-export function sampleMessages(rng: Rng, tensorLength = 10): Record<MessageType, Message> {
+export function sampleMessages(rng: Rng, tensorLength = 10): { [T in MessageType]: Extract<Message, { type: T }> } {
   return {
     join: {
       type: 'join',
