@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { createLineLogger } from '@dtrain/common';
+import { addCommonFlags, logLevelOf } from '../common-flags';
+import { printSummary } from '../output';
+import { launchServer } from '../run-server';
+import type { ServerFlags } from '../server-flags';
+import { addServerFlags, serverOptionsFromFlags } from '../server-flags';
+
+export function serverCommand(): Command {
+  return addServerFlags(addCommonFlags(new Command('server')))
+    .description('run the parameter server: wait for workers, train, evaluate, save')
+    .action(async (flags: ServerFlags) => {
+      const options = serverOptionsFromFlags(flags);
+      const log = createLineLogger(logLevelOf(flags));
+      const run = await launchServer(options, log);
+      // Always said, even under --json: scripts and tests read the port from here.
+      process.stderr.write(`dtrain server listening on ${run.server.url.replace('127.0.0.1', options.host)} (port ${run.server.port})\n`);
+      const stop = (): void => void run.server.stop('signal');
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const summary = await run.summary;
+      printSummary(summary, flags.json, run.data.train.classNames);
+    });
+}

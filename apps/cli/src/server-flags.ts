@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import type { ServerOptions } from '@dtrain/coordinator';
+import { DEFAULT_SERVER_OPTIONS, resolveServerOptions } from '@dtrain/coordinator';
+import type { CommonFlags } from './common-flags';
+import { intArg, runConfigFromFlags } from './common-flags';
+
+export interface ServerFlags extends CommonFlags {
+  host: string;
+  port: number;
+  workers: number;
+  mode: string;
+  staleness: number;
+  compression: string;
+  shard: string;
+  backupWorkers: number;
+  token?: string;
+  tokenFile?: string;
+  heartbeatMs: number;
+  heartbeatTimeoutMs: number;
+  joinTimeoutMs: number;
+  maxFrameBytes: number;
+  checkpointDir?: string;
+  checkpointEvery: number;
+  checkpointSeconds: number;
+  resume: boolean;
+  freeze?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** Flags of the parameter server, shared by `server`, `local` and `finetune`. */
+export function addServerFlags(cmd: Command, defaults: { host?: string; port?: number } = {}): Command {
+  const d = DEFAULT_SERVER_OPTIONS;
+  return cmd
+    .option('--host <addr>', 'interface to listen on', defaults.host ?? d.host)
+    .option('--port <n>', 'port to listen on (0 = any free port, printed at start)', intArg('--port'), defaults.port ?? 0)
+    .option('--workers <n>', 'workers to wait for before the first step', intArg('--workers'), d.workers)
+    .option('--mode <mode>', 'bsp | asp | ssp', d.mode)
+    .option('--staleness <n>', 'SSP bound S', intArg('--staleness'), d.staleness)
+    .option('--compression <c>', 'none | fp16 | int8 | topk:RATIO (gradients, with error feedback)', d.compression)
+    .option('--shard <strategy>', 'iid | by-class (non-IID)', d.shardStrategy)
+    .option('--backup-workers <n>', 'BSP: a step completes when workers−B gradients are in', intArg('--backup-workers'), d.backupWorkers)
+    .option('--token <secret>', 'shared secret workers must present (env DTRAIN_TOKEN)')
+    .option('--token-file <path>', 'read the shared secret from a file')
+    .option('--heartbeat-ms <n>', 'worker heartbeat period', intArg('--heartbeat-ms'), d.heartbeatMs)
+    .option('--heartbeat-timeout-ms <n>', 'a worker silent this long is lost', intArg('--heartbeat-timeout-ms'), d.heartbeatTimeoutMs)
+    .option('--join-timeout-ms <n>', 'fail if the workers have not joined by then (0 = wait)', intArg('--join-timeout-ms'), d.joinTimeoutMs)
+    .option('--max-frame-bytes <n>', 'largest accepted frame', intArg('--max-frame-bytes'), d.maxFrameBytes)
+    .option('--checkpoint-dir <dir>', 'write checkpoints here')
+    .option('--checkpoint-every <steps>', 'checkpoint every K steps (0 = off)', intArg('--checkpoint-every'), d.checkpointEverySteps)
+    .option('--checkpoint-seconds <s>', 'and at least every T seconds (0 = off)', intArg('--checkpoint-seconds'), d.checkpointEverySeconds)
+    .option('--resume', 'continue from the newest valid checkpoint in --checkpoint-dir', false)
+    .option('--freeze <layers>', 'comma-separated layer names or prefixes to freeze (e.g. conv)')
+    .option('--tls-cert <path>', 'serve wss:// with this certificate')
+    .option('--tls-key <path>', 'and this private key');
+}
+
+export function resolveToken(flags: { token?: string; tokenFile?: string }, env = process.env): string | undefined {
+  if (flags.token !== undefined && flags.tokenFile !== undefined) throw new InvalidArgumentError('give --token or --token-file, not both');
+  if (flags.tokenFile !== undefined) {
+    const t = readFileSync(flags.tokenFile, 'utf8').trim();
+    if (!t) throw new InvalidArgumentError(`token file ${flags.tokenFile} is empty`);
+    return t;
+  }
+  return flags.token ?? (env['DTRAIN_TOKEN'] || undefined);
+}
+
+export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<ServerOptions> = {}): ServerOptions {
+  if ((f.tlsCert === undefined) !== (f.tlsKey === undefined)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
+  const run = runConfigFromFlags(f);
+  return resolveServerOptions({
+    run,
+    host: f.host,
+    port: f.port,
+    workers: f.workers,
+    maxWorkers: Math.max(DEFAULT_SERVER_OPTIONS.maxWorkers, f.workers),
+    mode: f.mode as ServerOptions['mode'],
+    staleness: f.staleness,
+    compression: f.compression,
+    shardStrategy: f.shard as ServerOptions['shardStrategy'],
+    backupWorkers: f.backupWorkers,
+    token: resolveToken(f),
+    heartbeatMs: f.heartbeatMs,
+    heartbeatTimeoutMs: f.heartbeatTimeoutMs,
+    joinTimeoutMs: f.joinTimeoutMs,
+    maxFrameBytes: f.maxFrameBytes,
+    checkpointDir: f.checkpointDir,
+    checkpointEverySteps: f.checkpointEvery,
+    checkpointEverySeconds: f.checkpointSeconds,
+    resume: f.resume,
+    frozen: f.freeze ? f.freeze.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    tls: f.tlsCert && f.tlsKey ? { certPath: f.tlsCert, keyPath: f.tlsKey } : undefined,
+    ...overrides,
+  });
+}

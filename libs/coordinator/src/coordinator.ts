@@ -1,0 +1,751 @@
+import type { Clock, Logger, TimerHandle } from '@dtrain/common';
+import { isCodedError, mixSeed } from '@dtrain/common';
+import type { Join, Message, ModelManifest, Push, WireErrorCode, ProtocolErrorCode } from '@dtrain/protocol';
+import { PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
+import type { EncodedTensor, EvaluationReport } from '@dtrain/training';
+import { addDecodedInto } from '@dtrain/training';
+import { tokensMatch } from './auth';
+import type { CheckpointState } from './checkpoint-state';
+import { EpochPlan } from './epoch-plan';
+import type { Member, Peer } from './member';
+import { newStats } from './member';
+import type { ParameterStore } from './parameter-store';
+import { TokenBucket } from './token-bucket';
+import type { ServerOptions } from './server-options';
+import type { CoordinatorEvents, RunTotals } from './coordinator-events';
+
+/** WebSocket close codes (RFC 6455 §7.4): 1008 policy violation, 1009 too big, 1000 normal. */
+const CLOSE_NORMAL = 1000;
+const CLOSE_POLICY = 1008;
+const CLOSE_TOO_BIG = 1009;
+const WORKER_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+/** How far past its period the liveness check may run before we blame our own stalled event loop. */
+const STALL_TOLERANCE = 0.5;
+
+export type CoordinatorState = 'waiting' | 'training' | 'evaluating' | 'finished';
+
+export interface TrainingData {
+  /** Global indices of the training samples this run uses. */
+  indices: Uint32Array;
+  labels: Uint8Array;
+  numClasses: number;
+}
+
+export interface CoordinatorDeps {
+  options: ServerOptions;
+  clock: Clock;
+  log: Logger;
+  store: ParameterStore;
+  runId: string;
+  model: unknown;
+  manifest: ModelManifest;
+  data: TrainingData;
+  /** Evaluates the current weights on the test split (runs between steps). */
+  evaluate: (weights: Float32Array) => Promise<EvaluationReport>;
+  events?: Partial<CoordinatorEvents>;
+  /** Persist a checkpoint; called between steps, never concurrently. */
+  checkpoint?: (state: CheckpointState) => Promise<void>;
+  restored?: CheckpointState;
+}
+
+/**
+ * The parameter server's state machine, independent of sockets: frames in, frames out through
+ * `Peer`s, time through the injected clock. One instance runs one training job to the end.
+ */
+export class Coordinator {
+  state: CoordinatorState = 'waiting';
+  readonly members = new Map<string, Member>();
+  private readonly peers = new Map<number, { peer: Peer; workerId?: string; bucket: TokenBucket; strikes: number; helloTimer?: TimerHandle }>();
+  private plan: EpochPlan | undefined;
+  private epoch = 0;
+  private step = 0;
+  private joinSeq = 0;
+  private started = false;
+  /** BSP: workers whose gradients the current step waits for. */
+  private barrier = new Set<string>();
+  private barrierNeeded = 0;
+  private readonly sum: Float32Array;
+  private sumWeight = 0;
+  private sumLoss = 0;
+  private sumPushes = 0;
+  private readonly applied = new Set<string>();
+  private weightsFrame: { version: number; frame: Uint8Array } | undefined;
+  private lastReport: EvaluationReport | undefined;
+  private stepStartedAt = 0;
+  private lastCheckpointStep = 0;
+  private lastCheckpointAt = 0;
+  private checkpointing: Promise<void> | undefined;
+  private livenessTimer: TimerHandle | undefined;
+  private lastLivenessRun = 0;
+  private joinTimer: TimerHandle | undefined;
+  private resolveDone!: (t: RunTotals) => void;
+  private rejectDone!: (e: unknown) => void;
+  readonly done: Promise<RunTotals>;
+  readonly totals: RunTotals;
+
+  constructor(private readonly d: CoordinatorDeps) {
+    this.sum = new Float32Array(d.store.size);
+    this.totals = {
+      steps: 0,
+      samples: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      gradientBytes: 0,
+      weightBytes: 0,
+      droppedPushes: 0,
+      stalePushes: 0,
+      duplicatePushes: 0,
+      rejectedFrames: {},
+      appliedLog: [],
+      trainMs: 0,
+      aggregateMs: 0,
+      applyMs: 0,
+      lastLoss: NaN,
+      epochsDone: 0,
+      startedAt: 0,
+    };
+    this.done = new Promise((res, rej) => {
+      this.resolveDone = res;
+      this.rejectDone = rej;
+    });
+    this.done.catch(() => undefined);
+    if (d.restored) this.restore(d.restored);
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
+  start(): void {
+    const { clock, options } = this.d;
+    this.lastLivenessRun = clock.monotonic();
+    this.livenessTimer = clock.setInterval(() => this.checkLiveness(), Math.max(10, Math.floor(options.heartbeatMs / 2)));
+    if (options.joinTimeoutMs > 0)
+      this.joinTimer = clock.setTimeout(() => {
+        if (!this.started) this.fail(new Error(`only ${this.activeCount} of ${options.workers} workers joined within ${options.joinTimeoutMs} ms`));
+      }, options.joinTimeoutMs);
+  }
+
+  /** Stops the run now: workers are told, connections closed, `done` rejects if not finished. */
+  stop(reason = 'stopped'): void {
+    if (this.state === 'finished') return;
+    this.state = 'finished';
+    this.broadcast({ type: 'done', v: PROTOCOL_VERSION, reason: 'stopped', summary: { reason } });
+    this.teardown();
+    this.rejectDone(new Error(`run stopped: ${reason}`));
+  }
+
+  get activeCount(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.state === 'active') n++;
+    return n;
+  }
+
+  get version(): number {
+    return this.d.store.version;
+  }
+
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  get currentStep(): number {
+    return this.step;
+  }
+
+  get report(): EvaluationReport | undefined {
+    return this.lastReport;
+  }
+
+  // ---- transport events --------------------------------------------------------------------------
+
+  connect(peer: Peer): void {
+    const { options, clock } = this.d;
+    const entry = { peer, bucket: new TokenBucket(options.rateLimit.framesPerSec, options.rateLimit.burst, clock), strikes: 0 } as {
+      peer: Peer;
+      bucket: TokenBucket;
+      strikes: number;
+      helloTimer?: TimerHandle;
+      workerId?: string;
+    };
+    entry.helloTimer = clock.setTimeout(() => {
+      if (!entry.workerId) this.refuse(peer, 'PS_ERR_NOT_JOINED', `no join within ${options.helloTimeoutMs} ms`, true);
+    }, options.helloTimeoutMs);
+    this.peers.set(peer.id, entry);
+  }
+
+  disconnect(peer: Peer): void {
+    const entry = this.peers.get(peer.id);
+    if (!entry) return;
+    this.peers.delete(peer.id);
+    if (entry.helloTimer) this.d.clock.clearTimeout(entry.helloTimer);
+    const m = entry.workerId ? this.members.get(entry.workerId) : undefined;
+    if (m && m.peer.id === peer.id && m.state === 'active') this.removeMember(m, 'lost', 'connection closed');
+  }
+
+  frame(peer: Peer, bytes: Uint8Array): void {
+    const entry = this.peers.get(peer.id);
+    if (!entry) return;
+    this.totals.bytesIn += bytes.byteLength;
+    if (!entry.bucket.take()) {
+      entry.strikes++;
+      // Sustained abuse: ten refused frames in a row's worth of burst closes the connection.
+      this.refuse(peer, 'PS_ERR_RATE_LIMITED', 'too many frames', entry.strikes > this.d.options.rateLimit.burst);
+      return;
+    }
+    let msg: Message;
+    try {
+      msg = decodeMessage(bytes, { maxFrameBytes: this.d.options.maxFrameBytes, maxTensorLength: Math.max(this.d.store.size, 1) });
+    } catch (err) {
+      const code = (isCodedError(err) ? err.code : 'PROTO_ERR_MALFORMED') as ProtocolErrorCode;
+      this.refuse(peer, code, isCodedError(err) ? err.message : 'undecodable frame', true);
+      return;
+    }
+    if (!entry.workerId) {
+      if (msg.type !== 'join') return this.refuse(peer, 'PS_ERR_NOT_JOINED', `expected join, got ${msg.type}`, true);
+      return this.onJoin(peer, entry, msg);
+    }
+    const m = this.members.get(entry.workerId);
+    if (!m || m.peer.id !== peer.id || m.state !== 'active') return this.refuse(peer, 'PS_ERR_NOT_JOINED', 'not an active member', true);
+    m.lastSeen = this.d.clock.monotonic();
+    m.stats.bytesIn += bytes.byteLength;
+    switch (msg.type) {
+      case 'push':
+        this.totals.gradientBytes += bytes.byteLength;
+        return this.onPush(m, msg);
+      case 'heartbeat':
+        if (msg.stats) {
+          m.stats.samplesPerSec = msg.stats.samplesPerSec;
+          m.stats.lastComputeMs = msg.stats.computeMs;
+          m.stats.rssBytes = msg.stats.rssBytes;
+        }
+        return;
+      case 'leave':
+        this.d.log.info('worker leaves', { worker: m.workerId, reason: msg.reason });
+        this.removeMember(m, 'left', msg.reason);
+        peer.close(CLOSE_NORMAL, 'bye');
+        return;
+      case 'error':
+        this.d.log.warn('worker reported an error', { worker: m.workerId, code: msg.code, message: msg.message });
+        if (msg.fatal) this.removeMember(m, 'lost', `worker error ${msg.code}`);
+        return;
+      default:
+        return this.refuse(peer, 'PS_ERR_UNEXPECTED_MESSAGE', `${msg.type} is not sent by workers`, false);
+    }
+  }
+
+  // ---- join / leave ------------------------------------------------------------------------------
+
+  private onJoin(peer: Peer, entry: { workerId?: string; helloTimer?: TimerHandle }, msg: Join): void {
+    const { options, clock, log } = this.d;
+    const reply = msg.requestId;
+    if (msg.protocolVersion !== PROTOCOL_VERSION)
+      return this.refuse(peer, 'PROTO_ERR_BAD_VERSION', `server speaks protocol ${PROTOCOL_VERSION}, worker ${msg.protocolVersion}`, true, reply);
+    if (options.token !== undefined) {
+      if (msg.token === undefined) return this.refuse(peer, 'AUTH_ERR_MISSING_TOKEN', 'this server requires a token', true, reply);
+      if (!tokensMatch(msg.token, options.token)) return this.refuse(peer, 'AUTH_ERR_BAD_TOKEN', 'wrong token', true, reply);
+    }
+    if (this.state === 'finished') return this.refuse(peer, 'PS_ERR_SHUTTING_DOWN', 'the run is over', true, reply);
+    const workerId = msg.workerId ?? `w${this.joinSeq + 1}-${peer.id}`;
+    if (!WORKER_ID_RE.test(workerId)) return this.refuse(peer, 'PS_ERR_BAD_WORKER_ID', 'bad worker id', true, reply);
+    const existing = this.members.get(workerId);
+    if (existing && existing.state === 'active') {
+      // Same id with a valid token: the worker reconnected before we noticed its old socket die.
+      log.info('worker reconnected; replacing its old connection', { worker: workerId });
+      const old = existing.peer;
+      this.removeMember(existing, 'lost', 'replaced by a new connection');
+      old.close(CLOSE_NORMAL, 'replaced');
+    } else if (this.activeCount >= options.maxWorkers) return this.refuse(peer, 'PS_ERR_SERVER_FULL', 'server full', true, reply);
+    if (entry.helloTimer) clock.clearTimeout(entry.helloTimer);
+    entry.workerId = workerId;
+    const now = clock.monotonic();
+    const m: Member = {
+      workerId,
+      joinOrder: ++this.joinSeq,
+      peer,
+      state: 'active',
+      joinedAt: now,
+      lastSeen: now,
+      knownVersion: -1,
+      inflight: undefined,
+      clock: existing?.clock ?? this.minClock(),
+      backend: msg.capabilities.backend,
+      stats: existing?.stats ?? newStats(),
+    };
+    this.members.set(workerId, m);
+    const run = options.run;
+    this.sendTo(m, {
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      replyTo: reply,
+      workerId,
+      runId: this.d.runId,
+      model: this.d.model,
+      manifest: this.d.manifest,
+      dataset: run.dataset,
+      hyper: { batchSize: run.batchSize, learningRate: run.learningRate, epochs: run.epochs, seed: run.seed, augment: run.augment },
+      mode: { kind: options.mode, staleness: options.staleness },
+      compression: options.compression,
+      heartbeatMs: options.heartbeatMs,
+      frozen: options.frozen,
+    });
+    log.info('worker joined', { worker: workerId, remote: peer.remote, backend: m.backend, active: this.activeCount });
+    this.d.events?.memberChanged?.(m, 'joined');
+    if (!this.started) {
+      if (this.activeCount >= options.workers) this.begin();
+      return;
+    }
+    if (this.plan && this.state === 'training') {
+      this.plan.addMember(workerId, options.shardStrategy, run.seed);
+      this.sendAssign(m);
+      if (options.mode === 'bsp') {
+        // Joins the next step; if the run was idle for lack of workers, that step starts now.
+        if (this.barrier.size === 0) this.startStep();
+      } else this.dispatch(m);
+    }
+  }
+
+  private removeMember(m: Member, state: 'lost' | 'left', reason: string): void {
+    if (m.state !== 'active') return;
+    m.state = state;
+    this.d.log.warn(state === 'left' ? 'worker left' : 'worker lost', { worker: m.workerId, reason });
+    const inflight = m.inflight;
+    m.inflight = undefined;
+    if (this.plan) {
+      // No sample of the epoch is skipped: the unfinished batch and the rest of the shard move on.
+      if (inflight && !inflight.cancelled) this.plan.redistribute(inflight.indices, m.workerId);
+      this.plan.removeMember(m.workerId);
+    }
+    this.d.events?.memberChanged?.(m, state);
+    if (this.state !== 'training') return;
+    if (this.d.options.mode === 'bsp') {
+      if (this.barrier.delete(m.workerId)) {
+        this.barrierNeeded = Math.min(this.barrierNeeded, this.barrier.size + this.sumPushes);
+        this.maybeCompleteStep();
+      }
+    } else {
+      this.releaseParked();
+      this.maybeEndEpochAsync();
+    }
+  }
+
+  // ---- training flow -----------------------------------------------------------------------------
+
+  private begin(): void {
+    this.started = true;
+    if (this.joinTimer) this.d.clock.clearTimeout(this.joinTimer);
+    this.state = 'training';
+    this.totals.startedAt = this.d.clock.monotonic();
+    this.d.log.info('training starts', { workers: this.activeCount, mode: this.d.options.mode, epochs: this.d.options.run.epochs });
+    if (this.plan) {
+      // Resumed from a checkpoint mid-epoch: the saved plan's owners may be gone; re-home their work.
+      for (const id of this.plan.memberIds) if (this.members.get(id)?.state !== 'active') this.plan.removeMember(id);
+      for (const m of this.activeMembers()) {
+        if (!this.plan.has(m.workerId)) this.plan.addMember(m.workerId, this.d.options.shardStrategy, this.d.options.run.seed);
+        this.sendAssign(m);
+      }
+      this.continueEpoch();
+    } else this.startEpoch(this.epoch);
+  }
+
+  private startEpoch(epoch: number): void {
+    const { options } = this.d;
+    this.epoch = epoch;
+    const ids = this.activeMembers().map((m) => m.workerId);
+    this.plan = EpochPlan.create({
+      epoch,
+      members: ids,
+      indices: this.d.data.indices,
+      labels: this.d.data.labels,
+      numClasses: this.d.data.numClasses,
+      strategy: options.shardStrategy,
+      seed: options.run.seed,
+    });
+    for (const m of this.activeMembers()) this.sendAssign(m);
+    this.d.events?.epochStarted?.(epoch);
+    this.continueEpoch();
+  }
+
+  private continueEpoch(): void {
+    if (this.d.options.mode === 'bsp') this.startStep();
+    else for (const m of this.activeMembers()) this.dispatch(m);
+  }
+
+  private sendAssign(m: Member): void {
+    const spec = this.plan?.specOf(m.workerId);
+    if (!spec) return;
+    this.sendTo(m, { type: 'assign', v: PROTOCOL_VERSION, epoch: this.epoch, shard: spec, members: this.activeCount });
+  }
+
+  /** BSP: hand every active member its next batch against the current version. */
+  private startStep(): void {
+    const plan = this.plan;
+    if (!plan || this.state !== 'training') return;
+    this.barrier.clear();
+    this.resetSum();
+    if (plan.remaining === 0) return void this.endEpoch();
+    const batch = this.d.options.run.batchSize;
+    for (const m of this.activeMembers()) {
+      const indices = plan.take(m.workerId, batch);
+      if (indices.length === 0) continue;
+      this.sendWork(m, indices, this.step);
+      this.barrier.add(m.workerId);
+    }
+    // Work may remain only as orphans when nobody is active: wait for a join.
+    if (this.barrier.size === 0) return;
+    this.barrierNeeded = Math.max(1, this.barrier.size - this.d.options.backupWorkers);
+    this.stepStartedAt = this.d.clock.monotonic();
+  }
+
+  /** ASP/SSP: give one member its next batch, unless SSP says it is too far ahead. */
+  private dispatch(m: Member): void {
+    if (!this.plan || this.state !== 'training' || m.state !== 'active' || m.inflight) return;
+    if (this.d.options.mode === 'ssp' && m.clock - this.minClock() > this.d.options.staleness) return; // parked
+    let indices = this.plan.take(m.workerId, this.d.options.run.batchSize);
+    // Asynchronous modes never wait for a slow member's shard: an idle member takes half of the longest queue.
+    if (indices.length === 0 && this.plan.steal(m.workerId) > 0) indices = this.plan.take(m.workerId, this.d.options.run.batchSize);
+    if (indices.length === 0) return this.maybeEndEpochAsync();
+    this.sendWork(m, indices, this.step++);
+  }
+
+  private sendWork(m: Member, indices: Uint32Array, step: number): void {
+    const version = this.d.store.version;
+    this.sendWeights(m);
+    m.inflight = { step, baseVersion: version, indices, sentAt: this.d.clock.monotonic(), cancelled: false };
+    this.sendTo(m, {
+      type: 'work',
+      v: PROTOCOL_VERSION,
+      step,
+      epoch: this.epoch,
+      baseVersion: version,
+      indices,
+      augmentSeed: mixSeed(this.d.options.run.seed, this.epoch, step, indices[0] ?? 0),
+    });
+  }
+
+  private sendWeights(m: Member): void {
+    const version = this.d.store.version;
+    if (m.knownVersion === version) return;
+    if (this.weightsFrame?.version !== version) {
+      const payload: EncodedTensor = { codec: 'fp32', length: this.d.store.size, data: this.d.store.weights };
+      this.weightsFrame = { version, frame: encodeMessage({ type: 'weights', v: PROTOCOL_VERSION, version, encoding: 'full', payload }) };
+    }
+    this.sendFrame(m, this.weightsFrame.frame);
+    this.totals.weightBytes += this.weightsFrame.frame.byteLength;
+    m.knownVersion = version;
+  }
+
+  private onPush(m: Member, msg: Push): void {
+    const { store, clock, options } = this.d;
+    m.stats.pushes++;
+    const key = `${m.workerId}#${msg.step}`;
+    if (this.applied.has(key)) {
+      this.totals.duplicatePushes++;
+      return this.ack(m, msg.step, 'duplicate', 'PS_ERR_DUPLICATE_PUSH');
+    }
+    const inflight = m.inflight;
+    if (!inflight || inflight.step !== msg.step || inflight.baseVersion !== msg.baseVersion) {
+      this.totals.stalePushes++;
+      m.stats.rejected++;
+      return this.ack(m, msg.step, 'stale', 'PS_ERR_STALE_PUSH');
+    }
+    try {
+      checkTensorLength(msg.grad, store.size);
+    } catch (err) {
+      m.stats.rejected++;
+      this.countRejected(isCodedError(err) ? err.code : 'PROTO_ERR_BAD_SHAPE');
+      this.ack(m, msg.step, 'rejected', isCodedError(err) ? err.code : 'PROTO_ERR_BAD_SHAPE');
+      // A worker that computes against another model cannot help this run.
+      return this.removeMember(m, 'lost', 'gradient of the wrong shape');
+    }
+    m.inflight = undefined;
+    const elapsed = clock.monotonic() - inflight.sentAt;
+    m.stats.lastStepMs = elapsed;
+    m.stats.stepMsTotal += elapsed;
+    if (msg.computeMs !== undefined) m.stats.lastComputeMs = msg.computeMs;
+    if (inflight.cancelled) {
+      this.totals.droppedPushes++;
+      m.stats.dropped++;
+      this.d.events?.pushDropped?.(m);
+      return this.ack(m, msg.step, 'dropped');
+    }
+    const staleness = store.version - inflight.baseVersion;
+    m.stats.lastStaleness = staleness;
+    m.stats.maxStaleness = Math.max(m.stats.maxStaleness, staleness);
+    if (options.mode === 'bsp') {
+      const t0 = clock.monotonic();
+      addDecodedInto(this.sum, msg.grad, msg.samples);
+      this.totals.aggregateMs += clock.monotonic() - t0;
+      this.sumWeight += msg.samples;
+      this.sumLoss += msg.loss * msg.samples;
+      this.sumPushes++;
+      this.barrier.delete(m.workerId);
+      this.markApplied(m, msg, key, staleness, msg.samples);
+      this.maybeCompleteStep();
+      return;
+    }
+    if (options.mode === 'ssp' && staleness > options.staleness) {
+      // Too old to apply: its samples go back to the front of the worker's queue and are redone.
+      this.totals.stalePushes++;
+      m.stats.rejected++;
+      this.plan?.giveBack(m.workerId, inflight.indices);
+      this.ack(m, msg.step, 'stale', 'PS_ERR_STALE_PUSH');
+      this.dispatch(m);
+      return;
+    }
+    const t0 = clock.monotonic();
+    this.resetSum();
+    addDecodedInto(this.sum, msg.grad, 1);
+    const t1 = clock.monotonic();
+    store.apply(this.sum);
+    this.totals.aggregateMs += t1 - t0;
+    this.totals.applyMs += clock.monotonic() - t1;
+    this.markApplied(m, msg, key, staleness, msg.samples);
+    this.afterUpdate(msg.loss, msg.samples, elapsed);
+    m.clock++;
+    this.dispatch(m);
+    this.releaseParked();
+    this.maybeEndEpochAsync();
+  }
+
+  private markApplied(m: Member, msg: Push, key: string, staleness: number, samples: number): void {
+    this.applied.add(key);
+    m.stats.applied++;
+    m.stats.samples += samples;
+    this.totals.appliedLog.push({ workerId: m.workerId, step: msg.step, baseVersion: msg.baseVersion, staleness, samples });
+    this.ack(m, msg.step, 'applied');
+  }
+
+  private maybeCompleteStep(): void {
+    if (this.state !== 'training' || this.d.options.mode !== 'bsp') return;
+    if (this.sumPushes < this.barrierNeeded && this.barrier.size > 0) return;
+    // Backup workers: whoever is still computing this step will have its push dropped.
+    for (const id of this.barrier) {
+      const m = this.members.get(id);
+      if (m?.inflight) m.inflight.cancelled = true;
+    }
+    if (this.sumPushes > 0) {
+      const t0 = this.d.clock.monotonic();
+      const inv = 1 / this.sumWeight;
+      for (let i = 0; i < this.sum.length; i++) this.sum[i]! *= inv;
+      const t1 = this.d.clock.monotonic();
+      this.d.store.apply(this.sum);
+      this.totals.aggregateMs += t1 - t0;
+      this.totals.applyMs += this.d.clock.monotonic() - t1;
+      this.afterUpdate(this.sumLoss / this.sumWeight, this.sumWeight, this.d.clock.monotonic() - this.stepStartedAt);
+      this.step++;
+    }
+    this.afterStepMaybeCheckpoint(() => this.startStep());
+  }
+
+  private afterUpdate(loss: number, samples: number, stepMs: number): void {
+    this.totals.steps++;
+    this.totals.samples += samples;
+    this.totals.lastLoss = loss;
+    this.d.events?.stepCompleted?.({ step: this.totals.steps, version: this.d.store.version, loss, samples, stepMs, epoch: this.epoch });
+  }
+
+  /** SSP: members parked for running ahead may go once the slowest has caught up. */
+  private releaseParked(): void {
+    if (this.d.options.mode === 'asp' || this.state !== 'training') return;
+    for (const m of this.activeMembers()) if (!m.inflight) this.dispatch(m);
+  }
+
+  private maybeEndEpochAsync(): void {
+    if (this.d.options.mode === 'bsp' || this.state !== 'training' || !this.plan) return;
+    if (this.plan.remaining > 0) return;
+    for (const m of this.activeMembers()) if (m.inflight) return;
+    void this.endEpoch();
+  }
+
+  private async endEpoch(): Promise<void> {
+    const { options, log } = this.d;
+    this.state = 'evaluating';
+    this.totals.trainMs += this.d.clock.monotonic() - (this.totals.startedAt || this.d.clock.monotonic());
+    try {
+      const report = await this.d.evaluate(this.d.store.weights);
+      this.lastReport = report;
+      this.totals.epochsDone = this.epoch + 1;
+      log.info('epoch done', { epoch: this.epoch + 1, test_accuracy: +report.accuracy.toFixed(4), loss: +this.totals.lastLoss.toFixed(4), version: this.version });
+      this.d.events?.epochCompleted?.(this.epoch, report);
+    } catch (err) {
+      return this.fail(err);
+    }
+    if (this.state !== 'evaluating') return; // stopped meanwhile
+    this.totals.startedAt = this.d.clock.monotonic();
+    this.state = 'training';
+    if (this.epoch + 1 < options.run.epochs) {
+      this.plan = undefined;
+      await this.checkpointNow();
+      if (this.state === 'training') this.startEpoch(this.epoch + 1);
+    } else this.finish();
+  }
+
+  private finish(): void {
+    this.state = 'finished';
+    this.totals.trainMs = Math.max(this.totals.trainMs, 1);
+    this.broadcast({ type: 'done', v: PROTOCOL_VERSION, reason: 'finished', summary: { steps: this.totals.steps, version: this.version, accuracy: this.lastReport?.accuracy ?? null } });
+    this.teardown();
+    this.resolveDone(this.totals);
+  }
+
+  private fail(err: unknown): void {
+    if (this.state === 'finished') return;
+    this.state = 'finished';
+    this.d.log.error('run failed', { error: String((err as Error)?.message ?? err) });
+    this.broadcast({ type: 'done', v: PROTOCOL_VERSION, reason: 'failed', summary: { error: String((err as Error)?.message ?? err) } });
+    this.teardown();
+    this.rejectDone(err);
+  }
+
+  private teardown(): void {
+    const { clock } = this.d;
+    if (this.livenessTimer) clock.clearInterval(this.livenessTimer);
+    if (this.joinTimer) clock.clearTimeout(this.joinTimer);
+    for (const e of this.peers.values()) {
+      if (e.helloTimer) clock.clearTimeout(e.helloTimer);
+      e.peer.close(CLOSE_NORMAL, 'run over');
+    }
+    this.peers.clear();
+  }
+
+  // ---- checkpoints -------------------------------------------------------------------------------
+
+  private afterStepMaybeCheckpoint(next: () => void): void {
+    const { options, clock } = this.d;
+    const dueBySteps = options.checkpointEverySteps > 0 && this.totals.steps - this.lastCheckpointStep >= options.checkpointEverySteps;
+    const dueByTime = options.checkpointEverySeconds > 0 && clock.monotonic() - this.lastCheckpointAt >= options.checkpointEverySeconds * 1000;
+    if (!this.d.checkpoint || !(dueBySteps || dueByTime)) return next();
+    void this.checkpointNow().then(() => {
+      if (this.state === 'training') next();
+    });
+  }
+
+  private async checkpointNow(): Promise<void> {
+    if (!this.d.checkpoint) return;
+    const state = this.captureState();
+    this.lastCheckpointStep = this.totals.steps;
+    this.lastCheckpointAt = this.d.clock.monotonic();
+    try {
+      this.checkpointing = this.d.checkpoint(state);
+      await this.checkpointing;
+      this.d.events?.checkpointed?.(state.step, state.version);
+    } catch (err) {
+      // A failed checkpoint must not kill training; the next one may succeed.
+      this.d.log.error('checkpoint failed', { error: String((err as Error).message) });
+    } finally {
+      this.checkpointing = undefined;
+    }
+  }
+
+  /** Everything needed to continue: weights, optimizer, position in the epoch (with unfinished batches put back). */
+  captureState(): CheckpointState {
+    const plan = this.plan ? EpochPlan.restore(this.plan.snapshot()) : undefined;
+    if (plan) for (const m of this.members.values()) if (m.inflight && !m.inflight.cancelled && m.state === 'active') plan.giveBack(m.workerId, m.inflight.indices);
+    return {
+      runId: this.d.runId,
+      epoch: this.epoch,
+      step: this.step,
+      updates: this.totals.steps,
+      samples: this.totals.samples,
+      version: this.d.store.version,
+      store: this.d.store.snapshot(),
+      plan: plan?.snapshot(),
+      members: [...this.members.values()].filter((m) => m.state === 'active').map((m) => ({ workerId: m.workerId, clock: m.clock })),
+      applied: [...this.applied],
+      seed: this.d.options.run.seed,
+      report: this.lastReport,
+    };
+  }
+
+  private restore(s: CheckpointState): void {
+    this.d.store.restore(s.store);
+    this.epoch = s.epoch;
+    this.step = s.step;
+    this.totals.steps = s.updates;
+    this.totals.samples = s.samples;
+    this.lastCheckpointStep = s.updates;
+    for (const k of s.applied) this.applied.add(k);
+    this.lastReport = s.report;
+    if (s.plan) this.plan = EpochPlan.restore(s.plan);
+  }
+
+  // ---- liveness ----------------------------------------------------------------------------------
+
+  private checkLiveness(): void {
+    const { clock, options } = this.d;
+    const now = clock.monotonic();
+    const period = Math.max(10, Math.floor(options.heartbeatMs / 2));
+    const late = now - this.lastLivenessRun > period * (1 + STALL_TOLERANCE) + options.heartbeatTimeoutMs * STALL_TOLERANCE;
+    this.lastLivenessRun = now;
+    // Our own event loop stalled (evaluation, GC): frames from workers are still queued; don't blame them.
+    if (late || this.state === 'evaluating') {
+      for (const m of this.members.values()) if (m.state === 'active') m.lastSeen = Math.max(m.lastSeen, now - period);
+      return;
+    }
+    for (const m of [...this.members.values()]) {
+      if (m.state === 'active' && now - m.lastSeen > options.heartbeatTimeoutMs) {
+        this.removeMember(m, 'lost', `no frame for ${Math.round(now - m.lastSeen)} ms`);
+        m.peer.close(CLOSE_POLICY, 'heartbeat timeout');
+      }
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------
+
+  private activeMembers(): Member[] {
+    return [...this.members.values()].filter((m) => m.state === 'active').sort((a, b) => a.joinOrder - b.joinOrder);
+  }
+
+  private minClock(): number {
+    let min = Infinity;
+    for (const m of this.members.values()) if (m.state === 'active') min = Math.min(min, m.clock);
+    return Number.isFinite(min) ? min : 0;
+  }
+
+  private resetSum(): void {
+    this.sum.fill(0);
+    this.sumWeight = 0;
+    this.sumLoss = 0;
+    this.sumPushes = 0;
+  }
+
+  private ack(m: Member, step: number, status: 'applied' | 'duplicate' | 'stale' | 'dropped' | 'rejected', code?: string): void {
+    if (code) this.countRejected(code);
+    this.sendTo(m, code ? { type: 'ack', v: PROTOCOL_VERSION, step, status, version: this.version, code } : { type: 'ack', v: PROTOCOL_VERSION, step, status, version: this.version });
+  }
+
+  private countRejected(code: string): void {
+    this.totals.rejectedFrames[code] = (this.totals.rejectedFrames[code] ?? 0) + 1;
+    this.d.events?.frameRejected?.(code);
+  }
+
+  private refuse(peer: Peer, code: WireErrorCode | ProtocolErrorCode, message: string, fatal: boolean, replyTo?: number): void {
+    this.countRejected(code);
+    this.d.log.warn('refused a frame', { peer: peer.id, remote: peer.remote, code, message, fatal });
+    try {
+      peer.send(encodeMessage(errorMessage(code, message.slice(0, 1000), fatal, replyTo)));
+    } catch {
+      // The socket may already be gone; closing below is what matters.
+    }
+    if (fatal) {
+      peer.close(code === 'PROTO_ERR_FRAME_TOO_LARGE' ? CLOSE_TOO_BIG : CLOSE_POLICY, code);
+      this.disconnect(peer);
+    }
+  }
+
+  private sendTo(m: Member, msg: Message): void {
+    this.sendFrame(m, encodeMessage(msg));
+  }
+
+  private sendFrame(m: Member, frame: Uint8Array): void {
+    m.stats.bytesOut += frame.byteLength;
+    this.totals.bytesOut += frame.byteLength;
+    m.peer.send(frame);
+  }
+
+  private broadcast(msg: Message): void {
+    const frame = encodeMessage(msg);
+    for (const m of this.activeMembers()) this.sendFrame(m, frame);
+  }
+}
+
+export { ProtocolError };

@@ -1,0 +1,14 @@
+export type { ServerOptions, ConsistencyMode, RateLimit } from './server-options';
+export { DEFAULT_SERVER_OPTIONS, resolveServerOptions, ServerConfigError } from './server-options';
+export type { RunningServer, ServerDeps, ServerResult } from './parameter-server';
+export { startParameterServer } from './parameter-server';
+export type { CoordinatorState, TrainingData, CoordinatorDeps } from './coordinator';
+export { Coordinator } from './coordinator';
+export type { CoordinatorEvents, RunTotals, StepEvent, AppliedPush } from './coordinator-events';
+export type { CheckpointState } from './checkpoint-state';
+export type { Member, MemberStats, Peer } from './member';
+export { EpochPlan } from './epoch-plan';
+export type { EpochPlanSnapshot } from './epoch-plan';
+export { ParameterStore } from './parameter-store';
+export { tokensMatch } from './auth';
+export { frozenMask } from './frozen-mask';

@@ -1,0 +1,73 @@
+import type { TimerHandle } from '@dtrain/common';
+
+/** What the server knows of one connection that is, or may become, a worker. */
+export interface Peer {
+  readonly id: number;
+  readonly remote: string;
+  send(frame: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+export type MemberState = 'active' | 'lost' | 'left';
+
+export interface InFlight {
+  step: number;
+  baseVersion: number;
+  indices: Uint32Array;
+  sentAt: number;
+  /** Set when a BSP step completed without this push (backup workers): it will be dropped. */
+  cancelled: boolean;
+}
+
+export interface MemberStats {
+  pushes: number;
+  applied: number;
+  dropped: number;
+  rejected: number;
+  samples: number;
+  bytesIn: number;
+  bytesOut: number;
+  lastStepMs: number;
+  stepMsTotal: number;
+  lastComputeMs: number;
+  maxStaleness: number;
+  lastStaleness: number;
+  samplesPerSec: number;
+  rssBytes: number;
+}
+
+export interface Member {
+  readonly workerId: string;
+  readonly joinOrder: number;
+  peer: Peer;
+  state: MemberState;
+  joinedAt: number;
+  lastSeen: number;
+  /** Version of the weights this worker holds (what it computes against). */
+  knownVersion: number;
+  inflight: InFlight | undefined;
+  /** Updates of this worker applied so far (its SSP clock). */
+  clock: number;
+  backend: string;
+  stats: MemberStats;
+  helloTimer?: TimerHandle;
+}
+
+export function newStats(): MemberStats {
+  return {
+    pushes: 0,
+    applied: 0,
+    dropped: 0,
+    rejected: 0,
+    samples: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    lastStepMs: 0,
+    stepMsTotal: 0,
+    lastComputeMs: 0,
+    maxStaleness: 0,
+    lastStaleness: 0,
+    samplesPerSec: 0,
+    rssBytes: 0,
+  };
+}

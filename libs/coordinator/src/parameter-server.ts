@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock, Logger } from '@dtrain/common';
+import { silentLogger, systemClock } from '@dtrain/common';
+import type { DatasetSplits } from '@dtrain/data';
+import { buildModel, getFlatWeights, modelConfig, saveModel, setFlatWeights, weightManifest } from '@dtrain/model';
+import type { ModelConfig } from '@dtrain/model';
+import type * as tf from '@tensorflow/tfjs';
+import type { EvaluationReport } from '@dtrain/training';
+import { evaluateModel, trainingIndices } from '@dtrain/trainer';
+import type { CheckpointState } from './checkpoint-state';
+import { Coordinator } from './coordinator';
+import type { CoordinatorEvents, RunTotals } from './coordinator-events';
+import { ParameterStore } from './parameter-store';
+import type { ServerOptions } from './server-options';
+import type { ListeningTransport } from './ws-transport';
+import { listen } from './ws-transport';
+import { frozenMask } from './frozen-mask';
+
+export interface ServerDeps {
+  data: DatasetSplits;
+  backend: string;
+  clock?: Clock;
+  log?: Logger;
+  events?: Partial<CoordinatorEvents>;
+  /** Start from this model (fine-tuning) instead of a fresh one. */
+  initialModel?: { model: tf.LayersModel; config: ModelConfig };
+  checkpoint?: {
+    save(state: CheckpointState): Promise<void>;
+    restored: CheckpointState | undefined;
+  };
+  /** Extra HTTP routes on the server port (metrics); return true when handled. */
+  http?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  saveMeta?: Record<string, unknown>;
+}
+
+export interface ServerResult {
+  totals: RunTotals;
+  report: EvaluationReport;
+  version: number;
+  weightsChecksum: string;
+  workersSeen: number;
+  runId: string;
+}
+
+export interface RunningServer extends AsyncDisposable {
+  readonly port: number;
+  readonly url: string;
+  readonly runId: string;
+  readonly coordinator: Coordinator;
+  readonly store: ParameterStore;
+  /** Resolves when training finished and the model is saved. */
+  readonly done: Promise<ServerResult>;
+  stop(reason?: string): Promise<void>;
+}
+
+/**
+ * Starts the parameter server: builds the initial weights, listens, and drives the coordinator
+ * until the run ends. The server only needs TF.js to evaluate and to save the model.
+ */
+export async function startParameterServer(options: ServerOptions, deps: ServerDeps): Promise<RunningServer> {
+  const clock = deps.clock ?? systemClock();
+  const log = deps.log ?? silentLogger;
+  const run = options.run;
+  const cfg = deps.initialModel?.config ?? modelConfig(run.model, deps.data.train.numClasses);
+  const model = deps.initialModel?.model ?? buildModel(cfg, { seed: run.seed });
+  const manifest = weightManifest(model);
+  const mask = frozenMask(manifest, options.frozen);
+  const store = new ParameterStore(getFlatWeights(model), { kind: 'adam', learningRate: run.learningRate }, mask);
+  const runId = deps.checkpoint?.restored?.runId ?? randomUUID();
+  const evaluate = async (weights: Float32Array): Promise<EvaluationReport> => {
+    setFlatWeights(model, weights);
+    return evaluateModel(model, deps.data.test, run.testLimit);
+  };
+  const coordinator = new Coordinator({
+    options,
+    clock,
+    log,
+    store,
+    runId,
+    model: cfg,
+    manifest: { names: manifest.entries.map((e) => e.name), shapes: manifest.entries.map((e) => e.shape), totalSize: manifest.totalSize },
+    data: { indices: trainingIndices(deps.data.train, run.trainLimit), labels: deps.data.train.labels, numClasses: deps.data.train.numClasses },
+    evaluate,
+    ...(deps.events ? { events: deps.events } : {}),
+    ...(deps.checkpoint ? { checkpoint: deps.checkpoint.save, restored: deps.checkpoint.restored } : {}),
+  });
+  const health = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return true;
+    }
+    if (path === '/readyz') {
+      const ready = coordinator.state !== 'finished';
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ state: coordinator.state, version: coordinator.version }) + '\n');
+      return true;
+    }
+    return deps.http?.(req, res) ?? false;
+  };
+  const transport: ListeningTransport = await listen(
+    { host: options.host, port: options.port, maxFrameBytes: options.maxFrameBytes, tls: options.tls, http: health },
+    { connect: (p) => coordinator.connect(p), frame: (p, b) => coordinator.frame(p, b), disconnect: (p) => coordinator.disconnect(p) },
+  );
+  coordinator.start();
+  log.info('parameter server listening', { url: transport.url, port: transport.port, runId, mode: options.mode, workers: options.workers });
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await transport.close();
+  };
+  const done = coordinator.done.then(
+    async (totals): Promise<ServerResult> => {
+      try {
+        const report = coordinator.report ?? (await evaluate(store.weights));
+        setFlatWeights(model, store.weights);
+        if (run.outDir) {
+          await saveModel(model, run.outDir, {
+            dataset: run.dataset,
+            classNames: deps.data.train.classNames,
+            epochs: run.epochs,
+            seed: run.seed,
+            mode: options.mode,
+            runId,
+            testAccuracy: report.accuracy,
+            ...deps.saveMeta,
+          });
+          log.info('model saved', { dir: run.outDir });
+        }
+        return { totals, report, version: store.version, weightsChecksum: store.checksum(), workersSeen: coordinator.members.size, runId };
+      } finally {
+        await close();
+        if (!deps.initialModel) model.dispose();
+      }
+    },
+    async (err) => {
+      await close();
+      throw err;
+    },
+  );
+  return {
+    port: transport.port,
+    url: transport.url,
+    runId,
+    coordinator,
+    store,
+    done,
+    async stop(reason = 'stopped') {
+      coordinator.stop(reason);
+      await close();
+    },
+    async [Symbol.asyncDispose]() {
+      coordinator.stop('disposed');
+      await close();
+    },
+  };
+}

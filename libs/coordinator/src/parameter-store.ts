@@ -1,0 +1,59 @@
+import type { Optimizer, OptimizerState } from '@dtrain/training';
+import { checksum, createOptimizer } from '@dtrain/training';
+
+export interface ParameterStoreState {
+  version: number;
+  weights: Float32Array;
+  optimizer: OptimizerState;
+}
+
+/**
+ * The global weights and the optimizer that owns their state. Each applied update bumps `version`;
+ * gradients are always the mean gradient of one step (already aggregated).
+ */
+export class ParameterStore {
+  readonly weights: Float32Array;
+  private optimizer: Optimizer;
+  private _version: number;
+
+  constructor(
+    weights: Float32Array,
+    private readonly spec: { kind: 'adam' | 'sgd'; learningRate: number },
+    private readonly mask: Uint8Array | undefined,
+    restored?: { version: number; optimizer: OptimizerState },
+  ) {
+    this.weights = weights;
+    this.optimizer = createOptimizer(spec, weights.length, restored?.optimizer);
+    this._version = restored?.version ?? 0;
+  }
+
+  get version(): number {
+    return this._version;
+  }
+
+  get size(): number {
+    return this.weights.length;
+  }
+
+  apply(meanGradient: Float32Array): number {
+    this.optimizer.apply(this.weights, meanGradient, this.mask);
+    return ++this._version;
+  }
+
+  checksum(): string {
+    return checksum(this.weights);
+  }
+
+  snapshot(): ParameterStoreState {
+    const st = this.optimizer.state();
+    const slots: Record<string, Float32Array> = {};
+    for (const [k, v] of Object.entries(st.slots)) slots[k] = v.slice();
+    return { version: this._version, weights: this.weights.slice(), optimizer: { ...st, slots } };
+  }
+
+  restore(s: ParameterStoreState): void {
+    this.weights.set(s.weights);
+    this.optimizer = createOptimizer(this.spec, this.weights.length, s.optimizer);
+    this._version = s.version;
+  }
+}

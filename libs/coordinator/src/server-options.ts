@@ -1,0 +1,117 @@
+import { CodedError } from '@dtrain/common';
+import type { RunConfig } from '@dtrain/trainer';
+import { resolveRunConfig } from '@dtrain/trainer';
+
+export type ConsistencyMode = 'bsp' | 'asp' | 'ssp';
+
+export interface RateLimit {
+  /** Sustained frames per second one connection may send. */
+  framesPerSec: number;
+  /** Frames allowed in a burst above the sustained rate. */
+  burst: number;
+}
+
+export interface ServerOptions {
+  run: RunConfig;
+  host: string;
+  /** 0 = any free port (printed at start). */
+  port: number;
+  /** Workers that must join before the first step. */
+  workers: number;
+  /** Connections beyond this are refused (PS_ERR_SERVER_FULL). */
+  maxWorkers: number;
+  mode: ConsistencyMode;
+  /** SSP bound: no worker more than S steps ahead of the slowest; older gradients are refused. */
+  staleness: number;
+  /** none | fp16 | int8 | topk:RATIO for gradients (workers keep the residual). */
+  compression: string;
+  shardStrategy: 'iid' | 'by-class';
+  /** BSP: a step completes when workers − backupWorkers gradients are in; late ones are dropped. */
+  backupWorkers: number;
+  /** Shared secret every join must carry; undefined = no authentication. */
+  token: string | undefined;
+  heartbeatMs: number;
+  /** A worker silent for this long is declared lost. */
+  heartbeatTimeoutMs: number;
+  /** Give up if the first `workers` have not joined by then (0 = wait forever). */
+  joinTimeoutMs: number;
+  /** A connection that has not sent a valid join by then is closed. */
+  helloTimeoutMs: number;
+  maxFrameBytes: number;
+  rateLimit: RateLimit;
+  /** Where checkpoints go; undefined = no checkpoints. */
+  checkpointDir: string | undefined;
+  checkpointEverySteps: number;
+  checkpointEverySeconds: number;
+  /** Checkpoints kept on disk (older ones are deleted). */
+  checkpointsKept: number;
+  /** Resume from the newest valid checkpoint in checkpointDir. */
+  resume: boolean;
+  /** Model layers to freeze (fine-tuning), by layer name prefix. */
+  frozen: string[];
+  tls: { certPath: string; keyPath: string } | undefined;
+}
+
+export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
+  host: '0.0.0.0',
+  port: 0,
+  workers: 2,
+  // Enough for a laptop or a small cluster; each worker costs one socket and its in-flight batch.
+  maxWorkers: 256,
+  mode: 'bsp',
+  staleness: 2,
+  compression: 'none',
+  shardStrategy: 'iid',
+  backupWorkers: 0,
+  token: undefined,
+  // A worker blocks its event loop while computing one batch (≈0.1 s); 2 s keeps overhead nil.
+  heartbeatMs: 2_000,
+  // Five missed heartbeats: tolerant of GC pauses and dataset loading, quick enough to rebalance.
+  heartbeatTimeoutMs: 10_000,
+  joinTimeoutMs: 0,
+  helloTimeoutMs: 10_000,
+  // Fits the larger model's fp32 weights (≈5 M floats = 20 MB) with room; larger frames are hostile.
+  maxFrameBytes: 64 * 1024 * 1024,
+  // A worker sends ~2 frames per step (push + heartbeat); 200/s leaves headroom for tiny models.
+  rateLimit: { framesPerSec: 200, burst: 400 },
+  checkpointDir: undefined,
+  checkpointEverySteps: 100,
+  checkpointEverySeconds: 60,
+  checkpointsKept: 3,
+  resume: false,
+  frozen: [],
+  tls: undefined,
+};
+
+export class ServerConfigError extends CodedError<'PS_ERR_BAD_OPTION'> {}
+
+export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>> & { run?: Partial<RunConfig> }): ServerOptions {
+  const o: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, run: resolveRunConfig(partial.run ?? {}) };
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined && k !== 'run') (o as unknown as Record<string, unknown>)[k] = v;
+  const bad = (field: string, why: string): never => {
+    throw new ServerConfigError('PS_ERR_BAD_OPTION', `${field} ${why}`, { field });
+  };
+  const int = (field: keyof ServerOptions, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    const v = o[field];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(field, `must be an integer in ${min}..${max}, got ${String(v)}`);
+  };
+  int('port', 0, 65535);
+  int('workers', 1, o.maxWorkers);
+  int('maxWorkers', 1, 100_000);
+  int('staleness', 0, 1_000_000);
+  int('backupWorkers', 0, Math.max(0, o.workers - 1));
+  int('heartbeatMs', 10);
+  int('heartbeatTimeoutMs', o.heartbeatMs);
+  int('joinTimeoutMs', 0);
+  int('helloTimeoutMs', 1);
+  int('maxFrameBytes', 1024);
+  int('checkpointEverySteps', 0);
+  int('checkpointEverySeconds', 0);
+  int('checkpointsKept', 1);
+  if (!['bsp', 'asp', 'ssp'].includes(o.mode)) bad('mode', 'must be bsp, asp or ssp');
+  if (!['iid', 'by-class'].includes(o.shardStrategy)) bad('shardStrategy', 'must be iid or by-class');
+  if (o.token !== undefined && o.token.length === 0) bad('token', 'must not be empty');
+  if (o.resume && !o.checkpointDir) bad('resume', 'needs a checkpoint directory');
+  if (!(o.rateLimit.framesPerSec > 0 && o.rateLimit.burst >= 1)) bad('rateLimit', 'must allow at least one frame');
+  return o;
+}

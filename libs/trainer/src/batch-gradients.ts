@@ -1,0 +1,45 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { AugmentOptions, Dataset } from '@dtrain/data';
+import { fillBatch } from '@dtrain/data';
+import type { GradientResult } from '@dtrain/model';
+import { createGradientComputer } from '@dtrain/model';
+
+export interface BatchGradients {
+  /** Mean-loss gradients of the model's current weights on the samples `indices` of the dataset. */
+  compute(indices: ArrayLike<number>, augmentSeed: number): GradientResult & { samples: number };
+  dispose(): void;
+}
+
+/**
+ * The one place a batch turns into gradients, used by `dtrain train` and by every worker, so the
+ * single-process and distributed paths do the same math. Batch buffers are reused across steps.
+ */
+export function createBatchGradients(
+  model: tf.LayersModel,
+  ds: Dataset,
+  opts: { augment: AugmentOptions | null },
+): BatchGradients {
+  const gc = createGradientComputer(model);
+  const pixels = ds.rows * ds.cols;
+  let images = new Float32Array(0);
+  let labels = new Int32Array(0);
+  return {
+    compute(indices, augmentSeed) {
+      const n = indices.length;
+      if (images.length < n * pixels) {
+        images = new Float32Array(n * pixels);
+        labels = new Int32Array(n);
+      }
+      const count = fillBatch(
+        ds,
+        indices,
+        images.subarray(0, n * pixels),
+        labels.subarray(0, n),
+        opts.augment ? { augment: opts.augment, seed: augmentSeed } : undefined,
+      );
+      const r = gc.compute(images.subarray(0, count * pixels), labels.subarray(0, count), count);
+      return { ...r, samples: count };
+    },
+    dispose: () => gc.dispose(),
+  };
+}

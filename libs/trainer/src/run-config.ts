@@ -1,0 +1,65 @@
+import { CodedError } from '@dtrain/common';
+import type { BackendName } from '@dtrain/engine';
+import type { AugmentOptions } from '@dtrain/data';
+import type { ModelName } from '@dtrain/model';
+
+/** Everything a training run needs, shared by `dtrain train`, the parameter server and fine-tuning. */
+export interface RunConfig {
+  dataset: string;
+  model: ModelName;
+  epochs: number;
+  /** Per-worker batch; the global batch is batchSize × workers. */
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  /** Use only the first N samples of the (deterministically ordered) training split; 0 = all. */
+  trainLimit: number;
+  /** Evaluate on at most N test samples; 0 = all. */
+  testLimit: number;
+  backend: BackendName | 'auto';
+  augment: AugmentOptions | null;
+  outDir: string | undefined;
+}
+
+export const DEFAULT_RUN_CONFIG: RunConfig = {
+  // The embedded set trains with no network on a fresh machine.
+  dataset: 'mnist-subset',
+  model: 'cnn',
+  epochs: 5,
+  // The model of record's batch (matches the PyTorch peer benchmark).
+  batchSize: 64,
+  // Adam's customary default; the peer uses the same.
+  learningRate: 1e-3,
+  seed: 42,
+  trainLimit: 0,
+  testLimit: 0,
+  backend: 'auto',
+  augment: null,
+  outDir: undefined,
+};
+
+export class ConfigError extends CodedError<'CONFIG_ERR_BAD_VALUE'> {}
+
+/** Fills defaults and rejects values no run can use, naming the field. */
+export function resolveRunConfig(partial: Partial<RunConfig>): RunConfig {
+  const cfg: RunConfig = { ...DEFAULT_RUN_CONFIG };
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (cfg as unknown as Record<string, unknown>)[k] = v;
+  const positiveInt = (name: keyof RunConfig, max: number): void => {
+    const v = cfg[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+      throw new ConfigError('CONFIG_ERR_BAD_VALUE', `${name} must be an integer in 1..${max}, got ${String(v)}`, { field: name });
+  };
+  const nonNegInt = (name: keyof RunConfig): void => {
+    const v = cfg[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw new ConfigError('CONFIG_ERR_BAD_VALUE', `${name} must be a non-negative integer, got ${String(v)}`, { field: name });
+  };
+  positiveInt('epochs', 10_000);
+  positiveInt('batchSize', 4096);
+  nonNegInt('trainLimit');
+  nonNegInt('testLimit');
+  nonNegInt('seed');
+  if (!(cfg.learningRate > 0 && cfg.learningRate < 10))
+    throw new ConfigError('CONFIG_ERR_BAD_VALUE', `learningRate must be in (0, 10), got ${cfg.learningRate}`, { field: 'learningRate' });
+  return cfg;
+}

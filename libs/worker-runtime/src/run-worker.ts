@@ -1,0 +1,263 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import WebSocket from 'ws';
+import type { Clock, Logger } from '@dtrain/common';
+import { CodedError, isCodedError, silentLogger, systemClock } from '@dtrain/common';
+import type { DatasetSplits } from '@dtrain/data';
+import { loadDataset } from '@dtrain/data';
+import type { Message, Push, Welcome, Work } from '@dtrain/protocol';
+import { PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
+import type * as tf from '@tensorflow/tfjs';
+import { buildModel, setFlatWeights, validateModelConfig, weightManifest } from '@dtrain/model';
+import type { BatchGradients } from '@dtrain/trainer';
+import { createBatchGradients } from '@dtrain/trainer';
+import { ErrorFeedback, decodeTensor, parseCompression } from '@dtrain/training';
+import type { WorkerOptions } from './worker-options';
+import { backoffDelay } from './worker-options';
+
+export type WorkerErrorCode = 'WORKER_ERR_REFUSED' | 'WORKER_ERR_MODEL_MISMATCH' | 'WORKER_ERR_GAVE_UP' | 'WORKER_ERR_SERVER_FAILED';
+
+export class WorkerError extends CodedError<WorkerErrorCode> {}
+
+/** Codes after which retrying cannot help: the server said no for good. */
+const FINAL_CODES = new Set(['AUTH_ERR_BAD_TOKEN', 'AUTH_ERR_MISSING_TOKEN', 'PROTO_ERR_BAD_VERSION', 'PS_ERR_BAD_WORKER_ID', 'PS_ERR_SHUTTING_DOWN']);
+
+export interface WorkerResult {
+  workerId: string;
+  steps: number;
+  samples: number;
+  connections: number;
+  reason: 'finished' | 'stopped';
+  computeMs: number;
+}
+
+export interface WorkerDeps {
+  log?: Logger;
+  clock?: Clock;
+  /** Dataset loader (defaults to libs/data); injected by tests. */
+  loadData?: (spec: string) => Promise<DatasetSplits>;
+  backend?: string;
+}
+
+interface Session {
+  welcome: Welcome;
+  model: tf.LayersModel;
+  gradients: BatchGradients;
+  feedback: ErrorFeedback;
+  weights: Float32Array;
+  version: number;
+}
+
+export interface RunningWorker {
+  readonly done: Promise<WorkerResult>;
+  /** Leaves gracefully (tells the server) and resolves `done` with reason 'stopped'. */
+  stop(): void;
+}
+
+/**
+ * One worker process's life: connect, join, compute what it is told, reconnect with backoff and
+ * jitter when the connection drops, finish when the server says the run is done.
+ */
+export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): RunningWorker {
+  const log = (deps.log ?? silentLogger).child({ worker: opts.workerId });
+  const clock = deps.clock ?? systemClock();
+  const loadData = deps.loadData ?? ((spec: string) => loadDataset(spec, opts.cacheDir ? { cacheDir: opts.cacheDir } : {}));
+  let data: { spec: string; splits: DatasetSplits } | undefined;
+  let session: Session | undefined;
+  let ws: WebSocket | undefined;
+  let stopping = false;
+  let finished = false;
+  let attempt = 0;
+  let lastConnectedAt = clock.monotonic();
+  let heartbeat: ReturnType<Clock['setInterval']> | undefined;
+  const result: WorkerResult = { workerId: opts.workerId, steps: 0, samples: 0, connections: 0, reason: 'finished', computeMs: 0 };
+  let resolve!: (r: WorkerResult) => void;
+  let reject!: (e: unknown) => void;
+  const done = new Promise<WorkerResult>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  done.catch(() => undefined);
+  let queue: Promise<void> = Promise.resolve();
+  let requestId = 0;
+
+  const end = (err?: unknown): void => {
+    if (finished) return;
+    finished = true;
+    if (heartbeat) clock.clearInterval(heartbeat);
+    session?.gradients.dispose();
+    session?.model.dispose();
+    session = undefined;
+    ws?.removeAllListeners('close');
+    ws?.close();
+    if (err) reject(err);
+    else resolve(result);
+  };
+
+  const send = (msg: Message): void => {
+    if (ws?.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg), { binary: true });
+  };
+
+  const setup = async (w: Welcome): Promise<void> => {
+    const cfg = validateModelConfig(w.model);
+    if (!data || data.spec !== w.dataset) data = { spec: w.dataset, splits: await loadData(w.dataset) };
+    if (session && session.welcome.runId === w.runId) {
+      // Same run after a reconnect: keep the model and the error-feedback residual.
+      session.welcome = w;
+      return;
+    }
+    session?.gradients.dispose();
+    session?.model.dispose();
+    const model = buildModel(cfg, { seed: w.hyper.seed });
+    const manifest = weightManifest(model);
+    const same =
+      manifest.totalSize === w.manifest.totalSize &&
+      manifest.entries.length === w.manifest.shapes.length &&
+      manifest.entries.every((e, i) => JSON.stringify(e.shape) === JSON.stringify(w.manifest.shapes[i]));
+    if (!same) throw new WorkerError('WORKER_ERR_MODEL_MISMATCH', 'the model built from the server config does not match its manifest');
+    session = {
+      welcome: w,
+      model,
+      gradients: createBatchGradients(model, data.splits.train, { augment: w.hyper.augment ?? null }),
+      feedback: new ErrorFeedback(manifest.totalSize, parseCompression(w.compression)),
+      weights: new Float32Array(manifest.totalSize),
+      version: -1,
+    };
+    log.info('joined', { runId: w.runId, dataset: w.dataset, mode: w.mode.kind, compression: w.compression, params: manifest.totalSize });
+  };
+
+  const compute = async (s: Session, w: Work): Promise<void> => {
+    if (s.version !== w.baseVersion) {
+      log.warn('work for weights this worker does not hold; skipped', { have: s.version, want: w.baseVersion });
+      return;
+    }
+    const t0 = performance.now();
+    const r = s.gradients.compute(w.indices, w.augmentSeed);
+    if (opts.artificialDelayMs > 0) await new Promise((res) => setTimeout(res, opts.artificialDelayMs));
+    const computeMs = performance.now() - t0;
+    result.computeMs += computeMs;
+    const push: Push = {
+      type: 'push',
+      v: PROTOCOL_VERSION,
+      workerId: opts.workerId,
+      step: w.step,
+      baseVersion: w.baseVersion,
+      samples: r.samples,
+      loss: Number.isFinite(r.loss) ? r.loss : 0,
+      computeMs,
+      grad: s.feedback.compress(r.grads),
+    };
+    send(push);
+    result.steps++;
+    result.samples += r.samples;
+  };
+
+  const handle = async (msg: Message): Promise<void> => {
+    switch (msg.type) {
+      case 'welcome':
+        await setup(msg);
+        if (heartbeat) clock.clearInterval(heartbeat);
+        heartbeat = clock.setInterval(() => {
+          const stats = { step: result.steps, samplesPerSec: result.computeMs > 0 ? (result.samples / result.computeMs) * 1000 : 0, computeMs: result.computeMs, rssBytes: process.memoryUsage().rss };
+          send({ type: 'heartbeat', v: PROTOCOL_VERSION, ts: clock.now(), stats });
+        }, msg.heartbeatMs);
+        return;
+      case 'assign':
+        log.debug('assigned', { epoch: msg.epoch, shard: msg.shard, members: msg.members });
+        return;
+      case 'weights':
+        if (!session) return;
+        if (msg.encoding === 'delta') {
+          if (session.version !== msg.baseVersion) return;
+          const delta = decodeTensor(msg.payload);
+          for (let i = 0; i < delta.length; i++) session.weights[i]! += delta[i]!;
+        } else decodeTensor(msg.payload, session.weights);
+        setFlatWeights(session.model, session.weights);
+        session.version = msg.version;
+        return;
+      case 'work':
+        if (session) await compute(session, msg);
+        return;
+      case 'ack':
+        if (msg.status !== 'applied') log.debug('push not applied', { step: msg.step, status: msg.status, code: msg.code });
+        return;
+      case 'error':
+        log.warn('server error', { code: msg.code, message: msg.message, fatal: msg.fatal });
+        if (msg.fatal && FINAL_CODES.has(msg.code)) end(new WorkerError('WORKER_ERR_REFUSED', `server refused: ${msg.code}: ${msg.message}`, { code: msg.code }));
+        return;
+      case 'done':
+        log.info('run over', { reason: msg.reason });
+        if (msg.reason === 'failed') end(new WorkerError('WORKER_ERR_SERVER_FAILED', `the server's run failed: ${JSON.stringify(msg.summary ?? {})}`));
+        else {
+          result.reason = msg.reason === 'stopped' ? 'stopped' : 'finished';
+          end();
+        }
+        return;
+      default:
+        log.warn('unexpected message from server', { type: msg.type });
+    }
+  };
+
+  const connect = (): void => {
+    if (finished) return;
+    const tlsOpts = opts.serverUrl.startsWith('wss:')
+      ? { ...(opts.caPath ? { ca: readFileSync(opts.caPath) } : {}), rejectUnauthorized: !opts.insecureTls }
+      : {};
+    const socket = new WebSocket(opts.serverUrl, { maxPayload: opts.maxFrameBytes, perMessageDeflate: false, ...tlsOpts });
+    ws = socket;
+    socket.binaryType = 'nodebuffer';
+    socket.on('open', () => {
+      attempt = 0;
+      lastConnectedAt = clock.monotonic();
+      result.connections++;
+      log.info('connected', { url: opts.serverUrl, connection: result.connections });
+      send({
+        type: 'join',
+        v: PROTOCOL_VERSION,
+        requestId: ++requestId,
+        workerId: opts.workerId,
+        ...(opts.token !== undefined ? { token: opts.token } : {}),
+        protocolVersion: PROTOCOL_VERSION,
+        capabilities: { backend: deps.backend ?? 'unknown', compression: ['none', 'fp16', 'int8', 'topk'], maxFrameBytes: opts.maxFrameBytes, pid: process.pid, host: hostname().slice(0, 64) },
+        ...(session ? { resumeFrom: { version: session.version, step: result.steps } } : {}),
+      });
+    });
+    socket.on('message', (raw: Buffer) => {
+      let msg: Message;
+      try {
+        msg = decodeMessage(raw, { maxFrameBytes: opts.maxFrameBytes });
+      } catch (err) {
+        log.error('undecodable frame from server', { code: isCodedError(err) ? err.code : 'unknown' });
+        socket.close(1008, 'bad frame');
+        return;
+      }
+      queue = queue.then(() => handle(msg)).catch((err) => end(err));
+    });
+    socket.on('error', (err) => log.debug('socket error', { error: err.message }));
+    socket.on('close', (code, reason) => {
+      if (heartbeat) clock.clearInterval(heartbeat);
+      heartbeat = undefined;
+      if (finished) return;
+      if (stopping) return end();
+      const giveUp = opts.reconnect.giveUpAfterMs > 0 && clock.monotonic() - lastConnectedAt > opts.reconnect.giveUpAfterMs;
+      if (giveUp) return end(new WorkerError('WORKER_ERR_GAVE_UP', `no server at ${opts.serverUrl} for ${opts.reconnect.giveUpAfterMs} ms`));
+      const delay = backoffDelay(opts.reconnect, attempt++);
+      log.info('disconnected; reconnecting', { code, reason: reason.toString(), delayMs: Math.round(delay), attempt });
+      // Let queued work drain first so a half-finished step is not interleaved with the new session.
+      clock.setTimeout(() => void queue.then(connect), delay);
+    });
+  };
+
+  connect();
+  return {
+    done,
+    stop() {
+      if (finished) return;
+      stopping = true;
+      result.reason = 'stopped';
+      send({ type: 'leave', v: PROTOCOL_VERSION, reason: 'stopped by operator' });
+      ws?.close(1000, 'leaving');
+      clock.setTimeout(() => end(), 2_000);
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { BackendName } from '@dtrain/engine';
+
+export interface ReconnectPolicy {
+  /** First retry delay. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  factor: number;
+  /** Give up when no connection succeeded for this long (0 = never). */
+  giveUpAfterMs: number;
+}
+
+export interface WorkerOptions {
+  serverUrl: string;
+  /** Stable id, reused on reconnect so the server can tell a returning worker from a new one. */
+  workerId: string;
+  token: string | undefined;
+  backend: BackendName | 'auto';
+  reconnect: ReconnectPolicy;
+  maxFrameBytes: number;
+  /** CA certificate for wss:// servers with a private CA. */
+  caPath: string | undefined;
+  /** Accept self-signed server certificates (tests only). */
+  insecureTls: boolean;
+  /** Added to every step's compute (to simulate a straggler in tests and demos). */
+  artificialDelayMs: number;
+  /** Dataset cache directory handed to libs/data. */
+  cacheDir: string | undefined;
+}
+
+export function defaultWorkerId(): string {
+  return `${hostname().replace(/[^A-Za-z0-9._-]/g, '').slice(0, 40) || 'worker'}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+export const DEFAULT_RECONNECT: ReconnectPolicy = {
+  initialDelayMs: 200,
+  // Caps the wait once a server is back: a restarted server sees its workers within ~5 s.
+  maxDelayMs: 5_000,
+  factor: 2,
+  // Long enough for a server to be rescheduled by Kubernetes and resume from its checkpoint.
+  giveUpAfterMs: 5 * 60_000,
+};
+
+export function resolveWorkerOptions(p: Partial<WorkerOptions> & { serverUrl: string }): WorkerOptions {
+  return {
+    workerId: defaultWorkerId(),
+    token: undefined,
+    backend: 'auto',
+    reconnect: DEFAULT_RECONNECT,
+    // Matches the server's default frame limit.
+    maxFrameBytes: 64 * 1024 * 1024,
+    caPath: undefined,
+    insecureTls: false,
+    artificialDelayMs: 0,
+    cacheDir: undefined,
+    ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)),
+  } as WorkerOptions;
+}
+
+/** Exponential backoff with full jitter (AWS architecture blog): uniform in [0, min(max, initial·factor^n)]. */
+export function backoffDelay(policy: ReconnectPolicy, attempt: number, random: () => number = Math.random): number {
+  const cap = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** attempt);
+  return Math.max(policy.initialDelayMs / 2, random() * cap);
+}
