@@ -1,4 +1,7 @@
 /** Fixtures for tests of this lib and of its users: IDX encoding and small synthetic datasets. */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { createRng } from '@dtrain/common';
 import type { Dataset } from './dataset';
@@ -56,5 +59,43 @@ export function idxFileSet(train: Dataset, test: Dataset, opts: { gzip?: boolean
     [`train-labels-idx1-ubyte${suffix}`]: encodeIdx([train.count], train.labels, opts),
     [`t10k-images-idx3-ubyte${suffix}`]: encodeIdx([test.count, test.rows, test.cols], test.images, opts),
     [`t10k-labels-idx1-ubyte${suffix}`]: encodeIdx([test.count], test.labels, opts),
+  };
+}
+
+export type FileRoute = Uint8Array | ((req: IncomingMessage, res: ServerResponse) => void);
+
+export interface FileServer {
+  /** Base URL with a trailing slash, e.g. http://127.0.0.1:40123/ */
+  url: string;
+  /** Paths requested so far, in order (to assert that a cache was used). */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+/** A real HTTP server on 127.0.0.1 (port 0) serving fixed bytes or custom handlers by path; 404 otherwise. */
+export async function serveFiles(routes: Record<string, FileRoute>): Promise<FileServer> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').replace(/^\//, '');
+    requests.push(path);
+    const route = routes[path];
+    if (route === undefined) {
+      res.writeHead(404).end();
+    } else if (typeof route === 'function') {
+      route(req, res);
+    } else {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': route.length }).end(route);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
