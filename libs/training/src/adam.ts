@@ -53,33 +53,51 @@ export function createAdam(size: number, opts: AdamOptions = {}, state?: Optimiz
     apply(weights, grad, mask) {
       checkApplyArgs(size, weights, grad, mask);
       step++;
-      const c1 = 1 - beta1;
-      const c2 = 1 - beta2;
-      const ib1 = 1 / (1 - beta1 ** step);
-      const ib2 = 1 / (1 - beta2 ** step);
-      const lr = learningRate;
-      // Two copies of the loop so the common unmasked case carries no branch.
-      if (mask) {
-        for (let i = 0; i < size; i++) {
-          if (mask[i] === 0) continue;
-          const g = grad[i]!;
-          const mi = beta1 * m[i]! + c1 * g;
-          const vi = beta2 * v[i]! + c2 * g * g;
-          m[i] = mi;
-          v[i] = vi;
-          weights[i]! -= (lr * mi * ib1) / (Math.sqrt(vi * ib2) + epsilon);
-        }
-      } else {
-        for (let i = 0; i < size; i++) {
-          const g = grad[i]!;
-          const mi = beta1 * m[i]! + c1 * g;
-          const vi = beta2 * v[i]! + c2 * g * g;
-          m[i] = mi;
-          v[i] = vi;
-          weights[i]! -= (lr * mi * ib1) / (Math.sqrt(vi * ib2) + epsilon);
-        }
-      }
+      const lrHat = learningRate / (1 - beta1 ** step);
+      adamKernel(weights, grad, m, v, mask, beta1, beta2, lrHat, 1 / (1 - beta2 ** step), epsilon);
     },
     state: () => ({ kind: 'adam', step, slots: { m: m.slice(), v: v.slice() } }),
   };
+}
+
+/**
+ * The element loop as a top-level function of plain arguments, so the hot loop touches only locals
+ * and stays monomorphic. lrHat = lr / (1 − β1^t) folds the first bias correction; ib2 = 1 / (1 − β2^t).
+ */
+function adamKernel(
+  w: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  mask: Uint8Array | undefined,
+  beta1: number,
+  beta2: number,
+  lrHat: number,
+  ib2: number,
+  eps: number,
+): void {
+  const c1 = 1 - beta1;
+  const c2 = 1 - beta2;
+  const n = w.length;
+  // Two copies of the loop so the common unmasked case carries no branch.
+  if (mask) {
+    for (let i = 0; i < n; i++) {
+      if (mask[i] === 0) continue;
+      const gi = g[i]!;
+      const mi = beta1 * m[i]! + c1 * gi;
+      const vi = beta2 * v[i]! + c2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      w[i] = w[i]! - (lrHat * mi) / (Math.sqrt(vi * ib2) + eps);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const gi = g[i]!;
+      const mi = beta1 * m[i]! + c1 * gi;
+      const vi = beta2 * v[i]! + c2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      w[i] = w[i]! - (lrHat * mi) / (Math.sqrt(vi * ib2) + eps);
+    }
+  }
 }
