@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
+import { ModelError } from './model-error';
+
+type Activation = 'relu' | 'linear';
+
+/** One step of the functional forward pass, holding the model's own weight variables (no copies). */
+type Op =
+  | { kind: 'conv2d'; kernel: tf.LayerVariable; bias: tf.LayerVariable | undefined; strides: [number, number]; padding: 'valid' | 'same'; activation: Activation }
+  | { kind: 'maxPool2d'; poolSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }
+  | { kind: 'flatten' }
+  | { kind: 'dense'; kernel: tf.LayerVariable; bias: tf.LayerVariable | undefined; activation: Activation }
+  | { kind: 'dropout'; rate: number };
+
+export interface ForwardPass {
+  /** Logits: the last layer's softmax is left out so the loss can use the stable fused softmax-CE. */
+  logits(x: tf.Tensor4D, training: { dropoutSeed: number } | undefined): tf.Tensor2D;
+}
+
+const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number]);
+
+function activationOf(layer: tf.layers.Layer, last: boolean): Activation {
+  const name = String((layer.getConfig() as { activation?: unknown }).activation ?? 'linear');
+  if (name === 'relu' || name === 'linear') return name;
+  if (name === 'softmax' && last) return 'linear';
+  throw new ModelError('MODEL_ERR_BAD_CONFIG', `activation ${name} is not supported in ${layer.name}`);
+}
+
+/**
+ * Re-expresses a Sequential LayersModel as plain tf ops over the same variables. Compared with
+ * model.apply this skips the layers bookkeeping and lets training use logits directly; the
+ * weights stay shared, so setFlatWeights is seen immediately.
+ */
+export function createForwardPass(model: tf.LayersModel): ForwardPass {
+  const ops: Op[] = model.layers.map((layer, i) => {
+    const cfg = layer.getConfig() as Record<string, unknown>;
+    const last = i === model.layers.length - 1;
+    const [kernel, bias] = layer.weights;
+    switch (layer.getClassName()) {
+      case 'Conv2D':
+        if (!kernel) break;
+        return { kind: 'conv2d', kernel, bias, strides: pair(cfg.strides), padding: cfg.padding as 'valid' | 'same', activation: activationOf(layer, last) };
+      case 'MaxPooling2D':
+        return { kind: 'maxPool2d', poolSize: pair(cfg.poolSize), strides: pair(cfg.strides ?? cfg.poolSize), padding: cfg.padding as 'valid' | 'same' };
+      case 'Flatten':
+        return { kind: 'flatten' };
+      case 'Dense':
+        if (!kernel) break;
+        return { kind: 'dense', kernel, bias, activation: activationOf(layer, last) };
+      case 'Dropout':
+        return { kind: 'dropout', rate: cfg.rate as number };
+    }
+    throw new ModelError('MODEL_ERR_BAD_CONFIG', `layer ${layer.name} (${layer.getClassName()}) is not supported`);
+  });
+  return {
+    logits(x, training) {
+      let h: tf.Tensor = x;
+      ops.forEach((op, i) => {
+        switch (op.kind) {
+          case 'conv2d':
+            h = tf.fused.conv2d({ x: h as tf.Tensor4D, filter: op.kernel.read() as tf.Tensor4D, strides: op.strides, pad: op.padding, bias: op.bias?.read(), activation: op.activation });
+            break;
+          case 'maxPool2d':
+            h = tf.maxPool(h as tf.Tensor4D, op.poolSize, op.strides, op.padding);
+            break;
+          case 'flatten':
+            h = tf.reshape(h, [h.shape[0] as number, -1]);
+            break;
+          case 'dense':
+            h = tf.fused.matMul({ a: h as tf.Tensor2D, b: op.kernel.read() as tf.Tensor2D, bias: op.bias?.read(), activation: op.activation });
+            break;
+          case 'dropout':
+            if (training && op.rate > 0) h = tf.dropout(h, op.rate, undefined, training.dropoutSeed + i);
+            break;
+        }
+      });
+      return h as tf.Tensor2D;
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '@dtrain/engine';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from './build-model';
+import { createGradientComputer } from './gradient-computer';
+import type { ModelConfig } from './model-config';
+import { modelConfig } from './model-config';
+import { fakeBatch } from './testing';
+import { weightManifest } from './weight-manifest';
+
+/** Agreement required between backends and against the reference, relative to the largest gradient. */
+const TOL = 1e-4;
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
+    s = Math.max(s, Math.abs(b[i] as number));
+  }
+  return d / s;
+}
+
+/** Independent reference: TF.js's own layers forward (model.apply, softmax output) and a hand-written CE. */
+function referenceGrads(model: tf.LayersModel, images: Float32Array, labels: Int32Array, count: number): { loss: number; grads: Float32Array } {
+  const vars = model.weights.map((w) => w.read() as tf.Variable);
+  const x = tf.tensor4d(images, [count, ...(model.inputs[0]!.shape.slice(1) as number[])] as [number, number, number, number]);
+  const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+  const { value, grads } = tf.variableGrads(() => {
+    const p = model.apply(x, { training: true }) as tf.Tensor;
+    return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(p)), 1))) as tf.Scalar;
+  }, vars);
+  const flat = new Float32Array(weightManifest(model).totalSize);
+  let off = 0;
+  for (const v of vars) {
+    flat.set(grads[v.name]!.dataSync() as Float32Array, off);
+    off += v.size;
+  }
+  const loss = value.dataSync()[0]!;
+  tf.dispose([x, y, value, ...Object.values(grads)]);
+  return { loss, grads: flat };
+}
+
+/** Small enough for the slow cpu reference, yet with every layer kind, 'same' padding and stride 2. */
+const SMALL: ModelConfig = {
+  name: 'small',
+  inputShape: [12, 12, 2],
+  numClasses: 10,
+  layers: [
+    { kind: 'conv2d', name: 'c1', filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' },
+    { kind: 'maxPool2d', name: 'p1', poolSize: 2 },
+    { kind: 'conv2d', name: 'c2', filters: 8, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu' },
+    { kind: 'flatten', name: 'f' },
+    { kind: 'dense', name: 'd1', units: 16, activation: 'relu' },
+    { kind: 'dense', name: 'out', units: 10, activation: 'softmax' },
+  ],
+};
+
+describe('createGradientComputer', () => {
+  beforeAll(async () => {
+    await initEngine({ backend: 'cpu', env: {} });
+    await initEngine({ backend: 'wasm', env: {} });
+  });
+
+  it('matches an independent model.apply reference on cpu', () => {
+    tf.setBackend('cpu');
+    const model = buildModel(SMALL, { seed: 5 });
+    const { images, labels } = fakeBatch(5, 288, 10);
+    const got = createGradientComputer(model).compute(images, labels, 5);
+    const want = referenceGrads(model, images, labels, 5);
+    expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(TOL);
+    expect(relErr(got.grads, want.grads)).toBeLessThan(TOL);
+    model.dispose();
+  });
+
+  it.each([
+    ['the model of record', modelConfig('cnn'), 2],
+    ['a small same/stride-2 model', SMALL, 6],
+  ] as const)('gives the same full-model gradient on wasm (custom kernels) as on cpu: %s', (_name, cfg, count) => {
+    const { images, labels } = fakeBatch(count, cfg.inputShape.reduce((a, b) => a * b, 1), 10, 2);
+    const run = (backend: 'cpu' | 'wasm') => {
+      tf.setBackend(backend);
+      const model = buildModel(cfg, { seed: 6 });
+      const r = createGradientComputer(model).compute(images, labels, count);
+      model.dispose();
+      return r;
+    };
+    const cpu = run('cpu');
+    const wasm = run('wasm');
+    expect(Math.abs(wasm.loss - cpu.loss) / cpu.loss).toBeLessThan(TOL);
+    const probe = buildModel(cfg);
+    const m = weightManifest(probe);
+    probe.dispose();
+    for (const e of m.entries) {
+      // Per weight, so a wrong layer cannot hide behind a larger one.
+      expect(relErr(wasm.grads.subarray(e.offset, e.offset + e.size), cpu.grads.subarray(e.offset, e.offset + e.size)), e.name).toBeLessThan(TOL);
+    }
+  }, 30_000);
+
+  it('does not leak tensors across calls and reuses its buffer when asked', () => {
+    tf.setBackend('wasm');
+    const model = buildModel(modelConfig('cnn'), { seed: 7 });
+    const gc = createGradientComputer(model, { reuseBuffer: true });
+    const { images, labels } = fakeBatch(8, 784, 10, 3);
+    const first = gc.compute(images, labels, 8);
+    const before = tf.memory().numTensors;
+    const second = gc.compute(images, labels, 8);
+    gc.compute(images, labels, 8);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(second.grads).toBe(first.grads);
+    expect(Number.isFinite(second.loss)).toBe(true);
+    gc.dispose();
+    model.dispose();
+  });
+
+  it('applies dropout only while computing gradients, reproducibly per seed', () => {
+    tf.setBackend('wasm');
+    const model = buildModel(modelConfig('cnn-large'), { seed: 8 });
+    const { images, labels } = fakeBatch(2, 784, 10, 4);
+    const a = createGradientComputer(model, { seed: 1 }).compute(images, labels, 2);
+    const b = createGradientComputer(model, { seed: 1 }).compute(images, labels, 2);
+    const c = createGradientComputer(model, { seed: 2 }).compute(images, labels, 2);
+    expect(a.loss).toBe(b.loss);
+    expect(c.loss).not.toBe(a.loss);
+    model.dispose();
+  });
+
+  it('rejects too few values or a bad count with MODEL_ERR_BAD_INPUT', () => {
+    tf.setBackend('wasm');
+    const model = buildModel(modelConfig('cnn'));
+    const gc = createGradientComputer(model);
+    const { images, labels } = fakeBatch(2, 784, 10);
+    expect(() => gc.compute(images, labels, 3)).toThrow(expect.objectContaining({ code: 'MODEL_ERR_BAD_INPUT' }));
+    expect(() => gc.compute(images, labels, 0)).toThrow(expect.objectContaining({ code: 'MODEL_ERR_BAD_INPUT' }));
+    expect(gc.compute(images, labels, 2).grads.length).toBe(225_034);
+    model.dispose();
+  });
+});

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs';
+import { mixSeed } from '@dtrain/common';
+import { readFloat32Into } from '@dtrain/engine';
+import { createForwardPass } from './forward-pass';
+import { ModelError } from './model-error';
+import { weightManifest } from './weight-manifest';
+
+export interface GradientResult {
+  loss: number;
+  /** Flat, in manifest order: gradient of the mean softmax cross-entropy over the batch. */
+  grads: Float32Array;
+}
+
+export interface GradientComputer {
+  compute(images: Float32Array, labels: Int32Array, count: number): GradientResult;
+  dispose(): void;
+}
+
+export interface GradientComputerOptions {
+  /** Seeds dropout masks (mixed with a per-call counter) so runs are reproducible. */
+  seed?: number;
+  /** Reuse one grads buffer across calls (the caller must consume it before the next compute). */
+  reuseBuffer?: boolean;
+}
+
+/**
+ * Gradients of the model's weights for one batch, as one flat Float32Array. Uses tf.variableGrads
+ * over a functional forward pass on the model's own variables; the input image is not a variable,
+ * so the first layer's input gradient is never computed. Everything runs inside variableGrads' tidy,
+ * and the grads are copied straight from backend memory into the flat array, then disposed.
+ */
+export function createGradientComputer(model: tf.LayersModel, opts: GradientComputerOptions = {}): GradientComputer {
+  const forward = createForwardPass(model);
+  const manifest = weightManifest(model);
+  const inShape = model.inputs[0]?.shape.slice(1) as number[];
+  const perSample = inShape.reduce((a, b) => a * b, 1);
+  const numClasses = model.outputs[0]?.shape[1] as number;
+  let calls = 0;
+  let buffer: Float32Array | undefined;
+  let disposed = false;
+  return {
+    compute(images, labels, count) {
+      if (disposed) throw new ModelError('MODEL_ERR_BAD_INPUT', 'gradient computer is disposed');
+      if (!Number.isInteger(count) || count <= 0 || images.length < count * perSample || labels.length < count) {
+        throw new ModelError('MODEL_ERR_BAD_INPUT', `need ${count * perSample} image values and ${count} labels`, { count, images: images.length, labels: labels.length });
+      }
+      const vars = model.weights.map((w) => w.read() as tf.Variable);
+      const dropoutSeed = mixSeed(opts.seed ?? 0, calls++);
+      const x = tf.tensor4d(images.subarray(0, count * perSample), [count, ...inShape] as [number, number, number, number]);
+      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.subarray(0, count), 'int32'), numClasses));
+      const trainable = vars.filter((_, i) => manifest.entries[i]?.trainable);
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, forward.logits(x, { dropoutSeed })) as tf.Scalar, trainable);
+      x.dispose();
+      y.dispose();
+      const flat = opts.reuseBuffer ? (buffer ??= new Float32Array(manifest.totalSize)) : new Float32Array(manifest.totalSize);
+      vars.forEach((v, i) => {
+        const g = grads[v.name];
+        const e = manifest.entries[i];
+        if (!e) return;
+        if (g) readFloat32Into(g, flat, e.offset);
+        else flat.fill(0, e.offset, e.offset + e.size);
+      });
+      const loss = value.dataSync()[0] as number;
+      value.dispose();
+      for (const k of Object.keys(grads)) grads[k]?.dispose();
+      return { loss, grads: flat };
+    },
+    dispose() {
+      disposed = true;
+      buffer = undefined;
+    },
+  };
+}

@@ -1,0 +1,12 @@
+export type { ModelName, ModelConfig, LayerSpec } from './model-config';
+export { modelConfig } from './model-config';
+export { validateModelConfig } from './validate-model-config';
+export { buildModel } from './build-model';
+export type { ManifestEntry, WeightManifest } from './weight-manifest';
+export { weightManifest, getFlatWeights, setFlatWeights } from './weight-manifest';
+export type { GradientResult, GradientComputer, GradientComputerOptions } from './gradient-computer';
+export { createGradientComputer } from './gradient-computer';
+export { predictClasses } from './predict-classes';
+export { saveModel, loadModel } from './model-io';
+export { ModelError } from './model-error';
+export type { ModelErrorCode } from './model-error';
