@@ -77,6 +77,9 @@ describe('encodeMessage / decodeMessage', () => {
     const frame = encodeMessage({ type: 'push', v: 1, workerId: 'w', step: 1, baseVersion: 0, samples: 1, loss: 0, grad: payload });
     expect(frame.byteLength - n * 4).toBeGreaterThan(0);
     expect(frame.byteLength - n * 4).toBeLessThan(128);
+    // Its own exact-size buffer: sending it keeps nothing else alive.
+    expect(frame.byteOffset).toBe(0);
+    expect(frame.buffer.byteLength).toBe(frame.byteLength);
   });
 
   it('accepts fragments, ArrayBuffer and Buffer frames', () => {

@@ -4,7 +4,7 @@ import { resolveLimits, type CodecLimits } from './limits';
 import type { Message } from './messages';
 import { ProtocolError } from './protocol-error';
 import { validateMessage } from './validate-message';
-import { fromWire, setPads, toWire } from './wire-form';
+import { binHeaderBytes, fromWire, setPads, toWire } from './wire-form';
 
 /**
  * Pinned msgpackr options. `useRecords: false`: records make frames depend on structure tables shared
@@ -47,23 +47,49 @@ export interface EncodeOptions {
 }
 
 /**
- * One message → one frame. Typed arrays are written once, straight from their memory, 4-byte aligned
- * within the frame. The frame may share msgpackr's output buffer with earlier frames; it is never
- * overwritten, only retained.
+ * One message → one frame. Messages without typed arrays are packed directly. For the others,
+ * msgpackr packs only the small rest of the message (bins left empty), and the frame is assembled in
+ * one exact-size buffer with each array's bytes copied once, 4-byte aligned. This avoids msgpackr's
+ * growth strategy for large values (a 20 MB payload would otherwise be written into a fresh 40 MB
+ * buffer that the returned frame keeps alive).
  */
 export function encodeMessage(msg: Message, options: EncodeOptions = {}): Uint8Array {
   const clean = options.validate === false ? msg : validateMessage(msg, options.limits);
   const form = toWire(clean);
   const p = getPackr();
-  if (form.slots.length > 0) {
-    // Small first pass with empty bins finds where the bins land, then the pads are sized to align them.
-    const empty = new Uint8Array(0);
-    for (const s of form.slots) s.holder[s.key] = empty;
-    const layout = scanFrame(p.pack(form.value), UNBOUNDED);
-    setPads(form, layout.bins.map((b) => b.offset));
-    for (const s of form.slots) s.holder[s.key] = s.bytes;
-  }
-  return p.pack(form.value);
+  if (form.slots.length === 0) return p.pack(form.value);
+  const empty = new Uint8Array(0);
+  for (const s of form.slots) s.holder[s.key] = empty;
+  setPads(form, binOffsets(p.pack(form.value)));
+  const head = p.pack(form.value);
+  return assemble(head, binOffsets(head), form.slots.map((s) => s.bytes));
+}
+
+const binOffsets = (frame: Uint8Array): number[] => scanFrame(frame, UNBOUNDED).bins.map((b) => b.offset);
+
+/** Copies `head` with each empty bin (`c4 00`, data at `offsets[i]`) replaced by `bins[i]`. */
+function assemble(head: Uint8Array, offsets: readonly number[], bins: readonly Uint8Array[]): Uint8Array {
+  let total = head.length;
+  for (const b of bins) total += binHeaderBytes(b.length) - binHeaderBytes(0) + b.length;
+  // allocUnsafeSlow: its own ArrayBuffer at offset 0 (so aligned), and no zero-fill we would overwrite anyway.
+  const out = typeof Buffer === 'function' ? Buffer.allocUnsafeSlow(total) : new Uint8Array(total);
+  let src = 0;
+  let dst = 0;
+  bins.forEach((bin, i) => {
+    const headerAt = (offsets[i] as number) - binHeaderBytes(0);
+    out.set(head.subarray(src, headerAt), dst);
+    dst += headerAt - src;
+    const n = bin.length;
+    if (n < 0x100) out.set([0xc4, n], dst);
+    else if (n < 0x10000) out.set([0xc5, n >>> 8, n & 0xff], dst);
+    else out.set([0xc6, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff], dst);
+    dst += binHeaderBytes(n);
+    out.set(bin, dst);
+    dst += n;
+    src = offsets[i] as number;
+  });
+  out.set(head.subarray(src), dst);
+  return out;
 }
 
 function toBytes(frame: unknown, max: number): Uint8Array {
