@@ -43,6 +43,9 @@ describe('ErrorFeedback', () => {
     ef.compress(g); // residual of index 1 is now 0.8 < 1 + 0 for index 0 → index 0 again
     const third = ef.compress(g); // index 1 has 1.2 > 1
     expect(third.codec === 'topk' && [...third.indices]).toEqual([1]);
+    const before = [...ef.residual()];
+    expect(() => ef.compress(Float32Array.of(0, NaN, 0, 0))).toThrow(expect.objectContaining({ code: 'TRAIN_ERR_BAD_TENSOR' }));
+    expect([...ef.residual()]).toEqual(before);
     ef.reset();
     expect([...ef.residual()]).toEqual([0, 0, 0, 0]);
     expect(() => ef.compress(new Float32Array(3))).toThrow(expect.objectContaining({ code: 'TRAIN_ERR_SIZE_MISMATCH' }));

@@ -3,7 +3,8 @@ import type { CompressionSpec } from './compression-spec';
 import { checkCompression } from './compression-spec';
 import type { EncodedTensor } from './encoded-tensor';
 import { TopKSelector } from './top-k';
-import { assertLength } from './training-error';
+import { isAllFinite } from './tensor-checks';
+import { TrainingError, assertLength } from './training-error';
 
 /**
  * Error feedback (a.k.a. error compensation) for lossy gradient compression: what compression drops
@@ -24,9 +25,14 @@ export class ErrorFeedback {
     this.r = new Float32Array(size);
   }
 
-  /** Encodes grad + residual, and keeps (grad + residual) − decode(sent) as the new residual. */
+  /**
+   * Encodes grad + residual, and keeps (grad + residual) − decode(sent) as the new residual.
+   * A non-finite gradient throws TRAIN_ERR_BAD_TENSOR before touching the residual: one NaN carried
+   * in the residual would poison every later step of this worker.
+   */
   compress(grad: Float32Array): EncodedTensor {
     assertLength('gradient', grad.length, this.size);
+    if (!isAllFinite(grad)) throw new TrainingError('TRAIN_ERR_BAD_TENSOR', 'gradient holds NaN or Infinity; nothing was sent');
     const r = this.r;
     for (let i = 0; i < r.length; i++) r[i]! += grad[i]!;
     const sent = encodeTensor(r, this.spec, this.selector);
