@@ -24,13 +24,14 @@ const TAG_CLASS_ORDER = 0xc1a55;
 const TAG_WITHIN_CLASS = 0xc1a56;
 const UINT32_MAX = 0xffff_ffff;
 
-/** Checks an untrusted value (e.g. from a network frame) and returns a clean ShardSpec. */
+/**
+ * Checks an untrusted value (e.g. from a network frame) and returns a clean ShardSpec. Unknown fields
+ * are dropped, not rejected, matching @dtrain/protocol's forward-compatibility rule.
+ */
 export function validateShardSpec(x: unknown): ShardSpec {
   const bad = (why: string): DataError => new DataError('DATA_ERR_BAD_SHARD', `invalid shard spec: ${why}`, { spec: x });
   if (typeof x !== 'object' || x === null || Array.isArray(x)) throw bad('not an object');
   const o = x as Record<string, unknown>;
-  const extra = Object.keys(o).filter((k) => !['strategy', 'seed', 'index', 'count'].includes(k));
-  if (extra.length > 0) throw bad(`unknown field(s) ${extra.join(', ')}`);
   const { strategy, seed, index, count } = o;
   if (typeof strategy !== 'string' || !(SHARD_STRATEGIES as readonly string[]).includes(strategy)) {
     throw bad(`strategy must be one of ${SHARD_STRATEGIES.join(', ')}`);
