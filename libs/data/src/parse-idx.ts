@@ -69,6 +69,8 @@ export async function readIdxFile(path: string, what = path, opts: ParseIdxOptio
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new DataError('DATA_ERR_NOT_FOUND', `${path} does not exist`, { path }, { cause: err });
     }
+    // `what` may be a role ('images'), so name the file for whoever reads the message.
+    if (err instanceof DataError && !err.message.startsWith(path)) err.message = `${path}: ${err.message}`;
     throw err;
   }
 }
