@@ -7,6 +7,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_TENSOR_LENGTH = 16 * 1024 * 1024;
 /** Largest batch a `work` message may carry; also caps `push.samples`. Larger batches do not fit worker memory. */
 export const DEFAULT_MAX_BATCH = 4096;
+/** A push may carry gradients accumulated over several local batches: samples ≤ maxBatch × this. */
+export const MAX_ACCUMULATED_BATCHES = 64;
 /** Generic cap on any string in a frame (characters); field-specific caps below are tighter. */
 export const DEFAULT_MAX_STRING_LENGTH = 65_536;
 /** Generic cap on any array or map in a frame (entries): bounds manifests with thousands of tensors. */

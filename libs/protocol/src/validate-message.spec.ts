@@ -84,6 +84,7 @@ describe('validateMessage', () => {
     ['push', { loss: NaN }, 'PROTO_ERR_NOT_FINITE'],
     ['push', { loss: -Infinity }, 'PROTO_ERR_NOT_FINITE'],
     ['push', { samples: 0 }, 'PROTO_ERR_BAD_FIELD'],
+    ['push', { samples: 4096 * 64 + 1 }, 'PROTO_ERR_BAD_FIELD'],
     ['push', { step: 2 ** 53 }, 'PROTO_ERR_BAD_FIELD'],
     ['push', { computeMs: -1 }, 'PROTO_ERR_BAD_FIELD'],
     ['ack', { status: 'ok' }, 'PROTO_ERR_BAD_FIELD'],

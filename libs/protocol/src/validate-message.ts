@@ -1,5 +1,6 @@
 import {
   ERROR_CODE_PATTERN,
+  MAX_ACCUMULATED_BATCHES,
   MAX_CAPABILITY_LIST,
   MAX_ERROR_MESSAGE_LENGTH,
   MAX_NAME_LENGTH,
@@ -211,7 +212,7 @@ function push(f: Fields): Push {
     workerId: workerId(f, 'workerId'),
     step: f.int('step'),
     baseVersion: f.int('baseVersion'),
-    samples: f.int('samples', 1, f.limits.maxBatch),
+    samples: f.int('samples', 1, f.limits.maxBatch * MAX_ACCUMULATED_BATCHES),
     loss: f.number('loss'),
     grad: readTensor(f.object('grad')),
   };
@@ -261,7 +262,7 @@ export function validateMessage(x: unknown, limits?: Partial<CodecLimits>): Mess
     if (version !== PROTOCOL_VERSION) {
       throw new ProtocolError('PROTO_ERR_BAD_VERSION', `protocol version ${String(version)} is not ${PROTOCOL_VERSION}`, {
         expected: PROTOCOL_VERSION,
-        received: typeof version === 'number' || typeof version === 'string' ? version : typeof version,
+        received: typeof version === 'number' ? version : typeof version === 'string' ? version.slice(0, 32) : typeof version,
       });
     }
     const type = f.raw('type');
