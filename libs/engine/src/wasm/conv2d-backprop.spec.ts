@@ -23,7 +23,9 @@ const CASES: Case[] = [
   { b: 1, h: 10, w: 9, ci: 2, co: 3, k: 3, s: 2, pad: 'same' },
   { b: 2, h: 8, w: 8, ci: 5, co: 2, k: 5, s: 1, pad: 'same' },
   { b: 4, h: 7, w: 12, ci: 8, co: 16, k: 2, s: 2, pad: 'valid' },
-  { b: 2, h: 13, w: 13, ci: 32, co: 8, k: 3, s: 1, pad: 'valid' },
+  { b: 2, h: 13, w: 13, ci: 32, co: 8, k: 3, s: 1, pad: 'valid' }, // forward-conv form of dW
+  { b: 2, h: 9, w: 9, ci: 16, co: 4, k: 3, s: 2, pad: 'same' }, // forward-conv form, dilated
+  { b: 2, h: 10, w: 10, ci: 16, co: 4, k: 3, s: 2, pad: 'valid' }, // would need negative padding: im2col
 ];
 
 function outSize(n: number, k: number, s: number, pad: 'valid' | 'same'): number {
