@@ -10,7 +10,8 @@ describe('wasm Sum vs cpu', () => {
   it.each([
     { shape: [4, 5, 6, 7], axis: [0, 1, 2], keepDims: false },
     { shape: [4, 5, 6, 7], axis: [0, 1, 2], keepDims: true },
-    { shape: [64, 10], axis: [0], keepDims: false },
+    { shape: [64, 10], axis: [0], keepDims: false }, // 8-wide block plus a scalar tail
+    { shape: [300, 16], axis: [0], keepDims: false },
     { shape: [4, 5, 6], axis: [2], keepDims: false }, // not leading: stock kernel
     { shape: [4, 5, 6], axis: [0, 2], keepDims: false },
     { shape: [4, 5], axis: [0, 1], keepDims: false }, // full reduction: stock kernel
