@@ -20,4 +20,6 @@ export interface CheckpointState {
   applied: string[];
   seed: number;
   report: EvaluationReport | undefined;
+  /** Training time so far (evaluation excluded), so throughput stays honest across restarts. */
+  trainMs?: number;
 }

@@ -1,5 +1,5 @@
 import type { Clock, Logger, TimerHandle } from '@dtrain/common';
-import { isCodedError, mixSeed } from '@dtrain/common';
+import { CodedError, isCodedError, mixSeed } from '@dtrain/common';
 import type { Join, Message, ModelManifest, Push, WireErrorCode, ProtocolErrorCode } from '@dtrain/protocol';
 import { PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
 import type { EncodedTensor, EvaluationReport } from '@dtrain/training';
@@ -130,7 +130,7 @@ export class Coordinator {
     this.state = 'finished';
     this.broadcast({ type: 'done', v: PROTOCOL_VERSION, reason: 'stopped', summary: { reason } });
     this.teardown();
-    this.rejectDone(new Error(`run stopped: ${reason}`));
+    this.rejectDone(new CodedError('PS_ERR_STOPPED', `run stopped before it finished: ${reason}`));
   }
 
   get activeCount(): number {
@@ -653,6 +653,7 @@ export class Coordinator {
       applied: [...this.applied],
       seed: this.d.options.run.seed,
       report: this.lastReport,
+      trainMs: this.totals.trainMs + (this.state === 'training' && this.totals.startedAt ? this.d.clock.monotonic() - this.totals.startedAt : 0),
     };
   }
 
@@ -662,6 +663,7 @@ export class Coordinator {
     this.step = s.step;
     this.totals.steps = s.updates;
     this.totals.samples = s.samples;
+    this.totals.trainMs = s.trainMs ?? 0;
     this.lastCheckpointStep = s.updates;
     for (const k of s.applied) this.applied.add(k);
     this.lastReport = s.report;

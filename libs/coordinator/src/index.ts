@@ -12,3 +12,5 @@ export type { EpochPlanSnapshot } from './epoch-plan';
 export { ParameterStore } from './parameter-store';
 export { tokensMatch } from './auth';
 export { frozenMask } from './frozen-mask';
+export { CheckpointStore, CheckpointError, encodeCheckpoint, decodeCheckpoint } from './checkpoint-store';
+export type { CheckpointErrorCode } from './checkpoint-store';

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock, Logger } from '@dtrain/common';
 import { silentLogger, systemClock } from '@dtrain/common';
@@ -126,6 +128,9 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
             testAccuracy: report.accuracy,
             ...deps.saveMeta,
           });
+          // The applied-push log: one line per gradient applied, so anyone can check none was applied twice.
+          await mkdir(run.outDir, { recursive: true });
+          await writeFile(join(run.outDir, 'applied-pushes.jsonl'), totals.appliedLog.map((a) => JSON.stringify(a)).join('\n') + '\n');
           log.info('model saved', { dir: run.outDir });
         }
         return { totals, report, version: store.version, weightsChecksum: store.checksum(), workersSeen: coordinator.members.size, runId };

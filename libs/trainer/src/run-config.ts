@@ -59,6 +59,8 @@ export function resolveRunConfig(partial: Partial<RunConfig>): RunConfig {
   nonNegInt('trainLimit');
   nonNegInt('testLimit');
   nonNegInt('seed');
+  // Seeds feed 32-bit generators (libs/common) and shard specs (uint32 on the wire).
+  if (cfg.seed > 0xffffffff) throw new ConfigError('CONFIG_ERR_BAD_VALUE', `seed must be at most ${0xffffffff}`, { field: 'seed' });
   if (!(cfg.learningRate > 0 && cfg.learningRate < 10))
     throw new ConfigError('CONFIG_ERR_BAD_VALUE', `learningRate must be in (0, 10), got ${cfg.learningRate}`, { field: 'learningRate' });
   return cfg;

@@ -79,11 +79,14 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
   });
   done.catch(() => undefined);
   let queue: Promise<void> = Promise.resolve();
+  // The injected clock's timers do not hold the process open; a worker waiting to reconnect must.
+  const keepAlive = setInterval(() => undefined, 60_000);
   let requestId = 0;
 
   const end = (err?: unknown): void => {
     if (finished) return;
     finished = true;
+    clearInterval(keepAlive);
     if (heartbeat) clock.clearInterval(heartbeat);
     session?.gradients.dispose();
     session?.model.dispose();
