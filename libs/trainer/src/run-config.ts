@@ -35,7 +35,8 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   testLimit: 0,
   backend: 'auto',
   augment: null,
-  outDir: undefined,
+  // Every run leaves its model behind; --out moves it.
+  outDir: 'dtrain-out',
 };
 
 export class ConfigError extends CodedError<'CONFIG_ERR_BAD_VALUE'> {}
