@@ -105,6 +105,12 @@ export interface WorkerStats {
   samplesPerSec: number;
   computeMs: number;
   rssBytes: number;
+  /** Total time spent compressing/encoding pushes (step-time breakdown). */
+  encodeMs?: number;
+  /** Live TF.js tensors in the worker (leak detection). */
+  tensors?: number;
+  /** Peak resident set size of the worker process. */
+  peakRssBytes?: number;
 }
 
 export interface Heartbeat extends Versioned {

@@ -165,6 +165,12 @@ function heartbeat(f: Fields): Heartbeat {
       computeMs: s.finite('computeMs', 0),
       rssBytes: s.int('rssBytes'),
     };
+    const encodeMs = s.optional('encodeMs', (k) => s.finite(k, 0));
+    const tensors = s.optional('tensors', (k) => s.int(k));
+    const peakRssBytes = s.optional('peakRssBytes', (k) => s.int(k));
+    if (encodeMs !== undefined) msg.stats.encodeMs = encodeMs;
+    if (tensors !== undefined) msg.stats.tensors = tensors;
+    if (peakRssBytes !== undefined) msg.stats.peakRssBytes = peakRssBytes;
   }
   return msg;
 }
