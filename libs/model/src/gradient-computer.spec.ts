@@ -97,6 +97,20 @@ describe('createGradientComputer', () => {
     }
   }, 30_000);
 
+  it('never computes the first layer input gradient', async () => {
+    tf.setBackend('wasm');
+    const model = buildModel(modelConfig('cnn'), { seed: 10 });
+    const gc = createGradientComputer(model);
+    const { images, labels } = fakeBatch(2, 784, 10);
+    const profile = await tf.profile(() => {
+      gc.compute(images, labels, 2);
+    });
+    const backpropInputs = profile.kernels.filter((k) => k.name === 'Conv2DBackpropInput');
+    // Only conv2 needs dx (to reach conv1's weights); conv1's dx would be [2, 28, 28, 1].
+    expect(backpropInputs.map((k) => k.outputShapes)).toEqual([[[2, 13, 13, 32]]]);
+    model.dispose();
+  });
+
   it('does not leak tensors across calls and reuses its buffer when asked', () => {
     tf.setBackend('wasm');
     const model = buildModel(modelConfig('cnn'), { seed: 7 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { batchMatMulConfig } from './batch-mat-mul';
+import { identityConfig } from './identity';
 import { maxPoolGradConfig } from './max-pool-grad';
 import { sumConfig } from './sum';
 import { originalKernels } from './wasm-memory';
@@ -13,6 +14,7 @@ const TRAINING_KERNELS: tf.KernelConfig[] = [
   maxPoolGradConfig,
   batchMatMulConfig,
   sumConfig,
+  identityConfig,
 ];
 
 /**
