@@ -5,7 +5,7 @@ import { buildModel } from './build-model';
 import { createGradientComputer } from './gradient-computer';
 import type { ModelConfig } from './model-config';
 import { modelConfig } from './model-config';
-import { fakeBatch } from './testing';
+import { fakeBatch, smallConfig } from './testing';
 import { weightManifest } from './weight-manifest';
 
 /** Agreement required between backends and against the reference, relative to the largest gradient. */
@@ -41,20 +41,8 @@ function referenceGrads(model: tf.LayersModel, images: Float32Array, labels: Int
   return { loss, grads: flat };
 }
 
-/** Small enough for the slow cpu reference, yet with every layer kind, 'same' padding and stride 2. */
-const SMALL: ModelConfig = {
-  name: 'small',
-  inputShape: [12, 12, 2],
-  numClasses: 10,
-  layers: [
-    { kind: 'conv2d', name: 'c1', filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' },
-    { kind: 'maxPool2d', name: 'p1', poolSize: 2 },
-    { kind: 'conv2d', name: 'c2', filters: 8, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu' },
-    { kind: 'flatten', name: 'f' },
-    { kind: 'dense', name: 'd1', units: 16, activation: 'relu' },
-    { kind: 'dense', name: 'out', units: 10, activation: 'softmax' },
-  ],
-};
+/** The small test model without dropout, whose masks the model.apply reference would draw differently. */
+const SMALL: ModelConfig = { ...smallConfig(), layers: smallConfig().layers.filter((l) => l.kind !== 'dropout') };
 
 describe('createGradientComputer', () => {
   beforeAll(async () => {

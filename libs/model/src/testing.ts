@@ -1,3 +1,5 @@
+import type { ModelConfig } from './model-config';
+
 /** Bit-exact equality of two float arrays; much faster than a deep-equal matcher on 10⁵ elements. */
 export function sameFloats(a: Float32Array, b: Float32Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -13,4 +15,25 @@ export function fakeBatch(count: number, perSample: number, numClasses: number, 
   const images = Float32Array.from({ length: count * perSample }, next);
   const labels = Int32Array.from({ length: count }, () => Math.floor(next() * numClasses));
   return { images, labels };
+}
+
+/**
+ * A tiny config with every layer kind ('same' padding, stride 2, dropout), small enough for the slow
+ * cpu backend in unit tests: 12×12×2 inputs, 10 classes.
+ */
+export function smallConfig(): ModelConfig {
+  return {
+    name: 'small',
+    inputShape: [12, 12, 2],
+    numClasses: 10,
+    layers: [
+      { kind: 'conv2d', name: 'c1', filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' },
+      { kind: 'maxPool2d', name: 'p1', poolSize: 2 },
+      { kind: 'conv2d', name: 'c2', filters: 8, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu' },
+      { kind: 'dropout', name: 'drop', rate: 0.5 },
+      { kind: 'flatten', name: 'f' },
+      { kind: 'dense', name: 'd1', units: 16, activation: 'relu' },
+      { kind: 'dense', name: 'out', units: 10, activation: 'softmax' },
+    ],
+  };
 }
