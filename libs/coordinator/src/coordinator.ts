@@ -2,7 +2,7 @@ import type { Clock, Logger, TimerHandle } from '@dtrain/common';
 import { CodedError, isCodedError, mixSeed } from '@dtrain/common';
 import type { Join, Message, ModelManifest, Push, WireErrorCode, ProtocolErrorCode } from '@dtrain/protocol';
 import { PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
-import type { EncodedTensor, EvaluationReport } from '@dtrain/training';
+import type { EvaluationReport } from '@dtrain/training';
 import { addDecodedInto } from '@dtrain/training';
 import { tokensMatch } from './auth';
 import type { CheckpointState } from './checkpoint-state';
@@ -13,6 +13,7 @@ import type { ParameterStore } from './parameter-store';
 import { TokenBucket } from './token-bucket';
 import type { ServerOptions } from './server-options';
 import type { CoordinatorEvents, RunTotals } from './coordinator-events';
+import { WeightsEncoder } from './weights-encoder';
 
 /** WebSocket close codes (RFC 6455 §7.4): 1008 policy violation, 1009 too big, 1000 normal. */
 const CLOSE_NORMAL = 1000;
@@ -69,7 +70,8 @@ export class Coordinator {
   private sumLoss = 0;
   private sumPushes = 0;
   private readonly applied = new Set<string>();
-  private weightsFrame: { version: number; frame: Uint8Array } | undefined;
+  /** Built on first use: the frames that bring each worker's weights up to date (compressed deltas or full). */
+  private weightsEncoder: WeightsEncoder | undefined;
   private lastReport: EvaluationReport | undefined;
   private stepStartedAt = 0;
   private lastCheckpointStep = 0;
@@ -424,12 +426,10 @@ export class Coordinator {
   private sendWeights(m: Member): void {
     const version = this.d.store.version;
     if (m.knownVersion === version) return;
-    if (this.weightsFrame?.version !== version) {
-      const payload: EncodedTensor = { codec: 'fp32', length: this.d.store.size, data: this.d.store.weights };
-      this.weightsFrame = { version, frame: encodeMessage({ type: 'weights', v: PROTOCOL_VERSION, version, encoding: 'full', payload }) };
-    }
-    this.sendFrame(m, this.weightsFrame.frame);
-    this.totals.weightBytes += this.weightsFrame.frame.byteLength;
+    this.weightsEncoder ??= new WeightsEncoder(this.d.options.compression, this.d.store.size);
+    const frame = this.weightsEncoder.frameFor(m, m.knownVersion, version, this.d.store.weights);
+    this.sendFrame(m, frame);
+    this.totals.weightBytes += frame.byteLength;
     m.knownVersion = version;
   }
 
