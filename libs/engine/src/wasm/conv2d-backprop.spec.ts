@@ -17,7 +17,9 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { b: 3, h: 10, w: 10, ci: 1, co: 4, k: 3, s: 1, pad: 'valid' },
+  { b: 3, h: 10, w: 10, ci: 1, co: 4, k: 3, s: 1, pad: 'valid' }, // im2colᵀ · dy
+  { b: 3, h: 12, w: 12, ci: 1, co: 32, k: 3, s: 1, pad: 'valid' }, // (dyᵀ · im2col)ᵀ, like conv1
+  { b: 2, h: 9, w: 10, ci: 2, co: 40, k: 3, s: 2, pad: 'same' }, // (dyᵀ · im2col)ᵀ with padding + stride
   { b: 2, h: 9, w: 7, ci: 3, co: 5, k: 3, s: 1, pad: 'same' },
   { b: 2, h: 11, w: 11, ci: 4, co: 6, k: 3, s: 2, pad: 'valid' },
   { b: 1, h: 10, w: 9, ci: 2, co: 3, k: 3, s: 2, pad: 'same' },
