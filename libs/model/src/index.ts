@@ -10,3 +10,5 @@ export { predictClasses } from './predict-classes';
 export { saveModel, loadModel } from './model-io';
 export { ModelError } from './model-error';
 export type { ModelErrorCode } from './model-error';
+export { parameterCount } from './parameter-count';
+export { headLayerName, replaceHead } from './replace-head';
