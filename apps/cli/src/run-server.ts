@@ -6,6 +6,7 @@ import { loadDataset } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
 import type { TrainSummary } from '@dtrain/trainer';
 import { checkpointDeps } from './checkpoint-wiring';
+import { compressionRatio } from './compression-ratio';
 
 export interface ServerRun {
   server: RunningServer;
@@ -48,6 +49,7 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
     outDir: options.run.outDir,
     extra: {
       compression: options.compression,
+      compression_ratio: compressionRatio(t, options.run.model, r.report.numClasses),
       gradient_bytes: t.gradientBytes,
       weight_bytes: t.weightBytes,
       dropped_pushes: t.droppedPushes,
