@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initWasmAndCpu } from '../testing';
 
-describe('wasm Identity (shared memory)', () => {
+describe('wasm Identity and same-dtype Cast (shared memory)', () => {
   beforeAll(initWasmAndCpu);
 
   it('clones keep their values after the original is disposed, without leaking', () => {
@@ -25,5 +25,25 @@ describe('wasm Identity (shared memory)', () => {
     expect(Array.from(c.dataSync())).toEqual([1, 2]);
     expect(Array.from(v.dataSync())).toEqual([5, 6]);
     tf.dispose([v, c]);
+  });
+
+  it('a same-dtype cast shares values; a dtype-changing cast converts like cpu', () => {
+    tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const a = tf.tensor1d([1.5, -2.5, 3]);
+    const same = tf.cast(a, 'float32');
+    const asInt = tf.cast(a, 'int32');
+    a.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.5, 3]);
+    const onCpu = tf.tidy(() => {
+      tf.setBackend('cpu');
+      const v = Array.from(tf.cast(tf.tensor1d([1.5, -2.5, 3]), 'int32').dataSync());
+      tf.setBackend('wasm');
+      return v;
+    });
+    expect(asInt.dtype).toBe('int32');
+    expect(Array.from(asInt.dataSync())).toEqual(onCpu);
+    tf.dispose([same, asInt]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { batchMatMulConfig } from './batch-mat-mul';
+import { castConfig } from './cast';
 import { identityConfig } from './identity';
 import { maxPoolGradConfig } from './max-pool-grad';
 import { sumConfig } from './sum';
@@ -15,6 +16,7 @@ const TRAINING_KERNELS: tf.KernelConfig[] = [
   batchMatMulConfig,
   sumConfig,
   identityConfig,
+  castConfig,
 ];
 
 /**
