@@ -1,10 +1,13 @@
 import type { EvaluationReport } from '@dtrain/training';
+import type { AppliedPush } from './coordinator-events';
 import type { EpochPlanSnapshot } from './epoch-plan';
+import type { EpochCoverage } from './sample-coverage';
 import type { ParameterStoreState } from './parameter-store';
 
 /** Everything a server needs to continue a run where it stopped. */
 export interface CheckpointState {
   runId: string;
+  /** The epoch in progress; with `plan` undefined, the next epoch to start from its beginning. */
   epoch: number;
   /** Next work/step number to hand out. */
   step: number;
@@ -18,6 +21,12 @@ export interface CheckpointState {
   members: { workerId: string; clock: number }[];
   /** (worker, step) keys of applied pushes, so a replay after resume is still recognised. */
   applied: string[];
+  /** The applied-push log so far, so the log written at the end covers the whole run across restarts. */
+  appliedLog?: AppliedPush[];
+  /** Per-sample apply counts of the current epoch (see SampleCoverage). */
+  coverage?: { counts: Float32Array; applied: number };
+  /** Coverage of the epochs already finished. */
+  coverageLog?: EpochCoverage[];
   seed: number;
   report: EvaluationReport | undefined;
   /** Training time so far (evaluation excluded), so throughput stays honest across restarts. */

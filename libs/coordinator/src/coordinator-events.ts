@@ -1,5 +1,6 @@
 import type { EvaluationReport } from '@dtrain/training';
 import type { Member } from './member';
+import type { EpochCoverage } from './sample-coverage';
 
 export interface StepEvent {
   step: number;
@@ -15,7 +16,12 @@ export interface AppliedPush {
   step: number;
   baseVersion: number;
   staleness: number;
+  /** Samples in the applied batch (the server's count, not the worker's claim). */
   samples: number;
+  /** 0-based epoch the batch belongs to. */
+  epoch: number;
+  /** From handing out the work to receiving the push (the worker's step time as the server sees it). */
+  stepMs: number;
 }
 
 /** Counters of a run; `appliedLog` proves no gradient was applied twice. */
@@ -31,6 +37,8 @@ export interface RunTotals {
   duplicatePushes: number;
   rejectedFrames: Record<string, number>;
   appliedLog: AppliedPush[];
+  /** One entry per finished epoch: were all its samples applied exactly once? */
+  coverage: EpochCoverage[];
   trainMs: number;
   aggregateMs: number;
   applyMs: number;

@@ -12,18 +12,30 @@ import { newStats } from './member';
 import type { ParameterStore } from './parameter-store';
 import { TokenBucket } from './token-bucket';
 import type { ServerOptions } from './server-options';
-import type { CoordinatorEvents, RunTotals } from './coordinator-events';
+import type { AppliedPush, CoordinatorEvents, RunTotals } from './coordinator-events';
+import { CoordinatorError } from './coordinator-error';
+import { CheckpointError } from './checkpoint-store';
+import { SampleCoverage } from './sample-coverage';
 import { WeightsEncoder } from './weights-encoder';
 
 /** WebSocket close codes (RFC 6455 §7.4): 1008 policy violation, 1009 too big, 1000 normal. */
 const CLOSE_NORMAL = 1000;
 const CLOSE_POLICY = 1008;
 const CLOSE_TOO_BIG = 1009;
+/** RFC 6455: the server hit an unexpected condition (a bug of ours, never the peer's input). */
+const CLOSE_INTERNAL = 1011;
 const WORKER_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 /** How far past its period the liveness check may run before we blame our own stalled event loop. */
 const STALL_TOLERANCE = 0.5;
 
 export type CoordinatorState = 'waiting' | 'training' | 'evaluating' | 'finished';
+
+/**
+ * BSP only. 'step': a step is open and its barrier waits for pushes. 'between': the step is applied and
+ * the next one starts after a checkpoint. 'idle': nobody could be given work (no member, or all still
+ * computing a step that completed without them); a join or a late push starts the next step.
+ */
+type BspPhase = 'step' | 'between' | 'idle';
 
 export interface TrainingData {
   /** Global indices of the training samples this run uses. */
@@ -65,6 +77,8 @@ export class Coordinator {
   /** BSP: workers whose gradients the current step waits for. */
   private barrier = new Set<string>();
   private barrierNeeded = 0;
+  private bspPhase: BspPhase = 'idle';
+  private readonly coverage: SampleCoverage;
   private readonly sum: Float32Array;
   private sumWeight = 0;
   private sumLoss = 0;
@@ -87,6 +101,7 @@ export class Coordinator {
 
   constructor(private readonly d: CoordinatorDeps) {
     this.sum = new Float32Array(d.store.size);
+    this.coverage = new SampleCoverage(d.data.indices);
     this.totals = {
       steps: 0,
       samples: 0,
@@ -99,6 +114,7 @@ export class Coordinator {
       duplicatePushes: 0,
       rejectedFrames: {},
       appliedLog: [],
+      coverage: [],
       trainMs: 0,
       aggregateMs: 0,
       applyMs: 0,
@@ -122,7 +138,8 @@ export class Coordinator {
     this.livenessTimer = clock.setInterval(() => this.checkLiveness(), Math.max(10, Math.floor(options.heartbeatMs / 2)));
     if (options.joinTimeoutMs > 0)
       this.joinTimer = clock.setTimeout(() => {
-        if (!this.started) this.fail(new Error(`only ${this.activeCount} of ${options.workers} workers joined within ${options.joinTimeoutMs} ms`));
+        if (!this.started)
+          this.fail(new CoordinatorError('PS_ERR_JOIN_TIMEOUT', `only ${this.activeCount} of ${options.workers} workers joined within ${options.joinTimeoutMs} ms`));
       }, options.joinTimeoutMs);
   }
 
@@ -184,15 +201,33 @@ export class Coordinator {
   }
 
   frame(peer: Peer, bytes: Uint8Array): void {
+    try {
+      this.onFrame(peer, bytes);
+    } catch (err) {
+      // Input is validated before it touches state, so this is a bug of ours: lose one connection, not the run.
+      this.d.log.error('internal error while handling a frame', { peer: peer.id, error: String((err as Error)?.stack ?? err) });
+      peer.close(CLOSE_INTERNAL, 'internal error');
+      this.disconnect(peer);
+    }
+  }
+
+  /** The transport refused a frame itself (oversized, not WebSocket): count and log it like ours. */
+  transportError(peer: Peer, code: ProtocolErrorCode, message: string): void {
+    this.countRejected(code);
+    this.d.log.warn('refused a frame', { peer: peer.id, remote: peer.remote, code, message, fatal: true });
+  }
+
+  private onFrame(peer: Peer, bytes: Uint8Array): void {
     const entry = this.peers.get(peer.id);
     if (!entry) return;
     this.totals.bytesIn += bytes.byteLength;
     if (!entry.bucket.take()) {
       entry.strikes++;
-      // Sustained abuse: ten refused frames in a row's worth of burst closes the connection.
+      // Sustained abuse (a burst's worth of refusals in a row) closes the connection.
       this.refuse(peer, 'PS_ERR_RATE_LIMITED', 'too many frames', entry.strikes > this.d.options.rateLimit.burst);
       return;
     }
+    entry.strikes = 0;
     let msg: Message;
     try {
       msg = decodeMessage(bytes, { maxFrameBytes: this.d.options.maxFrameBytes, maxTensorLength: Math.max(this.d.store.size, 1) });
@@ -300,7 +335,7 @@ export class Coordinator {
       this.sendAssign(m);
       if (options.mode === 'bsp') {
         // Joins the next step; if the run was idle for lack of workers, that step starts now.
-        if (this.barrier.size === 0) this.startStep();
+        if (this.bspPhase === 'idle') this.startStep();
       } else this.dispatch(m);
     }
   }
@@ -319,7 +354,7 @@ export class Coordinator {
     this.d.events?.memberChanged?.(m, state);
     if (this.state !== 'training') return;
     if (this.d.options.mode === 'bsp') {
-      if (this.barrier.delete(m.workerId)) {
+      if (this.bspPhase === 'step' && this.barrier.delete(m.workerId)) {
         this.barrierNeeded = Math.min(this.barrierNeeded, this.barrier.size + this.sumPushes);
         this.maybeCompleteStep();
       }
@@ -337,6 +372,11 @@ export class Coordinator {
     this.state = 'training';
     this.totals.startedAt = this.d.clock.monotonic();
     this.d.log.info('training starts', { workers: this.activeCount, mode: this.d.options.mode, epochs: this.d.options.run.epochs });
+    if (this.epoch >= this.d.options.run.epochs) {
+      // Resumed from a checkpoint taken after the last epoch: nothing left to train.
+      void this.endEpoch();
+      return;
+    }
     if (this.plan) {
       // Resumed from a checkpoint mid-epoch: the saved plan's owners may be gone; re-home their work.
       for (const id of this.plan.memberIds) if (this.members.get(id)?.state !== 'active') this.plan.removeMember(id);
@@ -351,6 +391,7 @@ export class Coordinator {
   private startEpoch(epoch: number): void {
     const { options } = this.d;
     this.epoch = epoch;
+    this.coverage.reset();
     const ids = this.activeMembers().map((m) => m.workerId);
     this.plan = EpochPlan.create({
       epoch,
@@ -383,16 +424,27 @@ export class Coordinator {
     if (!plan || this.state !== 'training') return;
     this.barrier.clear();
     this.resetSum();
-    if (plan.remaining === 0) return void this.endEpoch();
+    if (plan.remaining === 0) {
+      this.bspPhase = 'idle';
+      return void this.endEpoch();
+    }
     const batch = this.d.options.run.batchSize;
     for (const m of this.activeMembers()) {
-      const indices = plan.take(m.workerId, batch);
+      // Still computing a step that completed without it (backup workers): it joins once that push is in.
+      if (m.inflight) continue;
+      let indices = plan.take(m.workerId, batch);
+      // Shards drift apart after re-homing; a member that ran out helps the one with the most left.
+      if (indices.length === 0 && plan.steal(m.workerId) > 0) indices = plan.take(m.workerId, batch);
       if (indices.length === 0) continue;
       this.sendWork(m, indices, this.step);
       this.barrier.add(m.workerId);
     }
-    // Work may remain only as orphans when nobody is active: wait for a join.
-    if (this.barrier.size === 0) return;
+    // Nobody could be given work (no member, or all busy with dropped steps): a join or a late push restarts.
+    if (this.barrier.size === 0) {
+      this.bspPhase = 'idle';
+      return;
+    }
+    this.bspPhase = 'step';
     this.barrierNeeded = Math.max(1, this.barrier.size - this.d.options.backupWorkers);
     this.stepStartedAt = this.d.clock.monotonic();
   }
@@ -436,6 +488,21 @@ export class Coordinator {
   private onPush(m: Member, msg: Push): void {
     const { store, clock, options } = this.d;
     m.stats.pushes++;
+    try {
+      checkTensorLength(msg.grad, store.size);
+    } catch (err) {
+      m.stats.rejected++;
+      this.ack(m, msg.step, 'rejected', isCodedError(err) ? err.code : 'PROTO_ERR_BAD_SHAPE');
+      // A worker that computes against another model cannot help this run.
+      this.removeMember(m, 'lost', 'gradient of the wrong shape');
+      m.peer.close(CLOSE_POLICY, 'PROTO_ERR_BAD_SHAPE');
+      return;
+    }
+    if (msg.workerId !== m.workerId) {
+      // The connection's join decides who it is; a push naming someone else is refused, not re-attributed.
+      m.stats.rejected++;
+      return this.ack(m, msg.step, 'rejected', 'PS_ERR_BAD_WORKER_ID');
+    }
     const key = `${m.workerId}#${msg.step}`;
     if (this.applied.has(key)) {
       this.totals.duplicatePushes++;
@@ -447,15 +514,6 @@ export class Coordinator {
       m.stats.rejected++;
       return this.ack(m, msg.step, 'stale', 'PS_ERR_STALE_PUSH');
     }
-    try {
-      checkTensorLength(msg.grad, store.size);
-    } catch (err) {
-      m.stats.rejected++;
-      this.countRejected(isCodedError(err) ? err.code : 'PROTO_ERR_BAD_SHAPE');
-      this.ack(m, msg.step, 'rejected', isCodedError(err) ? err.code : 'PROTO_ERR_BAD_SHAPE');
-      // A worker that computes against another model cannot help this run.
-      return this.removeMember(m, 'lost', 'gradient of the wrong shape');
-    }
     m.inflight = undefined;
     const elapsed = clock.monotonic() - inflight.sentAt;
     m.stats.lastStepMs = elapsed;
@@ -465,20 +523,26 @@ export class Coordinator {
       this.totals.droppedPushes++;
       m.stats.dropped++;
       this.d.events?.pushDropped?.(m);
-      return this.ack(m, msg.step, 'dropped');
+      this.ack(m, msg.step, 'dropped');
+      // The run may be idle waiting for exactly this member (everyone else ran out of work).
+      if (options.mode === 'bsp' && this.bspPhase === 'idle') this.startStep();
+      return;
     }
+    // The server's own count weighs the gradient: a worker cannot buy itself a larger say.
+    const samples = inflight.indices.length;
+    if (msg.samples !== samples) this.d.log.debug('push claims another sample count', { worker: m.workerId, claimed: msg.samples, given: samples });
     const staleness = store.version - inflight.baseVersion;
     m.stats.lastStaleness = staleness;
     m.stats.maxStaleness = Math.max(m.stats.maxStaleness, staleness);
     if (options.mode === 'bsp') {
       const t0 = clock.monotonic();
-      addDecodedInto(this.sum, msg.grad, msg.samples);
+      addDecodedInto(this.sum, msg.grad, samples);
       this.totals.aggregateMs += clock.monotonic() - t0;
-      this.sumWeight += msg.samples;
-      this.sumLoss += msg.loss * msg.samples;
+      this.sumWeight += samples;
+      this.sumLoss += msg.loss * samples;
       this.sumPushes++;
       this.barrier.delete(m.workerId);
-      this.markApplied(m, msg, key, staleness, msg.samples);
+      this.markApplied(m, msg, key, staleness, inflight.indices, elapsed);
       this.maybeCompleteStep();
       return;
     }
@@ -498,30 +562,39 @@ export class Coordinator {
     store.apply(this.sum);
     this.totals.aggregateMs += t1 - t0;
     this.totals.applyMs += clock.monotonic() - t1;
-    this.markApplied(m, msg, key, staleness, msg.samples);
-    this.afterUpdate(msg.loss, msg.samples, elapsed);
+    this.markApplied(m, msg, key, staleness, inflight.indices, elapsed);
+    this.afterUpdate(msg.loss, samples, elapsed);
     m.clock++;
     this.dispatch(m);
     this.releaseParked();
+    this.maybeCheckpointAsync();
     this.maybeEndEpochAsync();
   }
 
-  private markApplied(m: Member, msg: Push, key: string, staleness: number, samples: number): void {
+  private markApplied(m: Member, msg: Push, key: string, staleness: number, indices: Uint32Array, stepMs: number): void {
     this.applied.add(key);
+    this.coverage.add(indices);
     m.stats.applied++;
-    m.stats.samples += samples;
-    this.totals.appliedLog.push({ workerId: m.workerId, step: msg.step, baseVersion: msg.baseVersion, staleness, samples });
+    m.stats.samples += indices.length;
+    const entry: AppliedPush = { workerId: m.workerId, step: msg.step, baseVersion: msg.baseVersion, staleness, samples: indices.length, epoch: this.epoch, stepMs: Math.round(stepMs) };
+    this.totals.appliedLog.push(entry);
     this.ack(m, msg.step, 'applied');
   }
 
   private maybeCompleteStep(): void {
-    if (this.state !== 'training' || this.d.options.mode !== 'bsp') return;
+    if (this.state !== 'training' || this.d.options.mode !== 'bsp' || this.bspPhase !== 'step') return;
     if (this.sumPushes < this.barrierNeeded && this.barrier.size > 0) return;
-    // Backup workers: whoever is still computing this step will have its push dropped.
+    // Backup workers: whoever is still computing this step will have its push dropped, and its
+    // samples go back to the others so the epoch still covers every sample.
     for (const id of this.barrier) {
       const m = this.members.get(id);
-      if (m?.inflight) m.inflight.cancelled = true;
+      if (m?.inflight && !m.inflight.cancelled) {
+        m.inflight.cancelled = true;
+        this.plan?.redistribute(m.inflight.indices, m.workerId);
+      }
     }
+    this.barrier.clear();
+    this.bspPhase = 'between';
     if (this.sumPushes > 0) {
       const t0 = this.d.clock.monotonic();
       const inv = 1 / this.sumWeight;
@@ -561,6 +634,10 @@ export class Coordinator {
     this.state = 'evaluating';
     this.totals.trainMs += this.d.clock.monotonic() - (this.totals.startedAt || this.d.clock.monotonic());
     try {
+      const coverage = this.coverage.report(this.epoch);
+      this.totals.coverage.push(coverage);
+      if (coverage.missed > 0 || coverage.repeated > 0) log.error('epoch did not apply every sample exactly once', { ...coverage });
+      else log.info('epoch coverage', { ...coverage });
       const report = await this.d.evaluate(this.d.store.weights);
       this.lastReport = report;
       this.totals.epochsDone = this.epoch + 1;
@@ -573,9 +650,12 @@ export class Coordinator {
     this.totals.startedAt = this.d.clock.monotonic();
     this.state = 'training';
     if (this.epoch + 1 < options.run.epochs) {
+      // The checkpoint taken here says "start the next epoch afresh", so a resume never redoes this one.
       this.plan = undefined;
+      this.epoch++;
+      this.coverage.reset();
       await this.checkpointNow();
-      if (this.state === 'training') this.startEpoch(this.epoch + 1);
+      if (this.state === 'training') this.startEpoch(this.epoch);
     } else this.finish();
   }
 
@@ -609,18 +689,30 @@ export class Coordinator {
 
   // ---- checkpoints -------------------------------------------------------------------------------
 
-  private afterStepMaybeCheckpoint(next: () => void): void {
+  private checkpointDue(): boolean {
     const { options, clock } = this.d;
     const dueBySteps = options.checkpointEverySteps > 0 && this.totals.steps - this.lastCheckpointStep >= options.checkpointEverySteps;
     const dueByTime = options.checkpointEverySeconds > 0 && clock.monotonic() - this.lastCheckpointAt >= options.checkpointEverySeconds * 1000;
-    if (!this.d.checkpoint || !(dueBySteps || dueByTime)) return next();
+    return this.d.checkpoint !== undefined && (dueBySteps || dueByTime);
+  }
+
+  /** BSP: checkpoint between steps (nothing in flight), then start the next step. */
+  private afterStepMaybeCheckpoint(next: () => void): void {
+    if (!this.checkpointDue()) return next();
     void this.checkpointNow().then(() => {
       if (this.state === 'training') next();
     });
   }
 
+  /** ASP/SSP: updates never pause, so the state is captured now (in-flight batches put back) and written meanwhile. */
+  private maybeCheckpointAsync(): void {
+    if (!this.checkpointing && this.checkpointDue()) void this.checkpointNow();
+  }
+
   private async checkpointNow(): Promise<void> {
     if (!this.d.checkpoint) return;
+    // One write at a time: the store names files by update count and prunes old ones.
+    if (this.checkpointing) await this.checkpointing.catch(() => undefined);
     const state = this.captureState();
     this.lastCheckpointStep = this.totals.steps;
     this.lastCheckpointAt = this.d.clock.monotonic();
@@ -651,6 +743,9 @@ export class Coordinator {
       plan: plan?.snapshot(),
       members: [...this.members.values()].filter((m) => m.state === 'active').map((m) => ({ workerId: m.workerId, clock: m.clock })),
       applied: [...this.applied],
+      appliedLog: this.totals.appliedLog.slice(),
+      coverage: this.coverage.snapshot(),
+      coverageLog: this.totals.coverage.slice(),
       seed: this.d.options.run.seed,
       report: this.lastReport,
       trainMs: this.totals.trainMs + (this.state === 'training' && this.totals.startedAt ? this.d.clock.monotonic() - this.totals.startedAt : 0),
@@ -658,8 +753,18 @@ export class Coordinator {
   }
 
   private restore(s: CheckpointState): void {
+    const mismatch = (what: string, have: number, saved: number): never => {
+      throw new CheckpointError('CKPT_ERR_MISMATCH', `checkpoint has ${saved} ${what}, this server ${have}`, { what, have, saved });
+    };
+    if (s.store.weights.length !== this.d.store.size) mismatch('weights', this.d.store.size, s.store.weights.length);
+    if (s.coverage && s.coverage.counts.length !== this.coverage.snapshot().counts.length)
+      mismatch('sample slots', this.coverage.snapshot().counts.length, s.coverage.counts.length);
     this.d.store.restore(s.store);
     this.epoch = s.epoch;
+    this.totals.epochsDone = s.epoch;
+    this.totals.appliedLog.push(...(s.appliedLog ?? []));
+    if (s.coverage) this.coverage.restore(s.coverage);
+    this.totals.coverage.push(...(s.coverageLog ?? []));
     this.step = s.step;
     this.totals.steps = s.updates;
     this.totals.samples = s.samples;

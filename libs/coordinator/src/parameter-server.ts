@@ -36,6 +36,23 @@ export interface ServerDeps {
   saveMeta?: Record<string, unknown>;
 }
 
+/** One line per worker that ever joined, for workers.json. */
+function workerSummaries(c: Coordinator): Record<string, unknown>[] {
+  return [...c.members.values()].map((m) => ({
+    workerId: m.workerId,
+    state: m.state,
+    backend: m.backend,
+    pushes: m.stats.pushes,
+    applied: m.stats.applied,
+    dropped: m.stats.dropped,
+    rejected: m.stats.rejected,
+    samples: m.stats.samples,
+    meanStepMs: m.stats.applied + m.stats.dropped > 0 ? Math.round(m.stats.stepMsTotal / (m.stats.applied + m.stats.dropped)) : 0,
+    lastStepMs: Math.round(m.stats.lastStepMs),
+    maxStaleness: m.stats.maxStaleness,
+  }));
+}
+
 export interface ServerResult {
   totals: RunTotals;
   report: EvaluationReport;
@@ -95,14 +112,21 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
     }
     if (path === '/readyz') {
       const ready = coordinator.state !== 'finished';
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ state: coordinator.state, version: coordinator.version }) + '\n');
+      // Version and checksum let an operator (and the hostile-input test) see that refused frames changed nothing.
+      const body = { state: coordinator.state, version: coordinator.version, checksum: store.checksum(), epoch: coordinator.currentEpoch, workers: coordinator.activeCount };
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
       return true;
     }
     return deps.http?.(req, res) ?? false;
   };
   const transport: ListeningTransport = await listen(
     { host: options.host, port: options.port, maxFrameBytes: options.maxFrameBytes, tls: options.tls, http: health },
-    { connect: (p) => coordinator.connect(p), frame: (p, b) => coordinator.frame(p, b), disconnect: (p) => coordinator.disconnect(p) },
+    {
+      connect: (p) => coordinator.connect(p),
+      frame: (p, b) => coordinator.frame(p, b),
+      disconnect: (p) => coordinator.disconnect(p),
+      transportError: (p, code, message) => coordinator.transportError(p, code, message),
+    },
   );
   coordinator.start();
   log.info('parameter server listening', { url: transport.url, port: transport.port, runId, mode: options.mode, workers: options.workers });
@@ -131,6 +155,8 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
           // The applied-push log: one line per gradient applied, so anyone can check none was applied twice.
           await mkdir(run.outDir, { recursive: true });
           await writeFile(join(run.outDir, 'applied-pushes.jsonl'), totals.appliedLog.map((a) => JSON.stringify(a)).join('\n') + '\n');
+          // Per-worker step times, drops and rejections: who straggled, who was lost, who did the work.
+          await writeFile(join(run.outDir, 'workers.json'), JSON.stringify({ workers: workerSummaries(coordinator), coverage: totals.coverage }, null, 2) + '\n');
           log.info('model saved', { dir: run.outDir });
         }
         return { totals, report, version: store.version, weightsChecksum: store.checksum(), workersSeen: coordinator.members.size, runId };

@@ -11,6 +11,8 @@ export interface TransportHandlers {
   connect(peer: Peer): void;
   frame(peer: Peer, bytes: Uint8Array): void;
   disconnect(peer: Peer): void;
+  /** ws refused a frame itself (oversized, bad opcode, text frame boundary); it closes the socket. */
+  transportError?(peer: Peer, code: 'PROTO_ERR_FRAME_TOO_LARGE' | 'PROTO_ERR_MALFORMED', message: string): void;
 }
 
 export interface TransportOptions {
@@ -73,8 +75,12 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
       sockets.delete(ws);
       handlers.disconnect(peer);
     });
-    // Oversized frames and protocol violations surface here; ws closes the socket (1009/1002) itself.
-    ws.on('error', () => ws.terminate());
+    // Oversized frames and protocol violations surface here; ws has already sent its close (1009/1002).
+    ws.on('error', (err: Error & { code?: string }) => {
+      const tooBig = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+      handlers.transportError?.(peer, tooBig ? 'PROTO_ERR_FRAME_TOO_LARGE' : 'PROTO_ERR_MALFORMED', `${err.code ?? 'ws error'}: ${err.message}`);
+      ws.terminate();
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

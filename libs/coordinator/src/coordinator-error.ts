@@ -1,0 +1,15 @@
+import { CodedError } from '@dtrain/common';
+
+/**
+ * Codes the parameter server throws or rejects its run with (codes it sends to workers are the wire
+ * codes of @dtrain/protocol; checkpoint codes are in ./checkpoint-store). Listed in docs/error-codes.md.
+ */
+export const COORDINATOR_ERROR_CODES = {
+  PS_ERR_BAD_OPTION: 'A server option is out of range or inconsistent with another (details.field).',
+  PS_ERR_STOPPED: 'The run was stopped (signal, every worker gone, disposal) before it finished.',
+  PS_ERR_JOIN_TIMEOUT: 'Fewer than --workers workers joined within --join-timeout-ms.',
+} as const satisfies Record<string, string>;
+
+export type CoordinatorErrorCode = keyof typeof COORDINATOR_ERROR_CODES;
+
+export class CoordinatorError extends CodedError<CoordinatorErrorCode> {}

@@ -1,0 +1,357 @@
+import { describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION, encodeMessage } from '@dtrain/protocol';
+import type { Message, Work } from '@dtrain/protocol';
+import type { FakeWorker, TestCluster, TestClusterOptions } from './testing';
+import { createTestCluster, fakeGradient, runToEnd, settle } from './testing';
+
+const heartbeat: Message = { type: 'heartbeat', v: PROTOCOL_VERSION, ts: 0 };
+
+function start(o: TestClusterOptions, ids: string[]): { c: TestCluster; ws: FakeWorker[] } {
+  const c = createTestCluster({ workers: ids.length, ...o });
+  const ws = ids.map((id) => c.worker(id).join());
+  return { c, ws };
+}
+
+/** Every sample of every epoch applied exactly once, by the coordinator's own count and by the log. */
+function expectFullCoverage(c: TestCluster, samples: number, epochs = 1): void {
+  const t = c.coordinator.totals;
+  expect(t.coverage).toHaveLength(epochs);
+  for (const e of t.coverage) expect(e).toMatchObject({ expected: samples, applied: samples, missed: 0, repeated: 0 });
+  expect(t.appliedLog.reduce((n, a) => n + a.samples, 0)).toBe(samples * epochs);
+  const keys = t.appliedLog.map((a) => `${a.workerId}#${a.step}`);
+  expect(new Set(keys).size).toBe(keys.length);
+}
+
+describe('BSP barrier', () => {
+  it('waits for every member, then applies the sample-weighted mean once', () => {
+    const { c, ws } = start({ samples: 10 }, ['a', 'b', 'c']);
+    const works = ws.map((w) => w.pending()[0]!);
+    const sizes = works.map((w) => w.indices.length);
+    expect(sizes.reduce((a, b) => a + b)).toBe(10);
+    expect(new Set(sizes).size).toBeGreaterThan(1); // unequal batches make the weighting visible
+    const w0 = c.store.weights.slice();
+    ws[0]!.pushNext();
+    ws[1]!.pushNext();
+    expect(c.coordinator.version).toBe(0);
+    ws[2]!.pushNext((p) => ({ ...p, samples: 4000 })); // a claimed count does not buy a larger say
+    expect(c.coordinator.version).toBe(1);
+    const grads = works.map((w) => fakeGradient(w0, w.indices));
+    for (let j = 0; j < w0.length; j++) {
+      const mean = grads.reduce((s, g, i) => s + g[j]! * sizes[i]!, 0) / 10;
+      expect(c.store.weights[j]).toBeCloseTo(w0[j]! - 0.1 * mean, 6);
+    }
+    expect(ws.map((w) => w.acks().at(-1)?.status)).toEqual(['applied', 'applied', 'applied']);
+  });
+
+  it('runs a whole epoch with every sample applied exactly once', async () => {
+    const { c, ws } = start({ samples: 50 }, ['a', 'b']);
+    await runToEnd(c, ws);
+    expect(c.coordinator.state).toBe('finished');
+    expectFullCoverage(c, 50);
+  });
+});
+
+describe('backup workers', () => {
+  it('completes a step with N−B pushes; the late push is dropped, counted, and its samples redone', async () => {
+    const { c, ws } = start({ samples: 48, backupWorkers: 1 }, ['a', 'b', 'c']);
+    const [a, b, slow] = ws as [FakeWorker, FakeWorker, FakeWorker];
+    a.pushNext();
+    expect(c.coordinator.version).toBe(0);
+    b.pushNext();
+    expect(c.coordinator.version).toBe(1);
+    // The next step is already out to the two that pushed; the straggler is still on step 0.
+    expect(a.pending()).toHaveLength(1);
+    expect(slow.pending()).toHaveLength(1);
+    slow.pushNext();
+    expect(slow.acks().at(-1)).toMatchObject({ step: 0, status: 'dropped' });
+    expect(c.coordinator.totals.droppedPushes).toBe(1);
+    expect(c.coordinator.members.get('c')!.stats.dropped).toBe(1);
+    expect(c.coordinator.version).toBe(1);
+    await runToEnd(c, ws);
+    expect(c.coordinator.state).toBe('finished');
+    expectFullCoverage(c, 48);
+    // Step times are recorded for every push the server received, dropped ones included.
+    expect(c.coordinator.totals.appliedLog.every((e) => e.stepMs >= 0)).toBe(true);
+  });
+});
+
+describe('SSP', () => {
+  it('never applies a gradient older than S, even with a member that is always late', async () => {
+    const S = 2;
+    const { c, ws } = start({ samples: 120, mode: 'ssp', staleness: S }, ['fast1', 'fast2', 'slow']);
+    const [f1, f2, slow] = ws as [FakeWorker, FakeWorker, FakeWorker];
+    for (let round = 0; round < 2000 && c.coordinator.state !== 'finished'; round++) {
+      // The fast members answer everything at once; the slow one answers one batch every third round.
+      while (f1.pushNext() || f2.pushNext());
+      if (round % 3 === 2) slow.pushNext();
+      await settle(1);
+    }
+    await settle(10);
+    expect(c.coordinator.state).toBe('finished');
+    const log = c.coordinator.totals.appliedLog;
+    expect(Math.max(...log.map((e) => e.staleness))).toBeLessThanOrEqual(S);
+    expect(log.some((e) => e.workerId === 'slow')).toBe(true);
+    expect(slow.acks().some((a) => a.status === 'stale' && a.code === 'PS_ERR_STALE_PUSH')).toBe(true);
+    expectFullCoverage(c, 120);
+  });
+});
+
+describe('exactly-once pushes', () => {
+  it('answers a replayed push with duplicate and an out-of-date one with stale, changing nothing', () => {
+    const { c, ws } = start({ samples: 40 }, ['a', 'b']);
+    const [a, b] = ws as [FakeWorker, FakeWorker];
+    const frames: Uint8Array[] = [];
+    a.pushNext((p) => (frames.push(encodeMessage(p)), p));
+    b.pushNext();
+    expect(c.coordinator.version).toBe(1);
+    const before = c.store.weights.slice();
+    a.send(frames[0]!);
+    expect(a.acks().at(-1)).toMatchObject({ step: 0, status: 'duplicate', code: 'PS_ERR_DUPLICATE_PUSH' });
+    // Step 1 is in flight for a; a push claiming an older base version is too stale for BSP.
+    a.pushNext((p) => ({ ...p, baseVersion: 0 }));
+    expect(a.acks().at(-1)).toMatchObject({ step: 1, status: 'stale', code: 'PS_ERR_STALE_PUSH' });
+    expect(c.coordinator.totals).toMatchObject({ duplicatePushes: 1, stalePushes: 1 });
+    expect(Array.from(c.store.weights)).toEqual(Array.from(before));
+    expect(c.coordinator.version).toBe(1);
+  });
+
+  it('refuses NaN tensors, wrong shapes and pushes naming another worker without touching the weights', () => {
+    const { c, ws } = start({ samples: 40 }, ['a', 'b']);
+    const [a, b] = ws as [FakeWorker, FakeWorker];
+    const before = c.store.weights.slice();
+    let bPush: Message | undefined;
+    b.pushNext((p) => ((bPush = p), { ...p, workerId: 'a' }));
+    expect(b.acks().at(-1)).toMatchObject({ status: 'rejected', code: 'PS_ERR_BAD_WORKER_ID' });
+    const nan = a.peer.received.length;
+    a.pushNext((p) => ({ ...p, grad: { codec: 'fp32', length: 4, data: Float32Array.of(1, NaN, 0, 0) } }));
+    expect(a.peer.received.slice(nan).find((m) => m.type === 'error')).toMatchObject({ code: 'PROTO_ERR_NOT_FINITE', fatal: true });
+    expect(a.peer.closed).toBeDefined();
+    b.send({ ...(bPush as Message & { type: 'push' }), grad: { codec: 'fp32', length: 3, data: Float32Array.of(1, 2, 3) } });
+    expect(b.acks().at(-1)).toMatchObject({ status: 'rejected', code: 'PROTO_ERR_BAD_SHAPE' });
+    expect(b.peer.closed).toBeDefined();
+    expect(Array.from(c.store.weights)).toEqual(Array.from(before));
+    expect(c.coordinator.version).toBe(0);
+  });
+});
+
+describe('liveness and elastic membership', () => {
+  it('removes a silent worker after the heartbeat timeout and re-homes its samples (none lost)', async () => {
+    const { c, ws } = start({ samples: 60, heartbeatTimeoutMs: 1_000 }, ['a', 'b', 'silent']);
+    const [a, b, silent] = ws as [FakeWorker, FakeWorker, FakeWorker];
+    a.pushNext();
+    b.pushNext();
+    silent.pushNext();
+    expect(c.coordinator.version).toBe(1);
+    a.pushNext();
+    b.pushNext();
+    // The silent one holds step 1; the others keep talking, it does not.
+    for (let t = 0; t < 10; t++) {
+      c.clock.advance(100);
+      a.send(heartbeat);
+      b.send(heartbeat);
+    }
+    expect(c.coordinator.members.get('silent')!.state).toBe('active');
+    c.clock.advance(150);
+    a.send(heartbeat);
+    b.send(heartbeat);
+    c.clock.advance(100);
+    expect(c.coordinator.members.get('silent')!.state).toBe('lost');
+    expect(silent.peer.closed?.code).toBe(1008);
+    // Removed from the barrier at once: step 1 completed with the two pushes already in.
+    expect(c.coordinator.version).toBe(2);
+    await runToEnd(c, [a, b]);
+    expect(c.coordinator.state).toBe('finished');
+    expectFullCoverage(c, 60);
+  });
+
+  it('lets a worker join mid-epoch: it gets the current weights and a share of the rest', async () => {
+    const { c, ws } = start({ samples: 80 }, ['a', 'b']);
+    const [a, b] = ws as [FakeWorker, FakeWorker];
+    a.pushNext();
+    b.pushNext();
+    const late = c.worker('late').join();
+    expect(late.peer.all('welcome')).toHaveLength(1);
+    expect(late.peer.all('assign')[0]?.shard.count).toBe(3);
+    // Step 1 was already out when it joined: it takes part from step 2 on, with the weights of version 2.
+    expect(late.pending()).toHaveLength(0);
+    a.pushNext();
+    b.pushNext();
+    expect(late.pending()).toHaveLength(1);
+    expect(late.version).toBe(2);
+    expect(late.pending()[0]).toMatchObject({ step: 2, baseVersion: 2 });
+    await runToEnd(c, [a, b, late]);
+    expect(c.coordinator.state).toBe('finished');
+    expectFullCoverage(c, 80);
+    const bySamples = (id: string): number => c.coordinator.totals.appliedLog.filter((e) => e.workerId === id).reduce((n, e) => n + e.samples, 0);
+    expect(bySamples('late')).toBeGreaterThan(15);
+  });
+
+  it('a join or a loss while the step boundary waits for a checkpoint neither restarts nor re-applies the step', async () => {
+    const { c, ws } = start({ samples: 60, backupWorkers: 1, checkpointEverySteps: 1 }, ['a', 'b', 'slow']);
+    ws[0]!.pushNext();
+    ws[1]!.pushNext(); // step 0 completes; the checkpoint write is pending
+    expect(c.coordinator.version).toBe(1);
+    const late = c.worker('late').join();
+    c.coordinator.disconnect(ws[2]!.peer);
+    await settle();
+    expect(c.coordinator.version).toBe(1);
+    expect([ws[0]!, ws[1]!, late].map((w) => w.pending().length)).toEqual([1, 1, 1]);
+    expect(c.coordinator.totals.appliedLog).toHaveLength(2);
+    await runToEnd(c, [ws[0]!, ws[1]!, late]);
+    expectFullCoverage(c, 60);
+  });
+
+  it('hands a gracefully leaving worker’s samples to the others', async () => {
+    const { c, ws } = start({ samples: 60 }, ['a', 'b', 'c']);
+    ws.forEach((w) => w.pushNext());
+    ws[2]!.send({ type: 'leave', v: PROTOCOL_VERSION, reason: 'scale down' });
+    expect(c.coordinator.members.get('c')!.state).toBe('left');
+    expect(ws[2]!.peer.closed?.code).toBe(1000);
+    await runToEnd(c, ws.slice(0, 2));
+    expectFullCoverage(c, 60);
+  });
+});
+
+describe('connection limits', () => {
+  it('passes a burst of frames and refuses the next one, until the bucket refills', () => {
+    const c = createTestCluster({ workers: 2, rateLimit: { framesPerSec: 10, burst: 5 } });
+    const w = c.worker('a').join(); // the join is frame 1 of the burst
+    for (let i = 0; i < 4; i++) w.send(heartbeat);
+    expect(w.errors()).toHaveLength(0);
+    w.send(heartbeat);
+    expect(w.errors()).toEqual([expect.objectContaining({ code: 'PS_ERR_RATE_LIMITED', fatal: false })]);
+    c.clock.advance(100); // one token at 10/s
+    w.send(heartbeat);
+    expect(w.errors()).toHaveLength(1);
+    expect(w.peer.closed).toBeUndefined();
+  });
+
+  it('counts refusals in a row: a worker that slows down again is not closed', () => {
+    const c = createTestCluster({ workers: 2, rateLimit: { framesPerSec: 10, burst: 2 } });
+    const w = c.worker('a').join();
+    for (let i = 0; i < 10; i++) {
+      w.send(heartbeat).send(heartbeat).send(heartbeat); // one passes, two are refused
+      c.clock.advance(100);
+    }
+    expect(w.errors().length).toBeGreaterThan(2);
+    expect(w.peer.closed).toBeUndefined();
+  });
+
+  it('closes a connection that keeps sending past its limit', () => {
+    const c = createTestCluster({ workers: 2, rateLimit: { framesPerSec: 1, burst: 3 } });
+    const w = c.worker('a').join();
+    for (let i = 0; i < 10 && !w.peer.closed; i++) w.send(heartbeat);
+    expect(w.peer.closed?.code).toBe(1008);
+  });
+
+  it('closes a connection that does not join within the hello timeout', () => {
+    const c = createTestCluster({ helloTimeoutMs: 500 });
+    const idle = c.worker('idle');
+    c.clock.advance(499);
+    expect(idle.peer.closed).toBeUndefined();
+    c.clock.advance(1);
+    expect(idle.errors()).toEqual([expect.objectContaining({ code: 'PS_ERR_NOT_JOINED', fatal: true })]);
+    expect(idle.peer.closed?.code).toBe(1008);
+  });
+
+  it('refuses anything but a join before joining, and garbage at any time', () => {
+    const c = createTestCluster({});
+    const early = c.worker('e').send(heartbeat);
+    expect(early.errors()[0]?.code).toBe('PS_ERR_NOT_JOINED');
+    const junk = c.worker('j').send(Uint8Array.of(0xc1, 0xff, 0x00));
+    expect(junk.errors()[0]?.code).toBe('PROTO_ERR_MALFORMED');
+    expect(junk.peer.closed).toBeDefined();
+  });
+});
+
+describe('authentication', () => {
+  it.each([
+    ['missing', undefined, 'AUTH_ERR_MISSING_TOKEN'],
+    ['wrong', 'guess', 'AUTH_ERR_BAD_TOKEN'],
+  ])('refuses a %s token with a coded error, closes and logs', (_, token, code) => {
+    const c = createTestCluster({ token: 's3cret' });
+    const w = c.worker('a');
+    w.join(token === undefined ? { token: undefined } : { token });
+    expect(w.errors()).toEqual([expect.objectContaining({ code, fatal: true, replyTo: 1 })]);
+    expect(w.peer.closed?.code).toBe(1008);
+    expect(c.coordinator.members.size).toBe(0);
+    expect(c.log.records.some((r) => r.level === 'warn' && r.fields['code'] === code)).toBe(true);
+  });
+
+  it('welcomes the right token', () => {
+    const c = createTestCluster({ token: 's3cret' });
+    const w = c.worker('a').join();
+    expect(w.peer.all('welcome')).toHaveLength(1);
+    expect(w.peer.closed).toBeUndefined();
+  });
+
+  it('refuses another protocol version', () => {
+    const c = createTestCluster({});
+    const w = c.worker('a').join({ protocolVersion: PROTOCOL_VERSION + 1 });
+    expect(w.errors()).toEqual([expect.objectContaining({ code: 'PROTO_ERR_BAD_VERSION', fatal: true })]);
+    expect(w.peer.closed).toBeDefined();
+  });
+});
+
+describe('checkpoints', () => {
+  it('a restored checkpoint continues exactly as the original run did', async () => {
+    const o: TestClusterOptions = { samples: 64, run: { epochs: 2 }, checkpointEverySteps: 3, checkpointEverySeconds: 0 };
+    const { c: a, ws } = start(o, ['x', 'y']);
+    await runToEnd(a, ws);
+    expect(a.coordinator.state).toBe('finished');
+    const mid = a.checkpoints.find((s) => s.plan !== undefined && s.epoch === 1 && s.updates > 12);
+    expect(mid).toBeDefined();
+    const { c: b, ws: ws2 } = start({ ...o, restored: mid! }, ['x', 'y']);
+    await runToEnd(b, ws2);
+    expect(b.coordinator.state).toBe('finished');
+    expect(b.coordinator.version).toBe(a.coordinator.version);
+    expect(Array.from(b.store.weights)).toEqual(Array.from(a.store.weights));
+    expect(b.coordinator.totals.appliedLog).toEqual(a.coordinator.totals.appliedLog);
+    expectFullCoverage(b, 64, 2);
+  });
+
+  it('a checkpoint taken between epochs resumes with the next epoch, not the finished one', async () => {
+    const o: TestClusterOptions = { samples: 32, run: { epochs: 2 }, checkpointEverySteps: 0, checkpointEverySeconds: 0 };
+    const { c: a, ws } = start(o, ['x', 'y']);
+    await runToEnd(a, ws);
+    const between = a.checkpoints.find((s) => s.plan === undefined);
+    expect(between?.epoch).toBe(1);
+    const { c: b, ws: ws2 } = start({ ...o, restored: between! }, ['x', 'y']);
+    await runToEnd(b, ws2);
+    expect(b.coordinator.totals.steps).toBe(a.coordinator.totals.steps);
+    expect(Array.from(b.store.weights)).toEqual(Array.from(a.store.weights));
+  });
+
+  it('ASP checkpoints every K updates while work stays in flight, and the in-flight samples are not lost', async () => {
+    const o: TestClusterOptions = { samples: 64, mode: 'asp', checkpointEverySteps: 2, checkpointEverySeconds: 0 };
+    const { c: a, ws } = start(o, ['x', 'y']);
+    ws[0]!.pushNext();
+    ws[0]!.pushNext();
+    await settle();
+    const snap = a.checkpoints.at(-1)!;
+    expect(snap.updates).toBe(2);
+    // y's batch was never applied: the checkpoint's plan still holds it.
+    const queued = Object.values(snap.plan!.parts).reduce((n, p) => n + p.queue.length, 0);
+    expect(queued).toBe(64 - 8);
+    const { c: b, ws: ws2 } = start({ ...o, restored: snap }, ['x', 'y']);
+    await runToEnd(b, ws2);
+    expectFullCoverage(b, 64);
+  });
+
+  it('refuses a checkpoint of another model size', () => {
+    const { c: a, ws } = start({ checkpointEverySteps: 1 }, ['x', 'y']);
+    ws.forEach((w) => w.pushNext());
+    return settle().then(() => {
+      expect(() => createTestCluster({ size: 5, restored: a.checkpoints[0]! })).toThrow(expect.objectContaining({ code: 'CKPT_ERR_MISMATCH' }));
+    });
+  });
+});
+
+describe('work hand-out', () => {
+  it('gives every member its own disjoint batch per step', () => {
+    const { ws } = start({ samples: 40 }, ['a', 'b']);
+    const [wa, wb] = ws.map((w) => w.pending()[0]!) as [Work, Work];
+    const overlap = Array.from(wa.indices).filter((i) => Array.from(wb.indices).includes(i));
+    expect(overlap).toEqual([]);
+  });
+});
