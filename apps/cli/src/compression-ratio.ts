@@ -1,4 +1,3 @@
-import type { RunTotals } from '@dtrain/coordinator';
 import type { ModelName } from '@dtrain/model';
 import { modelConfig, parameterCount } from '@dtrain/model';
 
@@ -13,7 +12,7 @@ const FP32_BYTES = 4;
  * batch). Frame headers (~100 bytes against ~0.9 MB) are left out, so 'none' comes out at 1.00.
  */
 export function compressionRatio(
-  t: Pick<RunTotals, 'appliedLog' | 'droppedPushes' | 'stalePushes' | 'duplicatePushes' | 'gradientBytes' | 'weightBytes'>,
+  t: { appliedLog: readonly unknown[]; droppedPushes: number; stalePushes: number; duplicatePushes: number; gradientBytes: number; weightBytes: number },
   model: ModelName,
   numClasses: number,
 ): number {
