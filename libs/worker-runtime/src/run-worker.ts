@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import type { Clock, Logger } from '@dtrain/common';
-import { CodedError, isCodedError, silentLogger, systemClock } from '@dtrain/common';
+import { isCodedError, silentLogger, systemClock } from '@dtrain/common';
 import type { DatasetSplits } from '@dtrain/data';
 import { loadDataset } from '@dtrain/data';
 import type { Message, Push, Welcome, Work } from '@dtrain/protocol';
@@ -13,11 +13,14 @@ import type { BatchGradients } from '@dtrain/trainer';
 import { createBatchGradients } from '@dtrain/trainer';
 import { ErrorFeedback, decodeTensor, parseCompression } from '@dtrain/training';
 import type { WorkerOptions } from './worker-options';
-import { backoffDelay } from './worker-options';
+import { ReconnectSchedule } from './reconnect-schedule';
+import { WorkerError } from './worker-error';
 
-export type WorkerErrorCode = 'WORKER_ERR_REFUSED' | 'WORKER_ERR_MODEL_MISMATCH' | 'WORKER_ERR_GAVE_UP' | 'WORKER_ERR_SERVER_FAILED';
+export type { WorkerErrorCode } from './worker-error';
+export { WorkerError } from './worker-error';
 
-export class WorkerError extends CodedError<WorkerErrorCode> {}
+/** Application close code (RFC 6455 4000-4999): this worker drops the connection to get full weights again. */
+const CLOSE_RESYNC = 4000;
 
 /** Codes after which retrying cannot help: the server said no for good. */
 const FINAL_CODES = new Set(['AUTH_ERR_BAD_TOKEN', 'AUTH_ERR_MISSING_TOKEN', 'PROTO_ERR_BAD_VERSION', 'PS_ERR_BAD_WORKER_ID', 'PS_ERR_SHUTTING_DOWN']);
@@ -67,8 +70,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
   let ws: WebSocket | undefined;
   let stopping = false;
   let finished = false;
-  let attempt = 0;
-  let lastConnectedAt = clock.monotonic();
+  const reconnect = new ReconnectSchedule(opts.reconnect, clock);
   let heartbeat: ReturnType<Clock['setInterval']> | undefined;
   const result: WorkerResult = { workerId: opts.workerId, steps: 0, samples: 0, connections: 0, reason: 'finished', computeMs: 0 };
   let resolve!: (r: WorkerResult) => void;
@@ -131,7 +133,10 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
 
   const compute = async (s: Session, w: Work): Promise<void> => {
     if (s.version !== w.baseVersion) {
-      log.warn('work for weights this worker does not hold; skipped', { have: s.version, want: w.baseVersion });
+      // Our weights drifted from the server's idea of them (a delta we could not apply). Without a push
+      // the step would wait for us forever; a fresh connection re-homes the batch and brings full weights.
+      log.warn('work for weights this worker does not hold; reconnecting to resynchronise', { have: s.version, want: w.baseVersion });
+      ws?.close(CLOSE_RESYNC, 'resync weights');
       return;
     }
     const t0 = performance.now();
@@ -159,6 +164,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     switch (msg.type) {
       case 'welcome':
         await setup(msg);
+        reconnect.joined();
         if (heartbeat) clock.clearInterval(heartbeat);
         heartbeat = clock.setInterval(() => {
           const stats = { step: result.steps, samplesPerSec: result.computeMs > 0 ? (result.samples / result.computeMs) * 1000 : 0, computeMs: result.computeMs, rssBytes: process.memoryUsage().rss };
@@ -210,8 +216,6 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     ws = socket;
     socket.binaryType = 'nodebuffer';
     socket.on('open', () => {
-      attempt = 0;
-      lastConnectedAt = clock.monotonic();
       result.connections++;
       log.info('connected', { url: opts.serverUrl, connection: result.connections });
       send({
@@ -242,10 +246,9 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       heartbeat = undefined;
       if (finished) return;
       if (stopping) return end();
-      const giveUp = opts.reconnect.giveUpAfterMs > 0 && clock.monotonic() - lastConnectedAt > opts.reconnect.giveUpAfterMs;
-      if (giveUp) return end(new WorkerError('WORKER_ERR_GAVE_UP', `no server at ${opts.serverUrl} for ${opts.reconnect.giveUpAfterMs} ms`));
-      const delay = backoffDelay(opts.reconnect, attempt++);
-      log.info('disconnected; reconnecting', { code, reason: reason.toString(), delayMs: Math.round(delay), attempt });
+      const delay = reconnect.next();
+      if (delay === undefined) return end(new WorkerError('WORKER_ERR_GAVE_UP', `no server at ${opts.serverUrl} for ${opts.reconnect.giveUpAfterMs} ms`));
+      log.info('disconnected; reconnecting', { code, reason: reason.toString(), delayMs: Math.round(delay), downForMs: Math.round(reconnect.downForMs) });
       // Let queued work drain first so a half-finished step is not interleaved with the new session.
       clock.setTimeout(() => void queue.then(connect), delay);
     });
