@@ -19,6 +19,7 @@ export interface CommonFlags {
   out?: string;
   json: boolean;
   logLevel?: string;
+  logFormat?: string;
 }
 
 export function intArg(name: string): (v: string) => number {
@@ -56,7 +57,8 @@ export function addCommonFlags(cmd: Command): Command {
     .option('--augment', 'seeded augmentation (rotation ±10°, shift ±2 px, scale ±10%)', false)
     .option('--out <dir>', 'directory for the saved model and run files')
     .option('--json', 'quiet; the last stdout line is one JSON object with the results', false)
-    .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info, or silent with --json)`);
+    .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info, or silent with --json)`)
+    .option('--log-format <format>', 'auto | pretty | json lines (auto: pretty on a terminal; env DTRAIN_LOG_FORMAT)');
 }
 
 export function runConfigFromFlags(f: CommonFlags): RunConfig {

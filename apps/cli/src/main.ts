@@ -6,13 +6,14 @@ import { trainCommand } from './commands/train-command';
 import { serverCommand } from './commands/server-command';
 import { workerCommand } from './commands/worker-command';
 import { localCommand } from './commands/local-command';
+import { reportCommand } from './commands/report-command';
 
 export function buildProgram(): Command {
   const program = new Command('dtrain')
     .description('distributed data-parallel CNN training for TensorFlow.js')
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [trainCommand(), evalCommand(), predictCommand(), serverCommand(), workerCommand(), localCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [trainCommand(), evalCommand(), predictCommand(), serverCommand(), workerCommand(), localCommand(), reportCommand()]) program.addCommand(cmd.exitOverride());
   return program;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
-import { createLineLogger } from '@dtrain/common';
-import { addCommonFlags, logLevelOf } from '../common-flags';
+import { addCommonFlags, intArg, logLevelOf } from '../common-flags';
+import { cliConsole, logFormatOf } from '../logging';
 import { printSummary } from '../output';
 import { launchServer } from '../run-server';
 import type { ServerFlags } from '../server-flags';
@@ -14,19 +14,24 @@ const WORKER_EXIT_GRACE_MS = 10_000;
 export function localCommand(): Command {
   return addServerFlags(addCommonFlags(new Command('local')), { host: '127.0.0.1' })
     .description('train on this machine: a parameter server plus N worker processes')
-    .action(async (flags: ServerFlags) => {
+    .option('--dashboard-port <n>', 'live dashboard port (default: any free port, printed at start)', intArg('--dashboard-port'))
+    .option('--no-dashboard', 'do not serve the live dashboard')
+    .action(async (flags: ServerFlags & { dashboardPort?: number; dashboard: boolean }) => {
       // A local cluster is still a network service: without a token of the user's, use a random one.
       const userToken = flags.token ?? flags.tokenFile ?? process.env['DTRAIN_TOKEN'];
       const token = userToken ? undefined : randomBytes(24).toString('base64url');
       const options = serverOptionsFromFlags(flags, token ? { token } : {});
-      const log = createLineLogger(logLevelOf(flags));
-      const run = await launchServer(options, log);
+      const { log, progress } = cliConsole(flags, logLevelOf(flags));
+      const run = await launchServer(options, log, {}, { dashboardPort: flags.dashboard ? (flags.dashboardPort ?? 0) : undefined, progress });
+      // Worker stderr is a pipe (so `auto` would mean JSON): give them the format this terminal shows.
+      const workerLogFormat = logFormatOf(flags) === 'auto' ? (process.stderr.isTTY ? 'pretty' : 'json') : logFormatOf(flags);
       log.info('local cluster', { url: run.server.url, workers: options.workers });
       const workers = spawnWorkers(options.workers, {
         serverUrl: run.server.url,
         token: options.token,
         backend: options.run.backend,
         logLevel: flags.json ? 'error' : 'warn',
+        extraArgs: () => ['--log-format', workerLogFormat],
         forwardLogs: true,
       });
       const stopAll = (): void => {

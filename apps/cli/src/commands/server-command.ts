@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { createLineLogger } from '@dtrain/common';
-import { addCommonFlags, logLevelOf } from '../common-flags';
+import { addCommonFlags, intArg, logLevelOf } from '../common-flags';
+import { cliConsole } from '../logging';
 import { printSummary } from '../output';
 import { launchServer } from '../run-server';
 import type { ServerFlags } from '../server-flags';
@@ -9,10 +9,11 @@ import { addServerFlags, serverOptionsFromFlags } from '../server-flags';
 export function serverCommand(): Command {
   return addServerFlags(addCommonFlags(new Command('server')))
     .description('run the parameter server: wait for workers, train, evaluate, save')
-    .action(async (flags: ServerFlags) => {
+    .option('--dashboard-port <n>', 'serve the live dashboard (and /metrics) on this port (0 = any free port, printed at start)', intArg('--dashboard-port'))
+    .action(async (flags: ServerFlags & { dashboardPort?: number }) => {
       const options = serverOptionsFromFlags(flags);
-      const log = createLineLogger(logLevelOf(flags));
-      const run = await launchServer(options, log);
+      const { log, progress } = cliConsole(flags, logLevelOf(flags));
+      const run = await launchServer(options, log, {}, { dashboardPort: flags.dashboardPort, progress });
       // Always said, even under --json: scripts and tests read the port from here.
       process.stderr.write(`dtrain server listening on ${run.server.url.replace('127.0.0.1', options.host)} (port ${run.server.port})\n`);
       const stop = (): void => void run.server.stop('signal');

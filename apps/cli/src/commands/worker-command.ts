@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { createLineLogger } from '@dtrain/common';
 import { initEngine } from '@dtrain/engine';
 import { resolveWorkerOptions, startWorker } from '@dtrain/worker-runtime';
 import { intArg, logLevelOf } from '../common-flags';
+import { createCliLogger, logFormatOf } from '../logging';
 import { printLine } from '../output';
 import { resolveToken } from '../server-flags';
 
@@ -18,6 +18,7 @@ interface WorkerFlags {
   giveUpMs?: number;
   json: boolean;
   logLevel?: string;
+  logFormat?: string;
 }
 
 export function workerCommand(): Command {
@@ -34,8 +35,9 @@ export function workerCommand(): Command {
     .option('--give-up-ms <n>', 'stop reconnecting after N ms without a server', intArg('--give-up-ms'))
     .option('--json', 'print one JSON line with the worker totals at the end', false)
     .option('--log-level <level>', 'log level')
+    .option('--log-format <format>', 'auto | pretty | json lines (auto: pretty on a terminal)')
     .action(async (flags: WorkerFlags) => {
-      const log = createLineLogger(logLevelOf(flags));
+      const log = createCliLogger({ level: logLevelOf(flags), format: logFormatOf(flags) });
       const engine = await initEngine({ backend: flags.backend as 'auto' });
       const opts = resolveWorkerOptions({
         serverUrl: flags.server,
