@@ -24,7 +24,8 @@ export interface ServerFlags extends CommonFlags {
   checkpointDir?: string;
   checkpointEvery: number;
   checkpointSeconds: number;
-  resume: boolean;
+  /** `--resume` (use --checkpoint-dir) or `--resume DIR` (that directory; implies --checkpoint-dir DIR). */
+  resume: boolean | string;
   freeze?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -51,7 +52,7 @@ export function addServerFlags(cmd: Command, defaults: { host?: string; port?: n
     .option('--checkpoint-dir <dir>', 'write checkpoints here')
     .option('--checkpoint-every <steps>', 'checkpoint every K steps (0 = off)', intArg('--checkpoint-every'), d.checkpointEverySteps)
     .option('--checkpoint-seconds <s>', 'and at least every T seconds (0 = off)', intArg('--checkpoint-seconds'), d.checkpointEverySeconds)
-    .option('--resume', 'continue from the newest valid checkpoint in --checkpoint-dir', false)
+    .option('--resume [dir]', 'continue from the newest valid checkpoint in DIR (default: --checkpoint-dir); a torn one is skipped', false)
     .option('--freeze <layers>', 'comma-separated layer names or prefixes to freeze (e.g. conv)')
     .option('--tls-cert <path>', 'serve wss:// with this certificate')
     .option('--tls-key <path>', 'and this private key');
@@ -70,6 +71,9 @@ export function resolveToken(flags: { token?: string; tokenFile?: string }, env 
 export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<ServerOptions> = {}): ServerOptions {
   if ((f.tlsCert === undefined) !== (f.tlsKey === undefined)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
   const run = runConfigFromFlags(f);
+  const resumeDir = typeof f.resume === 'string' ? f.resume : undefined;
+  if (resumeDir !== undefined && f.checkpointDir !== undefined && resumeDir !== f.checkpointDir)
+    throw new InvalidArgumentError('--resume DIR and --checkpoint-dir name different directories');
   return resolveServerOptions({
     run,
     host: f.host,
@@ -86,10 +90,10 @@ export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<Server
     heartbeatTimeoutMs: f.heartbeatTimeoutMs,
     joinTimeoutMs: f.joinTimeoutMs,
     maxFrameBytes: f.maxFrameBytes,
-    checkpointDir: f.checkpointDir,
+    checkpointDir: f.checkpointDir ?? resumeDir,
     checkpointEverySteps: f.checkpointEvery,
     checkpointEverySeconds: f.checkpointSeconds,
-    resume: f.resume,
+    resume: f.resume !== false,
     frozen: f.freeze ? f.freeze.split(',').map((s) => s.trim()).filter(Boolean) : [],
     tls: f.tlsCert && f.tlsKey ? { certPath: f.tlsCert, keyPath: f.tlsKey } : undefined,
     ...overrides,
