@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the dtrain image (one image; `server` and `worker` are its two commands).
+#
+#   deploy/docker/build-image.sh [--tag TAG] [--base IMAGE] [--deps host|registry] [--local-base]
+#
+#   --tag         image tag (default dtrain:local, env DTRAIN_IMAGE)
+#   --base        BASE_IMAGE (default node:22-slim, env DTRAIN_BASE_IMAGE)
+#   --local-base  build dtrain-node-base:local from this machine's node first and use it
+#   --deps        host (default): copy this checkout's production node_modules (run `npm ci` first);
+#                 registry: `npm ci` inside the build (needs a registry and npm in the base image)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+tag="${DTRAIN_IMAGE:-dtrain:local}"
+base="${DTRAIN_BASE_IMAGE:-node:22-slim}"
+deps=host
+local_base=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tag) tag="$2"; shift 2 ;;
+    --base) base="$2"; shift 2 ;;
+    --deps) deps="$2"; shift 2 ;;
+    --local-base) local_base=1; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$local_base" = 1 ]; then base="$("$here/build-local-base.sh")"; fi
+
+ctx="$(mktemp -d)"
+trap 'rm -rf "$ctx"' EXIT
+node "$here/stage-context.mjs" "$ctx" --deps "$deps" >/dev/null
+
+start=$(date +%s)
+docker build --tag "$tag" --build-arg "BASE_IMAGE=$base" "$ctx"
+echo "built $tag from $base in $(( $(date +%s) - start )) s; size $(docker image inspect --format '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}')" >&2
