@@ -57,7 +57,8 @@
       title: title,
       // Both charts span updates 0..last, so the loss and accuracy curves line up above each other.
       scales: { x: { time: false, range: function (u, min, max) { return [0, Math.max(1, max)]; } }, y: yRange ? { range: yRange } : {} },
-      axes: [{ label: 'update (step)' }, { label: yLabel, values: function (u, vals) { return vals.map(fmt); } }],
+      // Updates are whole numbers: no 0.2-step ticks on a short run.
+      axes: [{ label: 'update (step)', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000] }, { label: yLabel, values: function (u, vals) { return vals.map(fmt); } }],
       series: [{ label: 'step' }].concat(seriesDefs),
       legend: { live: true },
     };

@@ -49,11 +49,14 @@
     badge.className = 'badge ' + s.state;
     text('t-epoch', s.epoch + ' / ' + s.epochs);
     text('t-steps', String(s.steps));
-    text('t-throughput', s.samplesPerSec ? s.samplesPerSec.toFixed(0) + ' samples/s' : '–');
+    var avg = state.evaluation && state.evaluation.summary && state.evaluation.summary.samples_per_s;
+    // Once over, the run's average (from its summary) says more than the last window.
+    text('t-throughput', s.state === 'finished' && avg ? avg.toFixed(0) + ' samples/s (avg)' : s.samplesPerSec ? s.samplesPerSec.toFixed(0) + ' samples/s' : '–');
     text('t-eta', s.state === 'finished' ? 'done' : duration(s.etaSec));
     text('t-workers', s.activeWorkers + (state.info ? ' / ' + state.info.workers : ''));
     text('t-loss', s.lastLoss === null ? '–' : s.lastLoss.toFixed(4));
-    text('t-bytes', bytes(s.bytesIn) + ' / ' + bytes(s.bytesOut));
+    text('t-bytes-in', bytes(s.bytesIn));
+    text('t-bytes-out', bytes(s.bytesOut));
     var rejected = Object.keys(s.rejectedFrames).reduce(function (a, k) { return a + s.rejectedFrames[k]; }, 0);
     text('t-problems', s.droppedPushes + ' / ' + s.stalePushes + ' / ' + rejected);
     text('t-elapsed', duration(s.elapsedMs / 1000));
@@ -124,6 +127,12 @@
     info: function (d) { state.info = d; renderInfo(); },
     steps: function (d) {
       Array.prototype.push.apply(state.steps, d);
+      var last = d[d.length - 1];
+      // Between status pushes (1 Hz) the newest point is the freshest news.
+      if (last) {
+        text('t-steps', String(last.step));
+        text('t-loss', last.loss === null ? '–' : last.loss.toFixed(4));
+      }
       scheduleRedraw();
     },
     epoch: function (d) {
