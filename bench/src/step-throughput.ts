@@ -14,6 +14,7 @@ import type { BackendName } from '@dtrain/engine';
 import { initEngine } from '@dtrain/engine';
 import { buildModel, createGradientComputer, getFlatWeights, modelConfig, setFlatWeights, weightManifest } from '@dtrain/model';
 import { createFlatAdam } from './flat-adam';
+import type { PeerResult } from './torch-peer';
 import { runTorchPeer } from './torch-peer';
 
 /** Batch per step of the PyTorch peer, so samples/s compare like with like. */
@@ -111,8 +112,18 @@ async function measure(backend: BackendName, steps: number, profile: boolean): P
   return result;
 }
 
+/** The peer's run, or why it is missing. */
+function peer(skip: boolean): PeerResult {
+  return skip ? { available: false, reason: 'skipped (--no-peer)' } : runTorchPeer(peerScript, ['--procs', '1', '--threads', '1', '--steps', '60']);
+}
+
 async function main(): Promise<void> {
   const steps = arg('steps', 60);
+  const skipPeer = process.argv.includes('--no-peer');
+  const loadStart = os.loadavg();
+  // The machine is shared: run the peer before and after ours and compare with the mean, so a load
+  // change during the run does not land on one side only.
+  const peerBefore = peer(skipPeer);
   const results: BackendResult[] = [];
   const only = process.argv.indexOf('--backends');
   const wanted = only >= 0 ? (process.argv[only + 1] ?? '').split(',') : ['tensorflow', 'wasm', 'cpu'];
@@ -122,13 +133,13 @@ async function main(): Promise<void> {
     console.log(r.available ? `${backend}: ${r.samples_per_s} samples/s, ${r.ms_per_step} ms/step (${n} steps)` : `${backend}: unavailable (${r.reason})`);
     results.push(r);
   }
-  const peer = process.argv.includes('--no-peer')
-    ? { available: false as const, reason: 'skipped (--no-peer)' }
-    : runTorchPeer(peerScript, ['--procs', '1', '--threads', '1', '--steps', '60']);
-  console.log(peer.available ? `pytorch 1×1: ${peer.samples_per_s} samples/s` : `pytorch: unavailable (${peer.reason})`);
+  const peerAfter = peer(skipPeer);
+  const peerRuns = [peerBefore, peerAfter].flatMap((p) => (p.available ? [p.samples_per_s] : []));
+  const peerMean = peerRuns.length > 0 ? peerRuns.reduce((a, b) => a + b, 0) / peerRuns.length : undefined;
+  console.log(peerMean !== undefined ? `pytorch 1×1: ${peerRuns.join(' / ')} samples/s (before / after)` : `pytorch: unavailable (${peerBefore.available ? '' : peerBefore.reason})`);
   const ratios: Record<string, number> = {};
-  if (peer.available) {
-    for (const r of results) if (r.available && r.samples_per_s) ratios[`${r.backend}/pytorch`] = Math.round((r.samples_per_s / peer.samples_per_s) * 1000) / 1000;
+  if (peerMean !== undefined) {
+    for (const r of results) if (r.available && r.samples_per_s) ratios[`${r.backend}/pytorch`] = Math.round((r.samples_per_s / peerMean) * 1000) / 1000;
     console.log('ratios', ratios);
   }
   const out = {
@@ -139,7 +150,8 @@ async function main(): Promise<void> {
     node: process.version,
     cpus: os.cpus().length,
     results,
-    pytorch: peer,
+    pytorch: { before: peerBefore, after: peerAfter, mean_samples_per_s: peerMean },
+    loadavg: { start: loadStart, end: os.loadavg() },
     ratios,
   };
   const dir = path.resolve(here, '../results');
