@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePrometheusText, promValue } from '@dtrain/telemetry/testing';
+import { parsePrometheusText, promValue } from './prometheus-text';
 import type { LocalRun } from './local-run';
 import { eventually, startLocalRun } from './local-run';
 
