@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+// Registers the stock wasm kernels first (without starting the wasm runtime), so ours always
+// replace them rather than being overwritten by a later import of the backend.
+import '@tensorflow/tfjs-backend-wasm';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { batchMatMulConfig } from './batch-mat-mul';
