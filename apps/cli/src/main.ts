@@ -6,6 +6,7 @@ import { trainCommand } from './commands/train-command';
 import { serverCommand } from './commands/server-command';
 import { workerCommand } from './commands/worker-command';
 import { localCommand } from './commands/local-command';
+import { finetuneCommand } from './commands/finetune-command';
 import { reportCommand } from './commands/report-command';
 
 export function buildProgram(): Command {
@@ -13,7 +14,7 @@ export function buildProgram(): Command {
     .description('distributed data-parallel CNN training for TensorFlow.js')
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [trainCommand(), evalCommand(), predictCommand(), serverCommand(), workerCommand(), localCommand(), reportCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [trainCommand(), evalCommand(), predictCommand(), serverCommand(), workerCommand(), localCommand(), finetuneCommand(), reportCommand()]) program.addCommand(cmd.exitOverride());
   return program;
 }
 
