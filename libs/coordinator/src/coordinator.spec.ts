@@ -62,8 +62,8 @@ describe('backup workers', () => {
     // The next step is already out to the two that pushed; the straggler is still on step 0.
     expect(a.pending()).toHaveLength(1);
     expect(slow.pending()).toHaveLength(1);
-    slow.pushNext();
-    expect(slow.acks().at(-1)).toMatchObject({ step: 0, status: 'dropped' });
+    const late = slow.pushNext()!;
+    expect(slow.acks().at(-1)).toMatchObject({ step: late.step, status: 'dropped' });
     expect(c.coordinator.totals.droppedPushes).toBe(1);
     expect(c.coordinator.members.get('c')!.stats.dropped).toBe(1);
     expect(c.coordinator.version).toBe(1);
@@ -101,15 +101,15 @@ describe('exactly-once pushes', () => {
     const { c, ws } = start({ samples: 40 }, ['a', 'b']);
     const [a, b] = ws as [FakeWorker, FakeWorker];
     const frames: Uint8Array[] = [];
-    a.pushNext((p) => (frames.push(encodeMessage(p)), p));
+    const first = a.pushNext((p) => (frames.push(encodeMessage(p)), p))!;
     b.pushNext();
     expect(c.coordinator.version).toBe(1);
     const before = c.store.weights.slice();
     a.send(frames[0]!);
-    expect(a.acks().at(-1)).toMatchObject({ step: 0, status: 'duplicate', code: 'PS_ERR_DUPLICATE_PUSH' });
-    // Step 1 is in flight for a; a push claiming an older base version is too stale for BSP.
-    a.pushNext((p) => ({ ...p, baseVersion: 0 }));
-    expect(a.acks().at(-1)).toMatchObject({ step: 1, status: 'stale', code: 'PS_ERR_STALE_PUSH' });
+    expect(a.acks().at(-1)).toMatchObject({ step: first.step, status: 'duplicate', code: 'PS_ERR_DUPLICATE_PUSH' });
+    // The next step is in flight for a; a push claiming an older base version is too stale for BSP.
+    const second = a.pushNext((p) => ({ ...p, baseVersion: 0 }))!;
+    expect(a.acks().at(-1)).toMatchObject({ step: second.step, status: 'stale', code: 'PS_ERR_STALE_PUSH' });
     expect(c.coordinator.totals).toMatchObject({ duplicatePushes: 1, stalePushes: 1 });
     expect(Array.from(c.store.weights)).toEqual(Array.from(before));
     expect(c.coordinator.version).toBe(1);
@@ -157,11 +157,46 @@ describe('liveness and elastic membership', () => {
     c.clock.advance(100);
     expect(c.coordinator.members.get('silent')!.state).toBe('lost');
     expect(silent.peer.closed?.code).toBe(1008);
-    // Removed from the barrier at once: step 1 completed with the two pushes already in.
+    // Removed from the barrier at once: its chunk of step 1 went to a free member, which completes the step.
+    expect(c.coordinator.version).toBe(1);
+    expect(a.pending()).toHaveLength(1);
+    a.pushNext();
     expect(c.coordinator.version).toBe(2);
     await runToEnd(c, [a, b]);
     expect(c.coordinator.state).toBe('finished');
     expectFullCoverage(c, 60);
+  });
+
+  it('finishes a lost worker’s chunk within the same step, then splits the same global batch over the survivors', () => {
+    const { c, ws } = start({ samples: 120 }, ['a', 'b', 'c']);
+    const [a, b, lost] = ws as [FakeWorker, FakeWorker, FakeWorker];
+    expect(ws.map((w) => w.pending()[0]!.indices.length)).toEqual([4, 4, 4]);
+    const orphan = lost.pending()[0]!;
+    c.coordinator.disconnect(lost.peer);
+    a.pushNext();
+    // a is free first, so it takes the lost chunk; the step is not applied without it.
+    expect(a.pending()[0]).toMatchObject({ baseVersion: 0, indices: orphan.indices });
+    b.pushNext();
+    expect(c.coordinator.version).toBe(0);
+    a.pushNext();
+    expect(c.coordinator.version).toBe(1);
+    expect([a, b].map((w) => w.pending()[0]!.indices.length)).toEqual([6, 6]);
+  });
+
+  it('losing and adding workers mid-epoch ends with the weights of an undisturbed run', async () => {
+    const o: TestClusterOptions = { samples: 96, run: { epochs: 2 } };
+    const { c: clean, ws: cleanWorkers } = start(o, ['a', 'b', 'c']);
+    await runToEnd(clean, cleanWorkers);
+    const { c, ws } = start(o, ['a', 'b', 'c']);
+    ws.forEach((w) => w.pushNext());
+    ws[0]!.pushNext();
+    c.coordinator.disconnect(ws[1]!.peer); // mid-step, its chunk in flight
+    const late = c.worker('d').join();
+    await runToEnd(c, [ws[0]!, ws[2]!, late]);
+    expect(c.coordinator.state).toBe('finished');
+    expect(c.coordinator.version).toBe(clean.coordinator.version);
+    c.store.weights.forEach((w, j) => expect(w).toBeCloseTo(clean.store.weights[j]!, 5));
+    expectFullCoverage(c, 96, 2);
   });
 
   it('lets a worker join mid-epoch: it gets the current weights and a share of the rest', async () => {
@@ -171,14 +206,17 @@ describe('liveness and elastic membership', () => {
     b.pushNext();
     const late = c.worker('late').join();
     expect(late.peer.all('welcome')).toHaveLength(1);
-    expect(late.peer.all('assign')[0]?.shard.count).toBe(3);
+    // BSP shards stay the planned two; the assignment tells it how many members share the epoch now.
+    expect(late.peer.all('assign')[0]).toMatchObject({ members: 3, shard: { count: 2 } });
     // Step 1 was already out when it joined: it takes part from step 2 on, with the weights of version 2.
     expect(late.pending()).toHaveLength(0);
     a.pushNext();
     b.pushNext();
     expect(late.pending()).toHaveLength(1);
     expect(late.version).toBe(2);
-    expect(late.pending()[0]).toMatchObject({ step: 2, baseVersion: 2 });
+    expect(late.pending()[0]).toMatchObject({ baseVersion: 2 });
+    // The global batch (2 × 4) is now split three ways.
+    expect([a, b, late].map((w) => w.pending()[0]!.indices.length)).toEqual([3, 3, 2]);
     await runToEnd(c, [a, b, late]);
     expect(c.coordinator.state).toBe('finished');
     expectFullCoverage(c, 80);

@@ -16,6 +16,7 @@ import type { AppliedPush, CoordinatorEvents, RunTotals } from './coordinator-ev
 import { CoordinatorError } from './coordinator-error';
 import { CheckpointError } from './checkpoint-store';
 import { SampleCoverage } from './sample-coverage';
+import { batchShares } from './batch-shares';
 import { WeightsEncoder } from './weights-encoder';
 
 /** WebSocket close codes (RFC 6455 §7.4): 1008 policy violation, 1009 too big, 1000 normal. */
@@ -25,13 +26,15 @@ const CLOSE_TOO_BIG = 1009;
 /** RFC 6455: the server hit an unexpected condition (a bug of ours, never the peer's input). */
 const CLOSE_INTERNAL = 1011;
 const WORKER_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+/** BSP plan parts are shards, not members; '#' cannot appear in a worker id, so the two never mix. */
+const shardId = (i: number): string => `#${i}`;
 /** How far past its period the liveness check may run before we blame our own stalled event loop. */
 const STALL_TOLERANCE = 0.5;
 
 export type CoordinatorState = 'waiting' | 'training' | 'evaluating' | 'finished';
 
 /**
- * BSP only. 'step': a step is open and its barrier waits for pushes. 'between': the step is applied and
+ * BSP only. 'step': a step is open and waits for its chunks. 'between': the step is applied and
  * the next one starts after a checkpoint. 'idle': nobody could be given work (no member, or all still
  * computing a step that completed without them); a join or a late push starts the next step.
  */
@@ -74,8 +77,11 @@ export class Coordinator {
   private step = 0;
   private joinSeq = 0;
   private started = false;
-  /** BSP: workers whose gradients the current step waits for. */
+  /** BSP: members computing a chunk of the open step. */
   private barrier = new Set<string>();
+  /** BSP: chunks of the open step whose member was lost; the next free member computes them. */
+  private stepPool: Uint32Array[] = [];
+  /** BSP: pushes that complete the open step (its chunks minus backup workers). */
   private barrierNeeded = 0;
   private bspPhase: BspPhase = 'idle';
   private readonly coverage: SampleCoverage;
@@ -331,11 +337,12 @@ export class Coordinator {
       return;
     }
     if (this.plan && this.state === 'training') {
-      this.plan.addMember(workerId, options.shardStrategy, run.seed);
+      if (options.mode !== 'bsp') this.plan.addMember(workerId, options.shardStrategy, run.seed);
       this.sendAssign(m);
       if (options.mode === 'bsp') {
-        // Joins the next step; if the run was idle for lack of workers, that step starts now.
+        // Takes an orphaned chunk of the open step, or a share of the next; an idle run starts that step now.
         if (this.bspPhase === 'idle') this.startStep();
+        else this.dispatchPool();
       } else this.dispatch(m);
     }
   }
@@ -346,16 +353,21 @@ export class Coordinator {
     this.d.log.warn(state === 'left' ? 'worker left' : 'worker lost', { worker: m.workerId, reason });
     const inflight = m.inflight;
     m.inflight = undefined;
-    if (this.plan) {
-      // No sample of the epoch is skipped: the unfinished batch and the rest of the shard move on.
-      if (inflight && !inflight.cancelled) this.plan.redistribute(inflight.indices, m.workerId);
+    // No sample of the epoch is skipped: the unfinished batch (and in ASP/SSP the rest of the shard) moves on.
+    const unfinished = inflight && !inflight.cancelled ? inflight.indices : undefined;
+    if (this.d.options.mode === 'bsp') {
+      if (unfinished && this.bspPhase === 'step') this.stepPool.push(unfinished);
+      else if (unfinished) this.plan?.carry(unfinished);
+    } else if (this.plan) {
+      if (unfinished) this.plan.redistribute(unfinished, m.workerId);
       this.plan.removeMember(m.workerId);
     }
     this.d.events?.memberChanged?.(m, state);
     if (this.state !== 'training') return;
     if (this.d.options.mode === 'bsp') {
+      // Out of the barrier at once; its chunk goes to whoever is free, so the step still covers it.
       if (this.bspPhase === 'step' && this.barrier.delete(m.workerId)) {
-        this.barrierNeeded = Math.min(this.barrierNeeded, this.barrier.size + this.sumPushes);
+        this.dispatchPool();
         this.maybeCompleteStep();
       }
     } else {
@@ -378,12 +390,13 @@ export class Coordinator {
       return;
     }
     if (this.plan) {
-      // Resumed from a checkpoint mid-epoch: the saved plan's owners may be gone; re-home their work.
-      for (const id of this.plan.memberIds) if (this.members.get(id)?.state !== 'active') this.plan.removeMember(id);
-      for (const m of this.activeMembers()) {
-        if (!this.plan.has(m.workerId)) this.plan.addMember(m.workerId, this.d.options.shardStrategy, this.d.options.run.seed);
-        this.sendAssign(m);
+      // Resumed from a checkpoint mid-epoch. ASP/SSP: the saved plan's owners may be gone; re-home their work.
+      if (this.d.options.mode !== 'bsp') {
+        for (const id of this.plan.memberIds) if (this.members.get(id)?.state !== 'active') this.plan.removeMember(id);
+        for (const m of this.activeMembers())
+          if (!this.plan.has(m.workerId)) this.plan.addMember(m.workerId, this.d.options.shardStrategy, this.d.options.run.seed);
       }
+      for (const m of this.activeMembers()) this.sendAssign(m);
       this.continueEpoch();
     } else this.startEpoch(this.epoch);
   }
@@ -392,7 +405,8 @@ export class Coordinator {
     const { options } = this.d;
     this.epoch = epoch;
     this.coverage.reset();
-    const ids = this.activeMembers().map((m) => m.workerId);
+    // BSP cuts the epoch into `workers` shards whoever is active, so membership never changes what a step holds.
+    const ids = options.mode === 'bsp' ? Array.from({ length: options.workers }, (_, i) => shardId(i)) : this.activeMembers().map((m) => m.workerId);
     this.plan = EpochPlan.create({
       epoch,
       members: ids,
@@ -413,40 +427,60 @@ export class Coordinator {
   }
 
   private sendAssign(m: Member): void {
-    const spec = this.plan?.specOf(m.workerId);
+    // BSP members compute parts of every shard; they are told the shard of their position, for logs.
+    const position = this.activeMembers().indexOf(m);
+    const spec = this.d.options.mode === 'bsp' ? this.plan?.specOf(shardId(position % this.d.options.workers)) : this.plan?.specOf(m.workerId);
     if (!spec) return;
     this.sendTo(m, { type: 'assign', v: PROTOCOL_VERSION, epoch: this.epoch, shard: spec, members: this.activeCount });
   }
 
-  /** BSP: hand every active member its next batch against the current version. */
+  /**
+   * BSP: one step is `batchSize` samples from each of the `workers` shards (plus any carried over),
+   * split evenly over the active members. The global batch is fixed: losing or adding a worker changes
+   * who computes a step and how fast, not which samples it holds.
+   */
   private startStep(): void {
     const plan = this.plan;
     if (!plan || this.state !== 'training') return;
     this.barrier.clear();
+    this.stepPool = [];
     this.resetSum();
     if (plan.remaining === 0) {
       this.bspPhase = 'idle';
       return void this.endEpoch();
     }
-    const batch = this.d.options.run.batchSize;
-    for (const m of this.activeMembers()) {
-      // Still computing a step that completed without it (backup workers): it joins once that push is in.
-      if (m.inflight) continue;
-      let indices = plan.take(m.workerId, batch);
-      // Shards drift apart after re-homing; a member that ran out helps the one with the most left.
-      if (indices.length === 0 && plan.steal(m.workerId) > 0) indices = plan.take(m.workerId, batch);
-      if (indices.length === 0) continue;
-      this.sendWork(m, indices, this.step);
-      this.barrier.add(m.workerId);
-    }
-    // Nobody could be given work (no member, or all busy with dropped steps): a join or a late push restarts.
-    if (this.barrier.size === 0) {
+    // A member still computing a step that completed without it (backup workers) joins once that push is in.
+    const members = this.activeMembers().filter((m) => !m.inflight);
+    if (members.length === 0) {
       this.bspPhase = 'idle';
       return;
     }
+    const samples = plan.takeStep(this.d.options.run.batchSize);
+    const shares = batchShares(samples.length, members.length);
+    let at = 0;
+    members.forEach((m, i) => {
+      const n = shares[i] ?? 0;
+      if (n === 0) return;
+      this.sendWork(m, samples.subarray(at, at + n), this.step++);
+      this.barrier.add(m.workerId);
+      at += n;
+    });
     this.bspPhase = 'step';
     this.barrierNeeded = Math.max(1, this.barrier.size - this.d.options.backupWorkers);
     this.stepStartedAt = this.d.clock.monotonic();
+  }
+
+  /** BSP: chunks of the open step whose member was lost go to members that are free. */
+  private dispatchPool(): void {
+    if (this.bspPhase !== 'step' || this.state !== 'training') return;
+    for (const m of this.activeMembers()) {
+      const chunk = this.stepPool[0];
+      if (!chunk) return;
+      if (m.inflight) continue;
+      this.stepPool.shift();
+      this.sendWork(m, chunk, this.step++);
+      this.barrier.add(m.workerId);
+    }
   }
 
   /** ASP/SSP: give one member its next batch, unless SSP says it is too far ahead. */
@@ -524,8 +558,9 @@ export class Coordinator {
       m.stats.dropped++;
       this.d.events?.pushDropped?.(m);
       this.ack(m, msg.step, 'dropped');
-      // The run may be idle waiting for exactly this member (everyone else ran out of work).
+      // The run may be idle waiting for exactly this member, or the open step may have a chunk for it.
       if (options.mode === 'bsp' && this.bspPhase === 'idle') this.startStep();
+      else if (options.mode === 'bsp') this.dispatchPool();
       return;
     }
     // The server's own count weighs the gradient: a worker cannot buy itself a larger say.
@@ -543,6 +578,7 @@ export class Coordinator {
       this.sumPushes++;
       this.barrier.delete(m.workerId);
       this.markApplied(m, msg, key, staleness, inflight.indices, elapsed);
+      this.dispatchPool();
       this.maybeCompleteStep();
       return;
     }
@@ -583,16 +619,20 @@ export class Coordinator {
 
   private maybeCompleteStep(): void {
     if (this.state !== 'training' || this.d.options.mode !== 'bsp' || this.bspPhase !== 'step') return;
-    if (this.sumPushes < this.barrierNeeded && this.barrier.size > 0) return;
+    const allIn = this.barrier.size === 0 && this.stepPool.length === 0;
+    // Chunks nobody can compute (no member left) wait for a join.
+    if (!allIn && this.sumPushes < this.barrierNeeded) return;
     // Backup workers: whoever is still computing this step will have its push dropped, and its
-    // samples go back to the others so the epoch still covers every sample.
+    // samples are carried into the next step so the epoch still covers every sample.
     for (const id of this.barrier) {
       const m = this.members.get(id);
       if (m?.inflight && !m.inflight.cancelled) {
         m.inflight.cancelled = true;
-        this.plan?.redistribute(m.inflight.indices, m.workerId);
+        this.plan?.carry(m.inflight.indices);
       }
     }
+    for (const chunk of this.stepPool) this.plan?.carry(chunk);
+    this.stepPool = [];
     this.barrier.clear();
     this.bspPhase = 'between';
     if (this.sumPushes > 0) {
@@ -604,7 +644,6 @@ export class Coordinator {
       this.totals.aggregateMs += t1 - t0;
       this.totals.applyMs += this.d.clock.monotonic() - t1;
       this.afterUpdate(this.sumLoss / this.sumWeight, this.sumWeight, this.d.clock.monotonic() - this.stepStartedAt);
-      this.step++;
     }
     this.afterStepMaybeCheckpoint(() => this.startStep());
   }
@@ -731,7 +770,13 @@ export class Coordinator {
   /** Everything needed to continue: weights, optimizer, position in the epoch (with unfinished batches put back). */
   captureState(): CheckpointState {
     const plan = this.plan ? EpochPlan.restore(this.plan.snapshot()) : undefined;
-    if (plan) for (const m of this.members.values()) if (m.inflight && !m.inflight.cancelled && m.state === 'active') plan.giveBack(m.workerId, m.inflight.indices);
+    if (plan)
+      for (const m of this.members.values()) {
+        if (!m.inflight || m.inflight.cancelled || m.state !== 'active') continue;
+        if (this.d.options.mode === 'bsp') plan.carry(m.inflight.indices);
+        else plan.giveBack(m.workerId, m.inflight.indices);
+      }
+    if (plan) for (const chunk of this.stepPool) plan.carry(chunk);
     return {
       runId: this.d.runId,
       epoch: this.epoch,

@@ -93,6 +93,21 @@ export class EpochPlan {
     return Uint32Array.from(p.queue.splice(0, batchSize));
   }
 
+  /**
+   * BSP: one step's samples — the carried-over samples first, then `batchSize` from the front of every
+   * part in shard order. Parts are shards here, not members, so the step is the same whoever computes it.
+   */
+  takeStep(batchSize: number): Uint32Array {
+    const out: number[] = this.orphans.splice(0);
+    for (const p of this.parts.values()) out.push(...p.queue.splice(0, batchSize));
+    return Uint32Array.from(out);
+  }
+
+  /** BSP: samples a step handed out but did not apply (a dropped straggler); the next step takes them first. */
+  carry(samples: ArrayLike<number>): void {
+    this.orphans.unshift(...Array.from(samples));
+  }
+
   /** Gives samples (an unfinished batch, a leaver's queue) to the remaining members, evenly. */
   redistribute(samples: ArrayLike<number>, exclude?: string): void {
     const targets = [...this.parts.entries()].filter(([id]) => id !== exclude).map(([, p]) => p);

@@ -132,11 +132,15 @@ export class FakeWorker {
   }
 }
 
-/** g[j] = w[j] − target(indices, j): deterministic, different per batch, pulls weights somewhere. */
+/**
+ * The mean over the batch of a per-sample gradient g_i[j] = w[j] − t_i − j/100 with t_i = (i mod 97)/97:
+ * deterministic, different per sample, and — like a real mean-loss gradient — weighting it by the
+ * batch size gives the sum over samples, so how a step's samples are cut into chunks does not matter.
+ */
 export function fakeGradient(weights: Float32Array, indices: ArrayLike<number>): Float32Array {
-  let s = 0;
-  for (let i = 0; i < indices.length; i++) s += indices[i] as number;
-  const target = (s % 97) / 97;
+  let t = 0;
+  for (let i = 0; i < indices.length; i++) t += ((indices[i] as number) % 97) / 97;
+  const target = indices.length > 0 ? t / indices.length : 0;
   return Float32Array.from(weights, (w, j) => w - target - j * 0.01);
 }
 
