@@ -29,6 +29,8 @@ export default [
             { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:server', 'scope:shared'] },
             { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:worker', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            // Tests and benchmarks drive the whole system, server and worker alike.
+            { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['scope:server', 'scope:worker', 'scope:shared', 'scope:cli'] },
           ],
         },
       ],
