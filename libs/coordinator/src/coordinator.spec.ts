@@ -67,6 +67,12 @@ describe('backup workers', () => {
     expect(c.coordinator.totals.droppedPushes).toBe(1);
     expect(c.coordinator.members.get('c')!.stats.dropped).toBe(1);
     expect(c.coordinator.version).toBe(1);
+    // The busy straggler was this step's backup: both pushes are needed, none is dropped.
+    a.pushNext();
+    expect(c.coordinator.version).toBe(1);
+    b.pushNext();
+    expect(c.coordinator.version).toBe(2);
+    expect(c.coordinator.totals.droppedPushes).toBe(1);
     await runToEnd(c, ws);
     expect(c.coordinator.state).toBe('finished');
     expectFullCoverage(c, 48);

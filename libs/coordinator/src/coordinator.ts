@@ -450,7 +450,8 @@ export class Coordinator {
       return void this.endEpoch();
     }
     // A member still computing a step that completed without it (backup workers) joins once that push is in.
-    const members = this.activeMembers().filter((m) => !m.inflight);
+    const active = this.activeMembers();
+    const members = active.filter((m) => !m.inflight);
     if (members.length === 0) {
       this.bspPhase = 'idle';
       return;
@@ -466,7 +467,9 @@ export class Coordinator {
       at += n;
     });
     this.bspPhase = 'step';
-    this.barrierNeeded = Math.max(1, this.barrier.size - this.d.options.backupWorkers);
+    // A straggler still busy with a dropped chunk already is one of the B backups; don't drop more.
+    const backups = Math.max(0, this.d.options.backupWorkers - (active.length - members.length));
+    this.barrierNeeded = Math.max(1, this.barrier.size - backups);
     this.stepStartedAt = this.d.clock.monotonic();
   }
 
