@@ -79,7 +79,8 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
     ws.on('error', (err: Error & { code?: string }) => {
       const tooBig = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
       handlers.transportError?.(peer, tooBig ? 'PROTO_ERR_FRAME_TOO_LARGE' : 'PROTO_ERR_MALFORMED', `${err.code ?? 'ws error'}: ${err.message}`);
-      ws.terminate();
+      // Not terminate() at once: that would drop the close frame (the peer would see 1006, not 1009).
+      setTimeout(() => ws.terminate(), 2_000).unref();
     });
   });
   await new Promise<void>((resolve, reject) => {
