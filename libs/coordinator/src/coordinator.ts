@@ -1,5 +1,5 @@
 import type { Clock, Logger, TimerHandle } from '@dtrain/common';
-import { CodedError, isCodedError, mixSeed } from '@dtrain/common';
+import { isCodedError, mixSeed } from '@dtrain/common';
 import type { Join, Message, ModelManifest, Push, WireErrorCode, ProtocolErrorCode } from '@dtrain/protocol';
 import { PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
 import type { EvaluationReport } from '@dtrain/training';
@@ -155,7 +155,7 @@ export class Coordinator {
     this.state = 'finished';
     this.broadcast({ type: 'done', v: PROTOCOL_VERSION, reason: 'stopped', summary: { reason } });
     this.teardown();
-    this.rejectDone(new CodedError('PS_ERR_STOPPED', `run stopped before it finished: ${reason}`));
+    this.rejectDone(new CoordinatorError('PS_ERR_STOPPED', `run stopped before it finished: ${reason}`));
   }
 
   get activeCount(): number {
