@@ -382,11 +382,13 @@ describe('checkpoints', () => {
     expectFullCoverage(b, 64);
   });
 
-  it('refuses a checkpoint of another model size', () => {
+  it('refuses a checkpoint of another model size or seed', () => {
     const { c: a, ws } = start({ checkpointEverySteps: 1 }, ['x', 'y']);
     ws.forEach((w) => w.pushNext());
     return settle().then(() => {
       expect(() => createTestCluster({ size: 5, restored: a.checkpoints[0]! })).toThrow(expect.objectContaining({ code: 'CKPT_ERR_MISMATCH' }));
+      expect(() => createTestCluster({ run: { seed: 43 }, restored: a.checkpoints[0]! })).toThrow(expect.objectContaining({ code: 'CKPT_ERR_MISMATCH' }));
+      expect(() => createTestCluster({ restored: a.checkpoints[0]! })).not.toThrow();
     });
   });
 });

@@ -802,9 +802,11 @@ export class Coordinator {
 
   private restore(s: CheckpointState): void {
     const mismatch = (what: string, have: number, saved: number): never => {
-      throw new CheckpointError('CKPT_ERR_MISMATCH', `checkpoint has ${saved} ${what}, this server ${have}`, { what, have, saved });
+      throw new CheckpointError('CKPT_ERR_MISMATCH', `checkpoint ${what}: ${saved}, this server: ${have}`, { what, have, saved });
     };
-    if (s.store.weights.length !== this.d.store.size) mismatch('weights', this.d.store.size, s.store.weights.length);
+    if (s.store.weights.length !== this.d.store.size) mismatch('weight count', this.d.store.size, s.store.weights.length);
+    // The saved epoch plan was shuffled with the saved seed; another seed would mix two runs' orders.
+    if (s.seed !== this.d.options.run.seed) mismatch('seed', this.d.options.run.seed, s.seed);
     if (s.coverage && s.coverage.counts.length !== this.coverage.snapshot().counts.length)
       mismatch('sample slots', this.coverage.snapshot().counts.length, s.coverage.counts.length);
     this.d.store.restore(s.store);
