@@ -9,7 +9,7 @@ import type { CheckpointState } from './checkpoint-state';
 export const CHECKPOINT_ERROR_CODES = {
   CKPT_ERR_CORRUPT: 'A checkpoint file is torn or corrupted (bad magic, checksum, header or blob table); resuming skips it.',
   CKPT_ERR_WRITE: 'A checkpoint could not be written (disk full, permissions); training goes on and retries at the next one.',
-  CKPT_ERR_MISMATCH: 'A checkpoint belongs to another model or data set (weight count, sample indices) than the server was started with.',
+  CKPT_ERR_MISMATCH: 'A checkpoint belongs to another run (weight count, sample slots, seed) than the server was started with.',
 } as const satisfies Record<string, string>;
 
 export type CheckpointErrorCode = keyof typeof CHECKPOINT_ERROR_CODES;
