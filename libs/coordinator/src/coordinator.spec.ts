@@ -189,6 +189,21 @@ describe('liveness and elastic membership', () => {
     expect([a, b].map((w) => w.pending()[0]!.indices.length)).toEqual([6, 6]);
   });
 
+  it('never sends a work message above the protocol batch limit: a share that large is cut into chunks of one step', () => {
+    const { c, ws } = start({ samples: 12_000, run: { batchSize: 3_000 } }, ['a', 'b']);
+    c.coordinator.disconnect(ws[1]!.peer);
+    const a = ws[0]!;
+    a.pushNext();
+    a.pushNext(); // b's chunk of step 0
+    expect(c.coordinator.version).toBe(1);
+    expect(a.pending()[0]!.indices.length).toBe(4096);
+    a.pushNext();
+    expect(c.coordinator.version).toBe(1);
+    expect(a.pending()[0]!.indices.length).toBe(6_000 - 4096);
+    a.pushNext();
+    expect(c.coordinator.version).toBe(2);
+  });
+
   it('losing and adding workers mid-epoch ends with the weights of an undisturbed run', async () => {
     const o: TestClusterOptions = { samples: 96, run: { epochs: 2 } };
     const { c: clean, ws: cleanWorkers } = start(o, ['a', 'b', 'c']);

@@ -1,7 +1,7 @@
 import type { Clock, Logger, TimerHandle } from '@dtrain/common';
 import { isCodedError, mixSeed } from '@dtrain/common';
 import type { Join, Message, ModelManifest, Push, WireErrorCode, ProtocolErrorCode } from '@dtrain/protocol';
-import { PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
+import { DEFAULT_MAX_BATCH, PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
 import type { EvaluationReport } from '@dtrain/training';
 import { addDecodedInto } from '@dtrain/training';
 import { tokensMatch } from './auth';
@@ -462,14 +462,17 @@ export class Coordinator {
     members.forEach((m, i) => {
       const n = shares[i] ?? 0;
       if (n === 0) return;
-      this.sendWork(m, samples.subarray(at, at + n), this.step++);
+      // A work message carries at most DEFAULT_MAX_BATCH samples; the rest of a share waits in the pool.
+      const first = Math.min(n, DEFAULT_MAX_BATCH);
+      this.sendWork(m, samples.subarray(at, at + first), this.step++);
       this.barrier.add(m.workerId);
+      for (let k = at + first; k < at + n; k += DEFAULT_MAX_BATCH) this.stepPool.push(samples.subarray(k, Math.min(at + n, k + DEFAULT_MAX_BATCH)));
       at += n;
     });
     this.bspPhase = 'step';
     // A straggler still busy with a dropped chunk already is one of the B backups; don't drop more.
     const backups = Math.max(0, this.d.options.backupWorkers - (active.length - members.length));
-    this.barrierNeeded = Math.max(1, this.barrier.size - backups);
+    this.barrierNeeded = Math.max(1, this.barrier.size + this.stepPool.length - backups);
     this.stepStartedAt = this.d.clock.monotonic();
   }
 
