@@ -1,0 +1,130 @@
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { syntheticDataset } from '@dtrain/data/testing';
+import { initEngine } from '@dtrain/engine';
+import type { Message } from '@dtrain/protocol';
+import { PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
+import { startWorker } from './run-worker';
+import { resolveWorkerOptions } from './worker-options';
+
+/** A 4×4 image → 2 classes softmax: 34 weights, trains on the cpu backend in microseconds. */
+const MODEL = { name: 'tiny', inputShape: [4, 4, 1], numClasses: 2, layers: [{ kind: 'flatten', name: 'flatten' }, { kind: 'dense', name: 'logits', units: 2, activation: 'softmax' }] };
+const SIZE = 16 * 2 + 2;
+const data = { train: syntheticDataset({ count: 32, rows: 4, cols: 4, numClasses: 2 }), test: syntheticDataset({ count: 8, rows: 4, cols: 4, numClasses: 2, seed: 2 }), source: 'synthetic' };
+
+interface Conn {
+  ws: WebSocket;
+  received: Message[];
+  closed: Promise<number>;
+}
+
+/** A scripted stand-in for the parameter server: every connection is handed to the test. */
+async function fakeServer(): Promise<{ url: string; next(): Promise<Conn>; close(): Promise<void> }> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const queue: Conn[] = [];
+  const waiting: ((c: Conn) => void)[] = [];
+  wss.on('connection', (ws) => {
+    const conn: Conn = { ws, received: [], closed: new Promise((r) => ws.once('close', (code) => r(code))) };
+    ws.on('message', (raw: Buffer) => conn.received.push(decodeMessage(new Uint8Array(raw))));
+    const w = waiting.shift();
+    if (w) w(conn);
+    else queue.push(conn);
+  });
+  return {
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
+    next: () => new Promise((r) => (queue.length ? r(queue.shift()!) : waiting.push(r))),
+    close: () => {
+      // wss.close() alone waits for open connections; a server that goes away cuts them.
+      for (const ws of wss.clients) ws.terminate();
+      return new Promise((r) => wss.close(() => r()));
+    },
+  };
+}
+
+async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const v = probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const send = (c: Conn, m: Message): void => c.ws.send(encodeMessage(m));
+const welcome = (runId = 'run-1'): Message => ({
+  type: 'welcome',
+  v: PROTOCOL_VERSION,
+  replyTo: 1,
+  workerId: 'w',
+  runId,
+  model: MODEL,
+  manifest: { names: ['logits/kernel', 'logits/bias'], shapes: [[16, 2], [2]], totalSize: SIZE },
+  dataset: 'synthetic',
+  hyper: { batchSize: 4, learningRate: 0.01, epochs: 1, seed: 1 },
+  mode: { kind: 'bsp', staleness: 0 },
+  compression: 'none',
+  heartbeatMs: 1_000,
+});
+const weights = (version: number): Message => ({ type: 'weights', v: PROTOCOL_VERSION, version, encoding: 'full', payload: { codec: 'fp32', length: SIZE, data: new Float32Array(SIZE).fill(0.01) } });
+const work = (step: number, baseVersion: number): Message => ({ type: 'work', v: PROTOCOL_VERSION, step, epoch: 0, baseVersion, indices: Uint32Array.of(0, 1, 2, 3), augmentSeed: 1 });
+
+beforeAll(async () => {
+  await initEngine({ backend: 'cpu' });
+});
+
+describe('startWorker against a scripted server', () => {
+  let server: Awaited<ReturnType<typeof fakeServer>> | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  const worker = (url: string, giveUpAfterMs = 3_000) =>
+    startWorker(resolveWorkerOptions({ serverUrl: url, workerId: 'w', token: 't', reconnect: { initialDelayMs: 20, maxDelayMs: 100, factor: 2, giveUpAfterMs } }), { loadData: async () => data });
+
+  it('reconnects to resynchronise when told to work on weights it does not hold, then pushes against the right ones', async () => {
+    server = await fakeServer();
+    const w = worker(server.url);
+    const first = await server.next();
+    await until(() => first.received.find((m) => m.type === 'join'), 'join');
+    send(first, welcome());
+    send(first, weights(3));
+    send(first, work(10, 5)); // version 5 was never sent: the worker cannot compute it
+    expect(await first.closed).toBe(4000);
+
+    const second = await server.next();
+    const join = await until(() => second.received.find((m): m is Extract<Message, { type: 'join' }> => m.type === 'join'), 'second join');
+    expect(join).toMatchObject({ workerId: 'w', token: 't', resumeFrom: { version: 3 } });
+    send(second, welcome());
+    send(second, weights(5));
+    send(second, work(11, 5));
+    const push = await until(() => second.received.find((m): m is Extract<Message, { type: 'push' }> => m.type === 'push'), 'push');
+    expect(push).toMatchObject({ workerId: 'w', step: 11, baseVersion: 5, samples: 4 });
+    expect(push.grad.length).toBe(SIZE);
+    send(second, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
+    await expect(w.done).resolves.toMatchObject({ reason: 'finished', connections: 2, steps: 1 });
+  });
+
+  it('stops for good on a final refusal (wrong token) with WORKER_ERR_REFUSED', async () => {
+    server = await fakeServer();
+    const w = worker(server.url);
+    const c = await server.next();
+    await until(() => c.received.find((m) => m.type === 'join'), 'join');
+    send(c, { type: 'error', v: PROTOCOL_VERSION, code: 'AUTH_ERR_BAD_TOKEN', message: 'wrong token', fatal: true, replyTo: 1 });
+    await expect(w.done).rejects.toMatchObject({ code: 'WORKER_ERR_REFUSED', details: { code: 'AUTH_ERR_BAD_TOKEN' } });
+  });
+
+  it('gives up with WORKER_ERR_GAVE_UP when the server stays away longer than giveUpAfterMs', async () => {
+    server = await fakeServer();
+    const w = worker(server.url, 300);
+    const c = await server.next();
+    await until(() => c.received.find((m) => m.type === 'join'), 'join');
+    send(c, welcome());
+    await new Promise((r) => setTimeout(r, 50));
+    await server.close();
+    server = undefined;
+    await expect(w.done).rejects.toMatchObject({ code: 'WORKER_ERR_GAVE_UP' });
+  });
+});
