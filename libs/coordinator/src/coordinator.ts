@@ -626,7 +626,7 @@ export class Coordinator {
   private maybeCompleteStep(): void {
     if (this.state !== 'training' || this.d.options.mode !== 'bsp' || this.bspPhase !== 'step') return;
     const allIn = this.barrier.size === 0 && this.stepPool.length === 0;
-    // Chunks nobody can compute (no member left) wait for a join.
+    // Wait for chunks still being computed, or pooled until a member is free (or joins), unless enough are in.
     if (!allIn && this.sumPushes < this.barrierNeeded) return;
     // Backup workers: whoever is still computing this step will have its push dropped, and its
     // samples are carried into the next step so the epoch still covers every sample.
