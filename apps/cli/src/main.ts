@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isCodedError } from '@dtrain/common';
 import { evalCommand } from './commands/eval-command';
 import { predictCommand } from './commands/predict-command';
@@ -24,6 +24,12 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
+    // Thrown by our own option checks inside an action: commander has not printed it.
+    if (err instanceof InvalidArgumentError) {
+      process.stderr.write(`dtrain: error CONFIG_ERR_BAD_VALUE: ${err.message}\n`);
+      return 2;
+    }
+    // Parse errors: commander already printed the message and the help hint.
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (isCodedError(err)) {
       process.stderr.write(`dtrain: error ${err.code}: ${err.message}\n`);

@@ -21,6 +21,8 @@ import { WeightsEncoder } from './weights-encoder';
 
 /** WebSocket close codes (RFC 6455 §7.4): 1008 policy violation, 1009 too big, 1000 normal. */
 const CLOSE_NORMAL = 1000;
+/** 1001: the server is going away (restart); workers should come back. */
+const CLOSE_GOING_AWAY = 1001;
 const CLOSE_POLICY = 1008;
 const CLOSE_TOO_BIG = 1009;
 /** RFC 6455: the server hit an unexpected condition (a bug of ours, never the peer's input). */
@@ -156,6 +158,20 @@ export class Coordinator {
     this.broadcast({ type: 'done', v: PROTOCOL_VERSION, reason: 'stopped', summary: { reason } });
     this.teardown();
     this.rejectDone(new CoordinatorError('PS_ERR_STOPPED', `run stopped before it finished: ${reason}`));
+  }
+
+  /**
+   * Stops this server process but not the run: writes a checkpoint (when configured) and closes the
+   * connections without telling workers the run is over, so they keep reconnecting until a server
+   * started with --resume takes over (a Kubernetes reschedule, a rolling restart).
+   */
+  async suspend(reason = 'suspended'): Promise<void> {
+    if (this.state === 'finished') return;
+    if (this.d.checkpoint && this.state !== 'waiting') await this.checkpointNow();
+    if ((this.state as CoordinatorState) === 'finished') return;
+    this.state = 'finished';
+    this.teardown(CLOSE_GOING_AWAY, 'server restarting');
+    this.rejectDone(new CoordinatorError('PS_ERR_STOPPED', `server suspended: ${reason}`, { suspended: true }));
   }
 
   get activeCount(): number {
@@ -721,13 +737,13 @@ export class Coordinator {
     this.rejectDone(err);
   }
 
-  private teardown(): void {
+  private teardown(code = CLOSE_NORMAL, why = 'run over'): void {
     const { clock } = this.d;
     if (this.livenessTimer) clock.clearInterval(this.livenessTimer);
     if (this.joinTimer) clock.clearTimeout(this.joinTimer);
     for (const e of this.peers.values()) {
       if (e.helloTimer) clock.clearTimeout(e.helloTimer);
-      e.peer.close(CLOSE_NORMAL, 'run over');
+      e.peer.close(code, why);
     }
     this.peers.clear();
   }

@@ -71,6 +71,8 @@ export interface RunningServer extends AsyncDisposable {
   /** Resolves when training finished and the model is saved. */
   readonly done: Promise<ServerResult>;
   stop(reason?: string): Promise<void>;
+  /** Checkpoint (if configured) and close without ending the run: workers wait for a resumed server. */
+  suspend(reason?: string): Promise<void>;
 }
 
 /**
@@ -179,6 +181,10 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
     done,
     async stop(reason = 'stopped') {
       coordinator.stop(reason);
+      await close();
+    },
+    async suspend(reason = 'suspended') {
+      await coordinator.suspend(reason);
       await close();
     },
     async [Symbol.asyncDispose]() {

@@ -16,10 +16,23 @@ export function serverCommand(): Command {
       const run = await launchServer(options, log, {}, { dashboardPort: flags.dashboardPort, progress });
       // Always said, even under --json: scripts and tests read the port from here.
       process.stderr.write(`dtrain server listening on ${run.server.url.replace('127.0.0.1', options.host)} (port ${run.server.port})\n`);
-      const stop = (): void => void run.server.stop('signal');
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      const summary = await run.summary;
-      printSummary(summary, flags.json, run.data.train.classNames);
+      // With checkpoints a signal is a restart (e.g. Kubernetes moving the pod): checkpoint, keep the
+      // workers waiting, exit 0. Without them there is nothing to resume: end the run for everyone.
+      let suspended = false;
+      const onSignal = (signal: string): void => {
+        if (options.checkpointDir) {
+          suspended = true;
+          void run.server.suspend(signal);
+        } else void run.server.stop(signal);
+      };
+      process.once('SIGINT', () => onSignal('SIGINT'));
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      try {
+        const summary = await run.summary;
+        printSummary(summary, flags.json, run.data.train.classNames);
+      } catch (err) {
+        if (!suspended) throw err;
+        log.info('server suspended; a checkpoint was written — restart with --resume to continue', { dir: options.checkpointDir });
+      }
     });
 }
