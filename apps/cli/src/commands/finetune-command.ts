@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import type * as tf from '@tensorflow/tfjs';
-import { createLineLogger } from '@dtrain/common';
 import { loadDataset } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
 import type { ModelConfig, ModelName } from '@dtrain/model';
@@ -10,6 +9,7 @@ import type { EvaluationReport } from '@dtrain/training';
 import { ConfigError, evaluateModel } from '@dtrain/trainer';
 import { addCommonFlags, intArg, logLevelOf } from '../common-flags';
 import { compressionRatioFor } from '../compression-ratio';
+import { cliConsole, logFormatOf } from '../logging';
 import { printLine, printSummary } from '../output';
 import { launchServer } from '../run-server';
 import type { ServerFlags } from '../server-flags';
@@ -39,7 +39,7 @@ export function finetuneCommand(): Command {
     .option('--new-head <n>', 'replace the classification head with a fresh one of N classes', intArg('--new-head'))
     .option('--external-workers <n>', 'with --workers 0: external `dtrain worker`s to wait for', intArg('--external-workers'), 1)
     .action(async (flags: FinetuneFlags, cmd: Command) => {
-      const log = createLineLogger(logLevelOf(flags));
+      const { log, progress } = cliConsole(flags, logLevelOf(flags));
       if (flags.workers < 0) throw new InvalidArgumentError('--workers must be ≥ 0');
       if (flags.externalWorkers < 1) throw new InvalidArgumentError('--external-workers must be ≥ 1');
       const spawnLocal = flags.workers > 0;
@@ -72,14 +72,23 @@ export function finetuneCommand(): Command {
         const before = evaluateModel(model, data.test, options.run.testLimit);
         log.info('before fine-tuning', { dataset: options.run.dataset, test_accuracy: +before.accuracy.toFixed(4), test_loss: +(before.loss ?? NaN).toFixed(4) });
         if (!flags.json) printLine(`before fine-tuning: test accuracy ${pct(before.accuracy)} on ${options.run.dataset} (${before.count} samples)`);
-        const run = await launchServer(options, log, {
-          data,
-          initialModel: { model, config },
-          saveMeta: { finetunedFrom: flags.from, frozen, newHead: flags.newHead ?? null, accuracyBefore: before.accuracy },
-        });
+        const run = await launchServer(
+          options,
+          log,
+          { data, initialModel: { model, config }, saveMeta: { finetunedFrom: flags.from, frozen, newHead: flags.newHead ?? null, accuracyBefore: before.accuracy } },
+          { progress },
+        );
         if (!spawnLocal || !flags.json) process.stderr.write(`dtrain finetune listening on ${run.server.url.replace('127.0.0.1', options.host)} (port ${run.server.port})\n`);
         const workers = spawnLocal
-          ? spawnWorkers(options.workers, { serverUrl: run.server.url, token: options.token, backend: options.run.backend, logLevel: flags.json ? 'error' : 'warn', forwardLogs: true })
+          ? spawnWorkers(options.workers, {
+              serverUrl: run.server.url,
+              token: options.token,
+              backend: options.run.backend,
+              logLevel: flags.json ? 'error' : 'warn',
+              // Worker stderr is a pipe (so `auto` would mean JSON): give them the format this terminal shows.
+              extraArgs: () => ['--log-format', logFormatOf(flags) === 'auto' ? (process.stderr.isTTY ? 'pretty' : 'json') : logFormatOf(flags)],
+              forwardLogs: true,
+            })
           : [];
         const stopAll = (): void => {
           for (const w of workers) w.child.kill('SIGTERM');
