@@ -11,6 +11,7 @@ import { HISTORY_FILE_NAME, combineEvents, startRunTelemetry } from '@dtrain/tel
 import type { TrainSummary } from '@dtrain/trainer';
 import { evaluateModel, summaryJson, trainingIndices } from '@dtrain/trainer';
 import type { EvaluationReport } from '@dtrain/training';
+import { memory as tfMemory } from '@tensorflow/tfjs';
 import { checkpointDeps } from './checkpoint-wiring';
 import { compressionRatio } from './compression-ratio';
 import type { CliProgress } from './progress';
@@ -170,7 +171,7 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
     workers,
     steps: t.steps,
     trainSamples: t.samples,
-    samplesPerSec: t.trainMs > 0 ? (t.samples / t.trainMs) * 1000 : 0,
+    samplesPerSec: steadySamplesPerSec(t),
     trainSeconds: t.trainMs / 1000,
     bytesPerStep: t.steps > 0 ? (t.gradientBytes + t.weightBytes) / t.steps : 0,
     finalLoss: t.lastLoss,
@@ -191,6 +192,59 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
       run_id: r.runId,
       aggregate_ms: Math.round(t.aggregateMs),
       apply_ms: Math.round(t.applyMs),
+      warmup_ms: Math.round(t.warmupMs),
+      step_breakdown_ms: stepBreakdown(r),
+      server_peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+      server_tensors: tfMemory().numTensors,
+      worker_stats: r.members.map((m) => ({
+        worker: m.workerId,
+        applied: m.applied,
+        mean_step_ms: round2(m.meanStepMs),
+        mean_compute_ms: round2(m.meanComputeMs),
+        mean_encode_ms: m.meanEncodeMs === undefined ? null : round2(m.meanEncodeMs),
+        tensors: m.tensors ?? null,
+        peak_rss_bytes: m.peakRssBytes ?? null,
+      })),
     },
+  };
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/**
+ * Training speed without the first update, which holds the workers' start-up (dataset load, model
+ * build, kernel set-up) rather than training; evaluation is already outside trainMs.
+ */
+function steadySamplesPerSec(t: ServerResult['totals']): number {
+  const ms = t.trainMs - t.warmupMs;
+  if (t.steps > 1 && ms > 0) return ((t.samples - t.warmupSamples) / ms) * 1000;
+  return t.trainMs > 0 ? (t.samples / t.trainMs) * 1000 : 0;
+}
+
+/**
+ * Where one (steady) step's wall time goes: workers' compute and encode (means over workers), the
+ * server's decode / aggregate / apply (optimizer) / weights encode, and the rest — frames in
+ * flight, socket and event-loop time, and the worker loading the new weights — as network.
+ */
+function stepBreakdown(r: ServerResult): Record<string, number> | null {
+  const t = r.totals;
+  const steps = t.steps - 1;
+  if (steps < 1) return null;
+  const mean = (xs: number[]): number => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  const busy = r.members.filter((m) => m.applied > 1);
+  const wall = (t.trainMs - t.warmupMs) / steps;
+  const compute = mean(busy.map((m) => m.meanComputeMs));
+  const encode = mean(busy.flatMap((m) => (m.meanEncodeMs === undefined ? [] : [m.meanEncodeMs])));
+  const per = (ms: number): number => ms / t.steps;
+  const server = per(t.decodeMs) + per(t.aggregateMs) + per(t.applyMs) + per(t.encodeMs);
+  return {
+    wall: round2(wall),
+    compute: round2(compute),
+    encode: round2(encode),
+    decode: round2(per(t.decodeMs)),
+    aggregate: round2(per(t.aggregateMs)),
+    apply: round2(per(t.applyMs)),
+    weights_encode: round2(per(t.encodeMs)),
+    network: round2(Math.max(0, wall - compute - encode - server)),
   };
 }

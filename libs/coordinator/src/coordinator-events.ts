@@ -42,6 +42,13 @@ export interface RunTotals {
   trainMs: number;
   aggregateMs: number;
   applyMs: number;
+  /** Server time decoding and validating push frames. */
+  decodeMs: number;
+  /** Server time building weights frames. */
+  encodeMs: number;
+  /** The first update of this server process: worker start-up (dataset, model, kernel set-up), not training speed. */
+  warmupMs: number;
+  warmupSamples: number;
   lastLoss: number;
   epochsDone: number;
   startedAt: number;

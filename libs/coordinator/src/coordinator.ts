@@ -96,6 +96,8 @@ export class Coordinator {
   private weightsEncoder: WeightsEncoder | undefined;
   private lastReport: EvaluationReport | undefined;
   private stepStartedAt = 0;
+  /** The first update of this process has been timed as warm-up. */
+  private warmedUp = false;
   private lastCheckpointStep = 0;
   private lastCheckpointAt = 0;
   private checkpointing: Promise<void> | undefined;
@@ -126,6 +128,10 @@ export class Coordinator {
       trainMs: 0,
       aggregateMs: 0,
       applyMs: 0,
+      decodeMs: 0,
+      encodeMs: 0,
+      warmupMs: 0,
+      warmupSamples: 0,
       lastLoss: NaN,
       epochsDone: 0,
       startedAt: 0,
@@ -251,8 +257,10 @@ export class Coordinator {
     }
     entry.strikes = 0;
     let msg: Message;
+    const t0 = this.d.clock.monotonic();
     try {
       msg = decodeMessage(bytes, { maxFrameBytes: this.d.options.maxFrameBytes, maxTensorLength: Math.max(this.d.store.size, 1) });
+      this.totals.decodeMs += this.d.clock.monotonic() - t0;
     } catch (err) {
       const code = (isCodedError(err) ? err.code : 'PROTO_ERR_MALFORMED') as ProtocolErrorCode;
       this.refuse(peer, code, isCodedError(err) ? err.message : 'undecodable frame', true);
@@ -272,9 +280,11 @@ export class Coordinator {
         return this.onPush(m, msg);
       case 'heartbeat':
         if (msg.stats) {
-          m.stats.samplesPerSec = msg.stats.samplesPerSec;
-          m.stats.lastComputeMs = msg.stats.computeMs;
-          m.stats.rssBytes = msg.stats.rssBytes;
+          const st = msg.stats;
+          m.stats.samplesPerSec = st.samplesPerSec;
+          m.stats.rssBytes = st.rssBytes;
+          // Heartbeat times are the worker's running totals (a push carries the last step's compute).
+          m.stats.reported = { steps: st.step, computeMs: st.computeMs, encodeMs: st.encodeMs ?? 0, tensors: st.tensors ?? -1, peakRssBytes: st.peakRssBytes ?? st.rssBytes };
         }
         return;
       case 'leave':
@@ -535,7 +545,9 @@ export class Coordinator {
     const version = this.d.store.version;
     if (m.knownVersion === version) return;
     this.weightsEncoder ??= new WeightsEncoder(this.d.options.compression, this.d.store.size);
+    const t0 = this.d.clock.monotonic();
     const frame = this.weightsEncoder.frameFor(m, m.knownVersion, version, this.d.store.weights);
+    this.totals.encodeMs += this.d.clock.monotonic() - t0;
     this.sendFrame(m, frame);
     this.totals.weightBytes += frame.byteLength;
     m.knownVersion = version;
@@ -574,7 +586,14 @@ export class Coordinator {
     const elapsed = clock.monotonic() - inflight.sentAt;
     m.stats.lastStepMs = elapsed;
     m.stats.stepMsTotal += elapsed;
-    if (msg.computeMs !== undefined) m.stats.lastComputeMs = msg.computeMs;
+    if (msg.computeMs !== undefined) {
+      m.stats.lastComputeMs = msg.computeMs;
+      // A worker's first push includes kernel set-up; it would skew a short run's mean.
+      if (m.stats.pushes > 1) {
+        m.stats.computeMsTotal += msg.computeMs;
+        m.stats.computePushes++;
+      }
+    }
     if (inflight.cancelled) {
       this.totals.droppedPushes++;
       m.stats.dropped++;
@@ -671,6 +690,11 @@ export class Coordinator {
   }
 
   private afterUpdate(loss: number, samples: number, stepMs: number): void {
+    if (!this.warmedUp) {
+      this.warmedUp = true;
+      this.totals.warmupMs = this.d.clock.monotonic() - this.totals.startedAt;
+      this.totals.warmupSamples = samples;
+    }
     this.totals.steps++;
     this.totals.samples += samples;
     this.totals.lastLoss = loss;

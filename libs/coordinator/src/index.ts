@@ -1,6 +1,6 @@
 export type { ServerOptions, ConsistencyMode, RateLimit } from './server-options';
 export { DEFAULT_SERVER_OPTIONS, resolveServerOptions, ServerConfigError } from './server-options';
-export type { RunningServer, ServerDeps, ServerResult } from './parameter-server';
+export type { MemberTiming, RunningServer, ServerDeps, ServerResult } from './parameter-server';
 export { startParameterServer } from './parameter-server';
 export type { CoordinatorState, TrainingData, CoordinatorDeps } from './coordinator';
 export { Coordinator } from './coordinator';

@@ -34,6 +34,12 @@ export interface MemberStats {
   lastStaleness: number;
   samplesPerSec: number;
   rssBytes: number;
+  /** Sum of the compute times the worker's applied or dropped pushes reported. */
+  computeMsTotal: number;
+  /** Pushes counted in computeMsTotal (each worker's first, warm-up, push is not). */
+  computePushes: number;
+  /** The worker's own cumulative counters from its last heartbeat (step-time breakdown, leak watch). */
+  reported: { steps: number; computeMs: number; encodeMs: number; tensors: number; peakRssBytes: number } | undefined;
 }
 
 export interface Member {
@@ -69,5 +75,8 @@ export function newStats(): MemberStats {
     lastStaleness: 0,
     samplesPerSec: 0,
     rssBytes: 0,
+    computeMsTotal: 0,
+    computePushes: 0,
+    reported: undefined,
   };
 }

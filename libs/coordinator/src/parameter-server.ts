@@ -53,8 +53,41 @@ function workerSummaries(c: Coordinator): Record<string, unknown>[] {
   }));
 }
 
+/** One worker's share of the step-time breakdown, as the server saw it. */
+export interface MemberTiming {
+  workerId: string;
+  applied: number;
+  /** Mean time from handing out work to receiving the push. */
+  meanStepMs: number;
+  /** Mean gradient compute time its pushes reported, first (warm-up) push left out. */
+  meanComputeMs: number;
+  /** Mean push encode time, from its last heartbeat's running totals. */
+  meanEncodeMs: number | undefined;
+  tensors: number | undefined;
+  peakRssBytes: number | undefined;
+}
+
+function memberTimings(c: Coordinator): MemberTiming[] {
+  return [...c.members.values()].map((m) => {
+    const st = m.stats;
+    const rep = st.reported;
+    const steps = st.applied + st.dropped;
+    return {
+      workerId: m.workerId,
+      applied: st.applied,
+      meanStepMs: steps > 0 ? st.stepMsTotal / steps : 0,
+      meanComputeMs: st.computePushes > 0 ? st.computeMsTotal / st.computePushes : 0,
+      meanEncodeMs: rep && rep.steps > 0 ? rep.encodeMs / rep.steps : undefined,
+      tensors: rep && rep.tensors >= 0 ? rep.tensors : undefined,
+      peakRssBytes: rep?.peakRssBytes,
+    };
+  });
+}
+
 export interface ServerResult {
   totals: RunTotals;
+  /** Per worker: step, compute and encode times, tensors and peak memory (for the step-time breakdown). */
+  members: MemberTiming[];
   report: EvaluationReport;
   version: number;
   weightsChecksum: string;
@@ -161,7 +194,7 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
           await writeFile(join(run.outDir, 'workers.json'), JSON.stringify({ workers: workerSummaries(coordinator), coverage: totals.coverage }, null, 2) + '\n');
           log.info('model saved', { dir: run.outDir });
         }
-        return { totals, report, version: store.version, weightsChecksum: store.checksum(), workersSeen: coordinator.members.size, runId };
+        return { totals, members: memberTimings(coordinator), report, version: store.version, weightsChecksum: store.checksum(), workersSeen: coordinator.members.size, runId };
       } finally {
         await close();
         if (!deps.initialModel) model.dispose();

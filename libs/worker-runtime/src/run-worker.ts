@@ -5,9 +5,10 @@ import type { Clock, Logger } from '@dtrain/common';
 import { isCodedError, silentLogger, systemClock } from '@dtrain/common';
 import type { DatasetSplits } from '@dtrain/data';
 import { loadDataset } from '@dtrain/data';
-import type { Message, Push, Welcome, Work } from '@dtrain/protocol';
+import type { EncodedTensor, Message, Push, Welcome, Work, WorkerStats } from '@dtrain/protocol';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
 import type * as tf from '@tensorflow/tfjs';
+import { memory as tfMemory } from '@tensorflow/tfjs';
 import { buildModel, setFlatWeights, validateModelConfig, weightManifest } from '@dtrain/model';
 import type { BatchGradients } from '@dtrain/trainer';
 import { createBatchGradients } from '@dtrain/trainer';
@@ -31,7 +32,12 @@ export interface WorkerResult {
   samples: number;
   connections: number;
   reason: 'finished' | 'stopped';
+  /** Gradient computation (batch fill + forward + backward + read-out), summed over pushes. */
   computeMs: number;
+  /** Compression and frame encoding of pushes, summed. */
+  encodeMs: number;
+  /** Decoding weights frames and writing them into the model, summed. */
+  weightsMs: number;
 }
 
 export interface WorkerDeps {
@@ -72,7 +78,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
   let finished = false;
   const reconnect = new ReconnectSchedule(opts.reconnect, clock);
   let heartbeat: ReturnType<Clock['setInterval']> | undefined;
-  const result: WorkerResult = { workerId: opts.workerId, steps: 0, samples: 0, connections: 0, reason: 'finished', computeMs: 0 };
+  const result: WorkerResult = { workerId: opts.workerId, steps: 0, samples: 0, connections: 0, reason: 'finished', computeMs: 0, encodeMs: 0, weightsMs: 0 };
   let resolve!: (r: WorkerResult) => void;
   let reject!: (e: unknown) => void;
   const done = new Promise<WorkerResult>((res, rej) => {
@@ -100,7 +106,10 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
   };
 
   const send = (msg: Message): void => {
-    if (ws?.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg), { binary: true });
+    sendFrame(encodeMessage(msg));
+  };
+  const sendFrame = (frame: Uint8Array): void => {
+    if (ws?.readyState === WebSocket.OPEN) ws.send(frame, { binary: true });
   };
 
   const setup = async (w: Welcome): Promise<void> => {
@@ -142,7 +151,8 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     const t0 = performance.now();
     const r = s.gradients.compute(w.indices, w.augmentSeed);
     if (opts.artificialDelayMs > 0) await new Promise((res) => setTimeout(res, opts.artificialDelayMs));
-    const computeMs = performance.now() - t0;
+    const t1 = performance.now();
+    const computeMs = t1 - t0;
     result.computeMs += computeMs;
     const push: Push = {
       type: 'push',
@@ -153,9 +163,12 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       samples: r.samples,
       loss: Number.isFinite(r.loss) ? r.loss : 0,
       computeMs,
-      grad: s.feedback.compress(r.grads),
+      grad: encodeGradient(s.feedback, r.grads),
     };
-    send(push);
+    // The frame is the one copy of the gradient: encodeMessage validates it (finite) and copies it in.
+    const frame = encodeMessage(push);
+    result.encodeMs += performance.now() - t1;
+    sendFrame(frame);
     result.steps++;
     result.samples += r.samples;
   };
@@ -167,23 +180,33 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         reconnect.joined();
         if (heartbeat) clock.clearInterval(heartbeat);
         heartbeat = clock.setInterval(() => {
-          const stats = { step: result.steps, samplesPerSec: result.computeMs > 0 ? (result.samples / result.computeMs) * 1000 : 0, computeMs: result.computeMs, rssBytes: process.memoryUsage().rss };
-          send({ type: 'heartbeat', v: PROTOCOL_VERSION, ts: clock.now(), stats });
+          send({ type: 'heartbeat', v: PROTOCOL_VERSION, ts: clock.now(), stats: workerStats(result) });
         }, msg.heartbeatMs);
         return;
       case 'assign':
         log.debug('assigned', { epoch: msg.epoch, shard: msg.shard, members: msg.members });
         return;
-      case 'weights':
+      case 'weights': {
         if (!session) return;
+        const t0 = performance.now();
         if (msg.encoding === 'delta') {
           if (session.version !== msg.baseVersion) return;
           const delta = decodeTensor(msg.payload);
           for (let i = 0; i < delta.length; i++) session.weights[i]! += delta[i]!;
-        } else decodeTensor(msg.payload, session.weights);
-        setFlatWeights(session.model, session.weights);
+          setFlatWeights(session.model, session.weights);
+        } else if (msg.payload.codec === 'fp32') {
+          // Full fp32 weights go from the frame's view straight into the model; our own copy is only
+          // needed as the base of later deltas (lossy downlink).
+          setFlatWeights(session.model, msg.payload.data);
+          if (session.feedback.spec.kind !== 'none') session.weights.set(msg.payload.data);
+        } else {
+          decodeTensor(msg.payload, session.weights);
+          setFlatWeights(session.model, session.weights);
+        }
         session.version = msg.version;
+        result.weightsMs += performance.now() - t0;
         return;
+      }
       case 'work':
         if (session) await compute(session, msg);
         return;
@@ -195,7 +218,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         if (msg.fatal && FINAL_CODES.has(msg.code)) end(new WorkerError('WORKER_ERR_REFUSED', `server refused: ${msg.code}: ${msg.message}`, { code: msg.code }));
         return;
       case 'done':
-        log.info('run over', { reason: msg.reason });
+        log.info('run over', { reason: msg.reason, steps: result.steps, computeMs: Math.round(result.computeMs), encodeMs: Math.round(result.encodeMs), weightsMs: Math.round(result.weightsMs) });
         if (msg.reason === 'failed') end(new WorkerError('WORKER_ERR_SERVER_FAILED', `the server's run failed: ${JSON.stringify(msg.summary ?? {})}`));
         else {
           result.reason = msg.reason === 'stopped' ? 'stopped' : 'finished';
@@ -265,5 +288,28 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       ws?.close(1000, 'leaving');
       clock.setTimeout(() => end(), 2_000);
     },
+  };
+}
+
+/**
+ * Lossless 'none' skips error feedback: its residual is always zero, and adding the gradient into it,
+ * copying it out and zeroing it again would be three passes over the weights for nothing.
+ */
+function encodeGradient(feedback: ErrorFeedback, grads: Float32Array): EncodedTensor {
+  if (feedback.spec.kind === 'none') return { codec: 'fp32', length: grads.length, data: grads };
+  return feedback.compress(grads);
+}
+
+/** What a heartbeat tells the server: cumulative times (for its step-time breakdown) and memory. */
+function workerStats(r: WorkerResult): WorkerStats {
+  return {
+    step: r.steps,
+    samplesPerSec: r.computeMs > 0 ? (r.samples / r.computeMs) * 1000 : 0,
+    computeMs: r.computeMs,
+    encodeMs: r.encodeMs,
+    rssBytes: process.memoryUsage.rss(),
+    // maxRSS is in KiB (getrusage).
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    tensors: tfMemory().numTensors,
   };
 }
