@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initWasmAndCpu, randomValues, relativeError, valuesOn } from '../testing';
+import { simdKernels } from './simd/simd-kernels';
+import type { WasmBackendLike } from './wasm-memory';
 
 const TOL = 1e-4;
 
@@ -10,6 +12,10 @@ const CASES = [
   { shape: [2, 9, 7, 4], size: 3, s: 2, pad: 'same' as const },
   { shape: [1, 10, 10, 2], size: 3, s: 1, pad: 'valid' as const }, // overlapping windows accumulate
   { shape: [2, 7, 7, 6], size: 2, s: 2, pad: 'same' as const },
+  // Channels a multiple of 4: the wasm SIMD kernel.
+  { shape: [2, 8, 8, 8], size: 2, s: 2, pad: 'valid' as const },
+  { shape: [3, 11, 11, 12], size: 2, s: 2, pad: 'valid' as const }, // odd edge left uncovered
+  { shape: [4, 26, 26, 32], size: 2, s: 2, pad: 'valid' as const }, // the model of record's first pool
 ];
 
 describe('wasm MaxPoolGrad vs cpu', () => {
@@ -24,6 +30,12 @@ describe('wasm MaxPoolGrad vs cpu', () => {
     };
     const run = (): tf.Tensor => tf.grad(loss)(tf.tensor4d(x, c.shape as [number, number, number, number]));
     expect(relativeError(valuesOn('wasm', run), valuesOn('cpu', run))).toBeLessThan(TOL);
+  });
+
+  it('runs the SIMD module on the backend heap (the cases above with 4k channels take that path)', () => {
+    tf.setBackend('wasm');
+    const backend = tf.engine().backend as unknown as WasmBackendLike;
+    expect(simdKernels(backend.wasm.asm?.memory)).toBeDefined();
   });
 
   it('routes ties (all-zero windows after ReLU) to the same cell as cpu', () => {

@@ -1,7 +1,8 @@
 import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm-memory';
-import { heapView } from './wasm-memory';
+import { heapOffset, heapView } from './wasm-memory';
+import { simdKernels } from './simd/simd-kernels';
 
 interface Attrs {
   filterSize: number | [number, number];
@@ -13,7 +14,8 @@ interface Attrs {
 /**
  * Routes each dy to the first maximum of its window (row-major, strict '>' — the same tie rule as
  * the cpu backend, which matters after ReLU where all-zero windows are common). The stock wasm
- * kernel took ~31 ms per training step of the model of record; these JS loops over the heap ~7 ms.
+ * kernel took ~31 ms per training step of the model of record, JS loops over the heap ~7 ms; 2×2/2
+ * pools with channels a multiple of 4 run in our wasm SIMD module (simd/max-pool-grad.wat).
  */
 export function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo }; backend: WasmBackendLike; attrs: Attrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
@@ -28,7 +30,12 @@ export function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo 
   const ds = heapView(backend, dy);
   const out = heapView(backend, dx);
   if (FH === 2 && FW === 2 && SH === 2 && SW === 2 && PT === 0 && PL === 0 && 2 * OH <= H && 2 * OW <= W) {
-    pool2x2Grad(xs, ds, out, B, H, W, C, OH, OW);
+    const simd = C % 4 === 0 ? simdKernels(backend.wasm.asm?.memory) : undefined;
+    if (simd) {
+      // Odd sizes leave the last row/column outside every window: their gradient is zero.
+      if (H !== 2 * OH || W !== 2 * OW) out.fill(0);
+      simd.pool2x2grad(heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx), B, H, W, C, OH, OW);
+    } else pool2x2Grad(xs, ds, out, B, H, W, C, OH, OW);
     return dx;
   }
   out.fill(0);

@@ -6,10 +6,16 @@ import type { TensorInfo } from '@tensorflow/tfjs';
  * API, hence this narrow structural type (see node_modules/@tensorflow/tfjs-backend-wasm/dist/backend_wasm.js).
  */
 export interface WasmBackendLike {
-  wasm: { HEAPF32: Float32Array };
+  /** `asm.memory` is the module's exported memory (emscripten), which our own SIMD module imports. */
+  wasm: { HEAPF32: Float32Array; asm?: { memory?: object } };
   dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   disposeData(dataId: object): boolean;
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+export function heapOffset(backend: WasmBackendLike, info: TensorInfo): number {
+  return backend.dataIdMap.get(info.dataId).memoryOffset;
 }
 
 /** A live Float32Array over a tensor's bytes in the wasm heap. Take it after the last allocation: growth detaches it. */

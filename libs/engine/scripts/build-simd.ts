@@ -1,0 +1,16 @@
+/**
+ * Assembles the hand-written WebAssembly SIMD kernels (src/wasm/simd/*.wat) with wabt and writes
+ * their bytes to src/wasm/simd/simd-bytes.ts, so the runtime needs neither wabt nor a build step.
+ * Run after editing a .wat: npx tsx libs/engine/scripts/build-simd.ts
+ * (src/wasm/simd/simd-bytes.spec.ts fails when the checked-in bytes are not those of the sources.)
+ */
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SIMD_SOURCES, assembleSimd, renderBytesModule } from '../src/wasm/simd/assemble';
+
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/wasm/simd');
+const bytes: Record<string, Uint8Array> = {};
+for (const name of SIMD_SOURCES) bytes[name] = await assembleSimd(path.join(dir, `${name}.wat`));
+writeFileSync(path.join(dir, 'simd-bytes.ts'), renderBytesModule(bytes));
+console.log(`wrote ${path.join(dir, 'simd-bytes.ts')}: ${Object.entries(bytes).map(([k, v]) => `${k} ${v.length} B`).join(', ')}`);
