@@ -1,0 +1,62 @@
+import type { StartedTestContainer } from 'testcontainers';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerSuite } from '../support/container-suite';
+import { openContainerSuite } from '../support/container-suite';
+import { containerSuiteGate } from '../support/docker-available';
+import { runLocalReference } from '../support/local-run';
+import type { RunFlags } from '../support/run-flags';
+
+const gate = await containerSuiteGate();
+
+/** Short enough for CI (tens of seconds on 2 cores), long enough to learn well past chance. */
+const FLAGS: RunFlags = { workers: 3, epochs: 2, trainLimit: 3000, testLimit: 1000, seed: 7 };
+
+/**
+ * How far below the same run under `dtrain local` the containerised run may land. BSP with one
+ * seed is deterministic given the membership order, but workers join containers in any order, so
+ * shards may be assigned differently; a few points of accuracy covers that, a broken run does not.
+ */
+const ACCURACY_TOLERANCE = 0.03;
+
+describe.runIf(gate.run)('a server and 3 worker containers on one network', () => {
+  let suite: ContainerSuite;
+  const started: StartedTestContainer[] = [];
+
+  beforeAll(async () => {
+    suite = await openContainerSuite(gate.client!, 'training');
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await suite.dumpLogs(started);
+  });
+
+  afterAll(async () => {
+    await suite?.janitor.dispose();
+  });
+
+  it('train to the accuracy `dtrain local` reaches with the same flags', async () => {
+    const local = await runLocalReference(FLAGS);
+
+    const cluster = await suite.cluster();
+    const t0 = performance.now();
+    const server = await cluster.startServer({ flags: FLAGS });
+    started.push(server);
+    const workers = await Promise.all([1, 2, 3].map((i) => cluster.startWorker(`worker-${i}`)));
+    started.push(...workers);
+
+    expect(await cluster.waitForExit(server, 180_000)).toBe(0);
+    const codes = await Promise.all(workers.map((w) => cluster.waitForExit(w, 30_000)));
+    const wallMs = performance.now() - t0;
+    const s = await cluster.summary(server);
+    process.stderr.write(
+      `[training] local: acc ${local.test_accuracy} in ${(local.wallMs / 1000).toFixed(1)} s; ` +
+        `containers: acc ${s.test_accuracy} in ${(wallMs / 1000).toFixed(1)} s (${s.steps} steps, version ${s.version})\n`,
+    );
+
+    expect(codes).toEqual([0, 0, 0]);
+    expect(s.workers).toBe(3);
+    expect(s.train_samples).toBe(local.train_samples);
+    expect(s.version).toBe(local.version);
+    expect(s.test_accuracy).toBeGreaterThanOrEqual(local.test_accuracy - ACCURACY_TOLERANCE);
+  });
+});
