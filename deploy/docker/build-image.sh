@@ -33,5 +33,8 @@ trap 'rm -rf "$ctx"' EXIT
 node "$here/stage-context.mjs" "$ctx" --deps "$deps" >/dev/null
 
 start=$(date +%s)
-docker build --tag "$tag" --build-arg "BASE_IMAGE=$base" "$ctx"
+build_args=(--build-arg "BASE_IMAGE=$base")
+# npm inside the build trusts what the host trusts (TLS-intercepting proxies), if the base has the file.
+if [ "$deps" = registry ] && [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then build_args+=(--build-arg NODE_EXTRA_CA_CERTS); fi
+docker build --tag "$tag" "${build_args[@]}" "$ctx"
 echo "built $tag from $base in $(( $(date +%s) - start )) s; size $(docker image inspect --format '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}')" >&2

@@ -5,9 +5,14 @@
 # the official images), CA certificates and a writable /tmp. No shell and no npm: nothing in the
 # runtime image needs them, and each one is attack surface.
 #
-#   deploy/docker/build-local-base.sh [TAG]      (default dtrain-node-base:local, env DTRAIN_BASE_IMAGE)
+#   deploy/docker/build-local-base.sh [--with-npm] [TAG]   (default dtrain-node-base:local, env DTRAIN_BASE_IMAGE)
+#
+# --with-npm also copies the host's npm to /usr/local/lib/node_modules/npm, where the official
+# images keep it: enough for `build-image.sh --deps registry` (npm ci inside the build).
 set -euo pipefail
 
+with_npm=0
+if [ "${1:-}" = "--with-npm" ]; then with_npm=1; shift; fi
 tag="${1:-${DTRAIN_BASE_IMAGE:-dtrain-node-base:local}}"
 node_bin="$(readlink -f "$(command -v node)")"
 node_version="$("$node_bin" --version)"
@@ -18,6 +23,11 @@ trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root/usr/local/bin" "$root/etc/ssl/certs" "$root/tmp" "$root/home/node" "$root/app"
 cp "$node_bin" "$root/usr/local/bin/node"
+if [ "$with_npm" = 1 ]; then
+  npm_dir="$(npm root -g)/npm"
+  mkdir -p "$root/usr/local/lib/node_modules"
+  cp -r "$npm_dir" "$root/usr/local/lib/node_modules/npm"
+fi
 
 # Every absolute path ldd prints (libraries and the loader), copied to the same path, symlinks
 # resolved, so the loader finds them where the binary was linked to look.

@@ -19,8 +19,14 @@ if (!existsSync(nodeModules)) {
   }
   // --ignore-scripts: no dependency needs a build step (native ones ship prebuilt binaries), and
   // the optional @tensorflow/tfjs-node would otherwise try to download libtensorflow.
-  const r = spawnSync(process.execPath, [npmCli, 'ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  const npm = (...args) => {
+    const r = spawnSync(process.execPath, [npmCli, ...args, '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', '--update-notifier=false'], { cwd: app, stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  };
+  npm('ci', '--omit=dev');
+  // Not --omit=optional: esbuild (tsx) ships its binary as an optional dependency. Uninstalling
+  // the native TF backend instead also drops the download tooling only it depends on.
+  npm('uninstall', '--no-save', '--omit=dev', '@tensorflow/tfjs-node');
 }
 
 // Workspaces that only the lockfile needed (tests, benchmarks): not part of the image.
