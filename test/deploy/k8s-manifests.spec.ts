@@ -48,7 +48,7 @@ describe('deploy/k8s manifests', () => {
   it('are valid against the Kubernetes OpenAPI schema (kubernetes-models, ajv)', () => {
     expect(docs.map((d) => `${d.kind}/${d.name}`).sort()).toEqual([
       'ConfigMap/dtrain-config',
-      'Deployment/dtrain-worker',
+      'Job/dtrain-worker',
       'Namespace/dtrain',
       'Service/dtrain-server',
       'StatefulSet/dtrain-server',
@@ -83,7 +83,7 @@ describe('deploy/k8s manifests', () => {
   it('give the workers a stable DNS name for the server: the StatefulSet pod under its headless Service', () => {
     const svc = find(docs, 'Service', 'dtrain-server');
     const sts = find(docs, 'StatefulSet', 'dtrain-server');
-    const worker = find(docs, 'Deployment', 'dtrain-worker');
+    const worker = find(docs, 'Job', 'dtrain-worker');
     const svcSpec = svc.spec as { clusterIP: string; selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] };
     const template = sts.spec['template'] as PodTemplate;
     expect(sts.spec['serviceName']).toBe('dtrain-server');
@@ -111,7 +111,7 @@ describe('deploy/k8s manifests', () => {
 
   it('resolve every $(VAR) in the arguments from the container env or its ConfigMap', () => {
     const configMaps = new Map(docs.filter((d) => d.kind === 'ConfigMap').map((d) => [d.name, Object.keys((d.object['data'] ?? {}) as object)]));
-    for (const d of docs.filter((x) => x.kind === 'StatefulSet' || x.kind === 'Deployment')) {
+    for (const d of docs.filter((x) => x.kind === 'StatefulSet' || x.kind === 'Job')) {
       for (const c of ((d.object['spec'] as { template: PodTemplate }).template.spec.containers)) {
         const known = new Set([...(c.env ?? []).map((e) => e.name), ...(c.envFrom ?? []).flatMap((e) => configMaps.get(e.configMapRef?.name ?? '') ?? [])]);
         for (const ref of (c.args ?? []).join(' ').matchAll(/\$\(([A-Z0-9_]+)\)/g)) expect(known.has(ref[1]!), `${d.kind}/${d.name}: $(${ref[1]})`).toBe(true);
@@ -120,16 +120,20 @@ describe('deploy/k8s manifests', () => {
     }
   });
 
-  it('start as many workers as the server waits for', () => {
+  it('start as many workers as the server waits for, each with a stable id from its completion index', () => {
     const cm = find(docs, 'ConfigMap', 'dtrain-config');
-    const worker = find(docs, 'Deployment', 'dtrain-worker');
-    expect(Number((cm['data'] as Record<string, string>)['DTRAIN_WORKERS'])).toBe(worker.spec['replicas']);
+    const job = find(docs, 'Job', 'dtrain-worker');
+    const n = Number((cm['data'] as Record<string, string>)['DTRAIN_WORKERS']);
+    expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: n, parallelism: n });
+    const c = (job.spec['template'] as PodTemplate).spec.containers[0]!;
+    expect(flag(c.args, 'worker-id')).toBe('worker-$(WORKER_INDEX)');
+    expect(c.env).toContainEqual({ name: 'WORKER_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } });
   });
 
   it('run every container as non-root with a read-only root, requests and limits, and the token from the Secret', () => {
     const kustomization = parse(readFileSync(join(K8S_DIR, 'kustomization.yaml'), 'utf8')) as { secretGenerator: { name: string; files: string[] }[] };
     const secretName = kustomization.secretGenerator[0]!.name;
-    for (const d of docs.filter((x) => x.kind === 'StatefulSet' || x.kind === 'Deployment')) {
+    for (const d of docs.filter((x) => x.kind === 'StatefulSet' || x.kind === 'Job')) {
       const spec = (d.object['spec'] as { template: PodTemplate }).template.spec;
       expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
       const tokenVolume = spec.volumes?.find((v) => v.secret);
