@@ -2,6 +2,8 @@ import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { viaForwardConv } from './filter-grad-forward-conv';
 import { viaIm2colRows, viaIm2colT } from './filter-grad-im2col';
+import { viaDirectSimd } from './filter-grad-direct';
+import { simdKernels } from './simd/simd-kernels';
 import type { WasmBackendLike } from './wasm-memory';
 
 interface Attrs {
@@ -14,6 +16,11 @@ interface Attrs {
 
 /** Relative cost per float of a JS copy / transpose pass over the wasm heap (measured ≈2 ns). */
 const JS_COST = 2;
+/**
+ * Largest filter (KH·KW·C·CO floats) for our direct SIMD kernel: its accumulators stay in L1 (16 KB).
+ * Above that XNNPACK's register-blocked GEMM wins (conv2 of the model of record, 18,432 floats).
+ */
+const DIRECT_MAX_FILTER = 4096;
 /** Relative cost per float of XNNPACK packing a fresh weights operand (measured ≈5 ns). */
 const PACK_COST = 5;
 
@@ -23,7 +30,8 @@ const PACK_COST = 5;
  * - im2colᵀ · dy: JS writes K·N, XNNPACK packs dy (N·CO);
  * - (dyᵀ · im2col)ᵀ: JS writes K·N + N·CO, XNNPACK packs the columns (N·K);
  * - forward conv with batch↔channel swapped: JS transposes x and dy, XNNPACK packs dy (N·CO).
- * For the model of record: the second form for conv1 (C = 1) and the third for conv2 (C = 32).
+ * For the model of record: the third for conv2 (C = 32). Small filters without padding (conv1, C = 1)
+ * go to our direct wasm SIMD kernel instead (simd/filter-grad.wat).
  */
 export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: WasmBackendLike; attrs: Attrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
@@ -47,6 +55,12 @@ export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: Tensor
   // The forward-conv form needs non-negative bottom/right padding (valid + stride can leave rows unused).
   const PB = KH + (OH - 1) * SH - H - info.padInfo.top;
   const PR = KW + (OW - 1) * SW - W - info.padInfo.left;
+  // 'valid' windows only (nothing padded, every window inside the image): the direct SIMD kernel.
+  const inside = info.padInfo.top === 0 && info.padInfo.left === 0 && (OH - 1) * SH + KH <= H && (OW - 1) * SW + KW <= W;
+  if (inside && CO % 4 === 0 && K * CO <= DIRECT_MAX_FILTER) {
+    const simd = simdKernels(backend.wasm.asm?.memory);
+    if (simd) return viaDirectSimd(backend, simd, x, dy, info);
+  }
   const costT = JS_COST * K * N + PACK_COST * N * CO;
   const costRows = JS_COST * (K * N + N * CO) + PACK_COST * N * K;
   const costConv = PB >= 0 && PR >= 0 ? JS_COST * (B * H * W * C + N * CO) + PACK_COST * N * CO : Infinity;

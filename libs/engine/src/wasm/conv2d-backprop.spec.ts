@@ -28,6 +28,11 @@ const CASES: Case[] = [
   { b: 2, h: 13, w: 13, ci: 32, co: 8, k: 3, s: 1, pad: 'valid' }, // forward-conv form of dW
   { b: 2, h: 9, w: 9, ci: 16, co: 4, k: 3, s: 2, pad: 'same' }, // forward-conv form, dilated
   { b: 2, h: 10, w: 10, ci: 16, co: 4, k: 3, s: 2, pad: 'valid' }, // would need negative padding: im2col
+  // 'valid', output channels a multiple of 4, small filter: the direct SIMD kernel
+  { b: 4, h: 28, w: 28, ci: 1, co: 32, k: 3, s: 1, pad: 'valid' }, // conv1 of the model of record
+  { b: 3, h: 11, w: 9, ci: 3, co: 8, k: 3, s: 2, pad: 'valid' }, // stride 2, odd sizes
+  { b: 2, h: 8, w: 10, ci: 2, co: 12, k: 2, s: 1, pad: 'valid' },
+  { b: 2, h: 9, w: 9, ci: 4, co: 16, k: 5, s: 2, pad: 'valid' },
 ];
 
 function outSize(n: number, k: number, s: number, pad: 'valid' | 'same'): number {

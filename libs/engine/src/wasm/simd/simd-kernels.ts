@@ -2,7 +2,10 @@ import { SIMD_BYTES } from './simd-bytes';
 
 /** Exports of our SIMD module; pointers are byte offsets into the TF.js wasm heap. */
 export interface SimdKernels {
+  /** max-pool-grad.wat */
   pool2x2grad(xs: number, ds: number, out: number, B: number, H: number, W: number, C: number, OH: number, OW: number): void;
+  /** filter-grad.wat (adds into `out`, which the caller zeroes) */
+  filtergrad(xs: number, ds: number, out: number, B: number, H: number, W: number, C: number, OH: number, OW: number, CO: number, KH: number, KW: number, SH: number, SW: number): void;
 }
 
 /** The slice of the WebAssembly JS API we use (the project's TS lib settings do not declare it). */
@@ -26,11 +29,15 @@ export function simdKernels(memory: WasmMemory | undefined): SimdKernels | undef
   if (instances.has(memory)) return instances.get(memory);
   let kernels: SimdKernels | undefined;
   try {
-    const bytes = Buffer.from(SIMD_BYTES['max-pool-grad'] ?? '', 'base64');
-    // Synchronous compile is fine for a module of a few hundred bytes.
     const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
-    kernels = instance.exports as unknown as SimdKernels;
+    const exports: Record<string, unknown> = {};
+    for (const [name, b64] of Object.entries(SIMD_BYTES)) {
+      // Synchronous compile is fine for modules of a few hundred bytes.
+      const instance = new wasm.Instance(new wasm.Module(Buffer.from(b64, 'base64')), { env: { memory } });
+      Object.assign(exports, instance.exports as Record<string, unknown>);
+      if (Object.keys(instance.exports as object).length === 0) throw new Error(`${name} exports nothing`);
+    }
+    kernels = exports as unknown as SimdKernels;
   } catch {
     kernels = undefined;
   }
