@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
+import { ManualClock } from '@dtrain/common/testing';
 import { syntheticDataset } from '@dtrain/data/testing';
 import { initEngine } from '@dtrain/engine';
 import type { Message } from '@dtrain/protocol';
@@ -126,5 +127,36 @@ describe('startWorker against a scripted server', () => {
     await server.close();
     server = undefined;
     await expect(w.done).rejects.toMatchObject({ code: 'WORKER_ERR_GAVE_UP' });
+  });
+
+  it('keeps its live tensor count flat over 50 steps and reports it, with compute/encode totals and peak RSS, in heartbeats', async () => {
+    server = await fakeServer();
+    const clock = new ManualClock();
+    const w = startWorker(resolveWorkerOptions({ serverUrl: server.url, workerId: 'w', token: 't' }), { loadData: async () => data, clock });
+    const c = await server.next();
+    await until(() => c.received.find((m) => m.type === 'join'), 'join');
+    send(c, welcome());
+    const heartbeats = (): Extract<Message, { type: 'heartbeat' }>[] => c.received.filter((m): m is Extract<Message, { type: 'heartbeat' }> => m.type === 'heartbeat');
+    const tensorsAt: number[] = [];
+    for (let step = 1; step <= 50; step++) {
+      // New values every step, so each step really writes the model's weights.
+      send(c, { type: 'weights', v: PROTOCOL_VERSION, version: step, encoding: 'full', payload: { codec: 'fp32', length: SIZE, data: new Float32Array(SIZE).fill(step / 100) } });
+      send(c, work(step, step));
+      await until(() => c.received.find((m) => m.type === 'push' && m.step === step), `push ${step}`);
+      if (step % 10 === 0) {
+        const before = heartbeats().length;
+        clock.advance(1_000);
+        const hb = await until(() => heartbeats()[before], `heartbeat after step ${step}`);
+        expect(hb.stats).toMatchObject({ step });
+        expect(hb.stats!.computeMs).toBeGreaterThan(0);
+        expect(hb.stats!.encodeMs).toBeGreaterThan(0);
+        expect(hb.stats!.peakRssBytes).toBeGreaterThanOrEqual(hb.stats!.rssBytes);
+        tensorsAt.push(hb.stats!.tensors!);
+      }
+    }
+    expect(tensorsAt).toHaveLength(5);
+    expect(new Set(tensorsAt).size).toBe(1);
+    send(c, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
+    await expect(w.done).resolves.toMatchObject({ steps: 50 });
   });
 });

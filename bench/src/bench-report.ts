@@ -1,0 +1,138 @@
+import type { PeerResult } from './torch-peer';
+
+export type ChildResult = Record<string, unknown> | { error: string };
+
+export interface ClusterRun {
+  workers: number;
+  result: ChildResult;
+}
+
+export interface BenchReport {
+  benchmark: string;
+  when: string;
+  node: string;
+  cpus: number;
+  cpu_model: string;
+  loadavg: { start: number[]; end: number[] };
+  duration_s: number;
+  dataset: string;
+  train_limit: number;
+  batch_per_worker: number;
+  single_process: ChildResult;
+  clusters: ClusterRun[];
+  pytorch: { before: { one: PeerResult; ddp2: PeerResult }; after: { one: PeerResult; ddp2: PeerResult } };
+  load_test: ChildResult;
+}
+
+/** Mean samples/s of the runs that worked, or undefined. */
+export function peerMean(runs: PeerResult[]): number | undefined {
+  const ok = runs.flatMap((r) => (r.available ? [r.samples_per_s] : []));
+  return ok.length > 0 ? ok.reduce((a, b) => a + b, 0) / ok.length : undefined;
+}
+
+const num = (r: ChildResult | undefined, key: string): number | undefined => {
+  if (!r || 'error' in r) return undefined;
+  const v = r[key];
+  return typeof v === 'number' ? v : undefined;
+};
+const fmt = (x: number | undefined, d = 0): string => (x === undefined ? '–' : x.toFixed(d));
+const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '–' : (a / b).toFixed(2));
+const mb = (x: unknown): string => (typeof x === 'number' ? `${Math.round(x / 2 ** 20)} MB` : '–');
+const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**');
+
+export interface Targets {
+  singleVsPeer1: boolean | undefined;
+  cluster1VsPeer1: boolean | undefined;
+  cluster2VsDdp2: boolean | undefined;
+  scaling12: number | undefined;
+  leakFree: boolean | undefined;
+}
+
+export function targets(r: BenchReport): Targets {
+  const p1 = peerMean([r.pytorch.before.one, r.pytorch.after.one]);
+  const p2 = peerMean([r.pytorch.before.ddp2, r.pytorch.after.ddp2]);
+  const single = num(r.single_process, 'samples_per_s');
+  const c = (n: number): number | undefined => num(r.clusters.find((x) => x.workers === n)?.result, 'samples_per_s');
+  const c1 = c(1);
+  const c2 = c(2);
+  const sp = r.single_process;
+  return {
+    singleVsPeer1: single !== undefined && p1 !== undefined ? single >= p1 : undefined,
+    cluster1VsPeer1: c1 !== undefined && p1 !== undefined ? c1 >= p1 : undefined,
+    cluster2VsDdp2: c2 !== undefined && p2 !== undefined ? c2 >= p2 : undefined,
+    scaling12: c1 !== undefined && c2 !== undefined ? c2 / (2 * c1) : undefined,
+    leakFree: 'error' in sp ? undefined : sp['tensors_flat'] === true && sp['rss_flat'] === true,
+  };
+}
+
+/** The markdown summary of one bench run (bench/results/latest.md). */
+export function renderMarkdown(r: BenchReport): string {
+  const p1 = peerMean([r.pytorch.before.one, r.pytorch.after.one]);
+  const p2 = peerMean([r.pytorch.before.ddp2, r.pytorch.after.ddp2]);
+  const c1 = num(r.clusters.find((x) => x.workers === 1)?.result, 'samples_per_s');
+  const peerCell = (a: PeerResult, b: PeerResult): string => [a, b].map((p) => (p.available ? fmt(p.samples_per_s) : 'n/a')).join(' / ');
+  const lines: string[] = [];
+  lines.push(`# dtrain bench, ${r.when}`, '');
+  lines.push(
+    `${r.cpus} cpus (${r.cpu_model}), Node ${r.node}; load average ${r.loadavg.start.map((x) => x.toFixed(2)).join(' ')} at start, ` +
+      `${r.loadavg.end.map((x) => x.toFixed(2)).join(' ')} at end; ${r.duration_s} s. Data: ${r.dataset}, first ${r.train_limit} training samples, ` +
+      `batch ${r.batch_per_worker} per worker / process, Adam lr 1e-3. Cluster samples/s is the server's (1 epoch, warm-up update and evaluation excluded); ` +
+      `PyTorch is the mean of a run before and one after ours (shown as before / after).`,
+    '',
+  );
+  lines.push('| run | samples/s | vs PyTorch 1×1 | vs PyTorch DDP 2×1 | scaling vs 1 worker | bytes/step | test accuracy |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push(`| PyTorch 1 process × 1 thread | ${fmt(p1)} (${peerCell(r.pytorch.before.one, r.pytorch.after.one)}) | 1.00 | ${ratio(p1, p2)} | | | |`);
+  lines.push(`| PyTorch DDP 2 × 1 thread | ${fmt(p2)} (${peerCell(r.pytorch.before.ddp2, r.pytorch.after.ddp2)}) | ${ratio(p2, p1)} | 1.00 | ${p1 && p2 ? `${((p2 / (2 * p1)) * 100).toFixed(0)} % (vs 1×1)` : '–'} | | |`);
+  const single = num(r.single_process, 'samples_per_s');
+  lines.push(`| dtrain single process (${'error' in r.single_process ? '?' : String(r.single_process['backend'])}) | ${fmt(single)} | ${ratio(single, p1)} | ${ratio(single, p2)} | | 0 | |`);
+  for (const c of r.clusters) {
+    const sps = num(c.result, 'samples_per_s');
+    const eff = c1 !== undefined && sps !== undefined ? `${((sps / (c.workers * c1)) * 100).toFixed(0)} %` : '–';
+    lines.push(`| dtrain cluster, ${c.workers} worker${c.workers > 1 ? 's' : ''} | ${fmt(sps)} | ${ratio(sps, p1)} | ${ratio(sps, p2)} | ${c.workers === 1 ? '100 %' : eff} | ${fmt(num(c.result, 'bytes_per_step'))} | ${fmt(num(c.result, 'test_accuracy'), 4)} |`);
+  }
+  lines.push('', '## Step-time breakdown (ms per step, steady state; compute/encode are means over workers)', '');
+  lines.push('| run | wall | compute | encode | server decode | aggregate | apply (Adam) | weights encode | network + rest |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const c of r.clusters) {
+    const b = 'error' in c.result ? undefined : (c.result['step_breakdown_ms'] as Record<string, number> | null | undefined);
+    const cell = (k: string): string => (b ? fmt(b[k], 2) : '–');
+    lines.push(`| cluster ×${c.workers} | ${cell('wall')} | ${cell('compute')} | ${cell('encode')} | ${cell('decode')} | ${cell('aggregate')} | ${cell('apply')} | ${cell('weights_encode')} | ${cell('network')} |`);
+  }
+  lines.push('', '## Memory and tensors (end of run)', '');
+  lines.push('| run | server peak RSS | server tensors | worker peak RSS | worker tensors |');
+  lines.push('| --- | ---: | ---: | ---: | ---: |');
+  for (const c of r.clusters) {
+    if ('error' in c.result) continue;
+    const ws = (c.result['worker_stats'] as { peak_rss_bytes: number | null; tensors: number | null }[] | undefined) ?? [];
+    lines.push(`| cluster ×${c.workers} | ${mb(c.result['server_peak_rss_bytes'])} | ${String(c.result['server_tensors'] ?? '–')} | ${ws.map((w) => mb(w.peak_rss_bytes)).join(', ')} | ${ws.map((w) => String(w.tensors ?? '–')).join(', ')} |`);
+  }
+  const sp = r.single_process;
+  if (!('error' in sp)) {
+    const mem = (sp['memory'] as { step: number; tensors: number; rss_bytes: number }[] | undefined) ?? [];
+    lines.push('', `## Leak check (single process, ${String(sp['steps'])} training steps)`, '');
+    lines.push(`| step | ${mem.map((m) => m.step).join(' | ')} |`);
+    lines.push(`| --- | ${mem.map(() => '---:').join(' | ')} |`);
+    lines.push(`| tensors | ${mem.map((m) => m.tensors).join(' | ')} |`);
+    lines.push(`| RSS (MB) | ${mem.map((m) => Math.round(m.rss_bytes / 2 ** 20)).join(' | ')} |`);
+    lines.push('', `Tensor count flat: ${sp['tensors_flat'] ? 'yes' : 'NO'}; RSS change from step ${mem[1]?.step ?? 0} to the end: ${mb(sp['rss_growth_bytes'])} (flat if ≤ ${mb(sp['rss_slack_bytes'])}: ${sp['rss_flat'] ? 'yes' : 'NO'}).`);
+  }
+  const lt = r.load_test;
+  if (!('error' in lt)) {
+    const runs = (lt['runs'] as Record<string, number | boolean>[] | undefined) ?? [];
+    lines.push('', `## Load test (lightweight workers over real ws sockets, ${String(lt['model'])} model, BSP)`, '');
+    lines.push('| workers | steps | step p50 (ms) | p95 | max | steps/s | server ms/step | every sample once |');
+    lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    for (const x of runs) lines.push(`| ${x['workers']} | ${x['steps']} | ${x['step_ms_p50']} | ${x['step_ms_p95']} | ${x['step_ms_max']} | ${x['steps_per_s']} | ${x['server_ms_per_step']} | ${x['every_sample_once'] ? 'yes' : 'NO'} |`);
+  } else lines.push('', `Load test: ${lt.error}`);
+  const t = targets(r);
+  lines.push('', '## Targets (this run)', '');
+  lines.push(`- One wasm process ≥ PyTorch 1×1: single process ${verdict(t.singleVsPeer1)} (${fmt(single)} vs ${fmt(p1)}); 1-worker cluster ${verdict(t.cluster1VsPeer1)} (${fmt(c1)} vs ${fmt(p1)}).`);
+  const c2 = num(r.clusters.find((x) => x.workers === 2)?.result, 'samples_per_s');
+  lines.push(`- 2-worker cluster ≥ PyTorch DDP 2×1: ${verdict(t.cluster2VsDdp2)} (${fmt(c2)} vs ${fmt(p2)}).`);
+  lines.push(`- Scaling 1 → 2 workers ≥ 90 %: ${verdict(t.scaling12 === undefined ? undefined : t.scaling12 >= 0.9)} (${t.scaling12 === undefined ? '–' : `${(t.scaling12 * 100).toFixed(0)} %`}).`);
+  lines.push(`- No tensor leak, flat RSS over the single-process run: ${verdict(t.leakFree)}.`);
+  for (const c of r.clusters) if ('error' in c.result) lines.push(`- cluster ×${c.workers} failed: ${c.result.error}`);
+  if ('error' in r.single_process) lines.push(`- single process failed: ${r.single_process.error}`);
+  return `${lines.join('\n')}\n`;
+}

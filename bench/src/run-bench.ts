@@ -1,0 +1,107 @@
+/**
+ * `npm run bench`: one run, one machine, the same data. Measures single-process training (the
+ * worker's code path, no network; doubles as the 1,000-step leak check), the cluster (`dtrain
+ * local`) with 1, 2 and 4 workers on mnist-subset, the PyTorch peer (1 process × 1 thread and DDP
+ * 2 × 1, before and after ours, averaged) when Debian's python3-torch is installed, and the
+ * 32-worker load test. Writes bench/results/latest.json and latest.md.
+ * Options: --workers 1,2,4  --train-limit 6400  --steps 1000 (single process)  --no-peer  --no-load
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { argNumber, argString } from './args';
+import type { PeerResult } from './torch-peer';
+import { runTorchPeer } from './torch-peer';
+import { renderMarkdown } from './bench-report';
+import type { BenchReport, ClusterRun } from './bench-report';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
+const peerScript = path.resolve(repoRoot, '../shared/bench/torch_ddp_bench.py');
+const dtrain = path.join(repoRoot, 'bin/dtrain.js');
+/** A child run that takes longer than this on 2 cores is reported as failed, so the bench ends. */
+const CHILD_TIMEOUT_MS = 5 * 60_000;
+/** The peer's timed steps (its own default); ~5–10 s per run on 2 cores. */
+const PEER_STEPS = '60';
+
+function lastJsonLine(stdout: string): Record<string, unknown> | undefined {
+  const line = stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function child(args: string[], what: string): Record<string, unknown> | { error: string } {
+  const run = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
+  const json = run.status === 0 ? lastJsonLine(run.stdout) : undefined;
+  if (!json) return { error: `${what} exited with ${run.status ?? run.signal}: ${run.stderr.slice(-400)}` };
+  return json;
+}
+
+function cluster(workers: number, trainLimit: number): ClusterRun {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'dtrain-bench-'));
+  try {
+    const args = [dtrain, 'local', '--workers', String(workers), '--json', '--no-dashboard', '--train-limit', String(trainLimit), '--test-limit', '1000', '--epochs', '1', '--log-level', 'error', '--out', out];
+    const r = child(args, `dtrain local --workers ${workers}`);
+    console.log('error' in r ? `cluster ×${workers}: ${r.error}` : `cluster ×${workers}: ${r['samples_per_s']} samples/s, accuracy ${r['test_accuracy']}`);
+    return { workers, result: r };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function peers(skip: boolean): { one: PeerResult; ddp2: PeerResult } {
+  if (skip) return { one: { available: false, reason: 'skipped (--no-peer)' }, ddp2: { available: false, reason: 'skipped (--no-peer)' } };
+  const one = runTorchPeer(peerScript, ['--procs', '1', '--threads', '1', '--steps', PEER_STEPS]);
+  const ddp2 = runTorchPeer(peerScript, ['--procs', '2', '--threads', '1', '--steps', PEER_STEPS]);
+  console.log(`pytorch: 1×1 ${one.available ? one.samples_per_s : one.reason}, DDP 2×1 ${ddp2.available ? ddp2.samples_per_s : ddp2.reason}`);
+  return { one, ddp2 };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const loadStart = os.loadavg();
+  const skipPeer = process.argv.includes('--no-peer');
+  const trainLimit = argNumber('train-limit', 6400);
+  const workerCounts = argString('workers', '1,2,4').split(',').map(Number);
+  console.log(`load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} cpus`);
+  // The machine may be shared: the peer runs before and after ours, and ratios use the mean.
+  const peerBefore = peers(skipPeer);
+  const single = child(['--import', 'tsx', path.join(here, 'single-process.ts'), '--steps', String(argNumber('steps', 1000)), '--every', '100'], 'single-process');
+  console.log('error' in single ? `single process: ${single.error}` : `single process: ${single['samples_per_s']} samples/s`);
+  const clusters = workerCounts.map((n) => cluster(n, trainLimit));
+  const peerAfter = peers(skipPeer);
+  const load = process.argv.includes('--no-load') ? { error: 'skipped (--no-load)' } : child(['--import', 'tsx', path.join(here, 'load-test.ts')], 'load test');
+  const report: BenchReport = {
+    benchmark: 'dtrain bench',
+    when: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    loadavg: { start: loadStart, end: os.loadavg() },
+    duration_s: Math.round((Date.now() - started) / 1000),
+    dataset: 'mnist-subset',
+    train_limit: trainLimit,
+    batch_per_worker: 64,
+    single_process: single,
+    clusters,
+    pytorch: { before: peerBefore, after: peerAfter },
+    load_test: load,
+  };
+  const dir = path.resolve(here, '../results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const md = renderMarkdown(report);
+  writeFileSync(path.join(dir, 'latest.md'), md);
+  console.log(md);
+  console.log(`wrote ${path.join(dir, 'latest.json')} and latest.md`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
