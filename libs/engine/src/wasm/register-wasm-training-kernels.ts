@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
+import { addConfig } from './add';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { castConfig } from './cast';
 import { identityConfig } from './identity';
@@ -18,6 +19,7 @@ const TRAINING_KERNELS: tf.KernelConfig[] = [
   maxPoolGradConfig,
   batchMatMulConfig,
   sumConfig,
+  addConfig,
   identityConfig,
   castConfig,
 ];

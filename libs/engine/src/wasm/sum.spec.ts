@@ -11,7 +11,8 @@ describe('wasm Sum vs cpu', () => {
     { shape: [4, 5, 6, 7], axis: [0, 1, 2], keepDims: false },
     { shape: [4, 5, 6, 7], axis: [0, 1, 2], keepDims: true },
     { shape: [64, 10], axis: [0], keepDims: false }, // 8-wide block plus a scalar tail
-    { shape: [300, 16], axis: [0], keepDims: false },
+    { shape: [300, 16], axis: [0], keepDims: false }, // SIMD (multiple of 4)
+    { shape: [64, 26, 26, 32], axis: [0, 1, 2], keepDims: false }, // conv1's bias gradient, SIMD
     { shape: [4, 5, 6], axis: [2], keepDims: false }, // not leading: stock kernel
     { shape: [4, 5, 6], axis: [0, 2], keepDims: false },
     { shape: [4, 5], axis: [0, 1], keepDims: false }, // full reduction: stock kernel

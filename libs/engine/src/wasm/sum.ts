@@ -1,7 +1,8 @@
 import { util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm-memory';
-import { heapView, originalKernels } from './wasm-memory';
+import { heapOffset, heapView, originalKernels } from './wasm-memory';
+import { simdKernels } from './simd/simd-kernels';
 
 interface Attrs {
   axis: number | number[];
@@ -10,7 +11,8 @@ interface Attrs {
 
 /**
  * Sum over leading axes (bias gradients: reduce [N,H,W,C] over N,H,W) as a JS column sum. The stock
- * kernel transposes the reduced axes to the end first, which costs more than the sum itself.
+ * kernel transposes the reduced axes to the end first, which costs more than the sum itself. Rows
+ * of a multiple of 4 values are summed by our SIMD kernel (simd/bias.wat, float32 accumulators).
  * Every other reduction goes to the stock kernel.
  */
 export function sum(args: { inputs: { x: TensorInfo }; backend: WasmBackendLike; attrs: Attrs }): TensorInfo {
@@ -29,9 +31,12 @@ export function sum(args: { inputs: { x: TensorInfo }; backend: WasmBackendLike;
   const inner = keptShape.reduce((p, q) => p * q, 1);
   const outShape = attrs.keepDims ? [...axes.map(() => 1), ...keptShape] : keptShape;
   const out = backend.makeOutput(outShape, 'float32');
-  const xs = heapView(backend, x);
+  const simd = inner % 4 === 0 ? simdKernels(backend.wasm.asm?.memory) : undefined;
   const os = heapView(backend, out);
-  columnSums(xs, outer, inner, os);
+  if (simd) {
+    os.fill(0);
+    simd.colsum(heapOffset(backend, x), heapOffset(backend, out), outer, inner);
+  } else columnSums(heapView(backend, x), outer, inner, os);
   return out;
 }
 

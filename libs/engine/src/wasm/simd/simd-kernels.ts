@@ -6,6 +6,10 @@ export interface SimdKernels {
   pool2x2grad(xs: number, ds: number, out: number, B: number, H: number, W: number, C: number, OH: number, OW: number): void;
   /** filter-grad.wat (adds into `out`, which the caller zeroes) */
   filtergrad(xs: number, ds: number, out: number, B: number, H: number, W: number, C: number, OH: number, OW: number, CO: number, KH: number, KW: number, SH: number, SW: number): void;
+  /** bias.wat: out[r, j] = x[r, j] + b[j] */
+  addrow(xs: number, bs: number, out: number, outer: number, inner: number): void;
+  /** bias.wat: out[j] += Σ_r x[r, j] (caller zeroes `out`) */
+  colsum(xs: number, out: number, outer: number, inner: number): void;
 }
 
 /** The slice of the WebAssembly JS API we use (the project's TS lib settings do not declare it). */
