@@ -40,6 +40,18 @@ export async function ensureBaseImage(client: ContainerRuntimeClient, env: NodeJ
 }
 
 /**
+ * Every build whose sources changed leaves an untagged image of the Dockerfile's deps stage. The
+ * newest is the layer cache of the next build; older ones only fill the disk.
+ */
+async function pruneOldDepsStages(client: ContainerRuntimeClient): Promise<void> {
+  const docker = client.container.dockerode;
+  const stale = (await docker.listImages({ filters: JSON.stringify({ dangling: ['true'], label: ['dev.dtrain.stage=deps'] }) }))
+    .sort((a, b) => b.Created - a.Created)
+    .slice(1);
+  for (const img of stale) await docker.getImage(img.Id).remove().catch(() => undefined);
+}
+
+/**
  * Builds the dtrain image the way deploy/docker/build-image.sh does (staged context, the host's
  * production node_modules), through testcontainers, and reports its size. The previous image of
  * the same tag is removed when the build replaced it, so repeated runs leave no dangling images.
@@ -64,5 +76,6 @@ export async function buildDtrainImage(client: ContainerRuntimeClient, opts: { t
   const buildMs = performance.now() - started;
   const info = await docker.getImage(tag).inspect();
   if (previous && previous !== info.Id) await docker.getImage(previous).remove().catch(() => undefined);
+  await pruneOldDepsStages(client);
   return { tag, base, buildMs, sizeBytes: info.Size, baseSizeBytes: (await imageSize(client, base)) ?? 0 };
 }
