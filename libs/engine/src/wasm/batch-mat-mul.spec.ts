@@ -16,6 +16,8 @@ describe('wasm BatchMatMul (transposed operands) vs cpu', () => {
     for (const [batch, m, k, n] of [
       [1, 7, 13, 5],
       [3, 4, 9, 6],
+      [1, 64, 1600, 128], // the dense layer of the model of record: SIMD transposes
+      [2, 8, 12, 16], // batched, multiples of 4: SIMD transposes
     ] as const) {
       const aShape = ta ? [batch, k, m] : [batch, m, k];
       const bShape = tb ? [batch, n, k] : [batch, k, n];

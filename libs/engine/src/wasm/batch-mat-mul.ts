@@ -1,18 +1,25 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm-memory';
-import { callWasmKernel, freeAll, heapView, originalKernels } from './wasm-memory';
+import { callWasmKernel, freeAll, heapOffset, heapView, originalKernels } from './wasm-memory';
+import { simdKernels } from './simd/simd-kernels';
 
 interface Attrs {
   transposeA: boolean;
   transposeB: boolean;
 }
 
+/** Swaps the last two axes: 4×4 SIMD blocks when both are multiples of 4, else a JS loop. */
 function transposeLast2(backend: WasmBackendLike, a: TensorInfo): TensorInfo {
   const rank = a.shape.length;
   const rows = a.shape[rank - 2] as number;
   const cols = a.shape[rank - 1] as number;
   const batch = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
   const at = backend.makeOutput([...a.shape.slice(0, -2), cols, rows], 'float32');
+  const simd = rows % 4 === 0 && cols % 4 === 0 ? simdKernels(backend.wasm.asm?.memory) : undefined;
+  if (simd) {
+    simd.transpose(heapOffset(backend, a), heapOffset(backend, at), batch, rows, cols, rows * cols, cols, rows * cols, rows);
+    return at;
+  }
   const src = heapView(backend, a);
   const dst = heapView(backend, at);
   for (let n = 0; n < batch; n++) {

@@ -33,6 +33,9 @@ const CASES: Case[] = [
   { b: 3, h: 11, w: 9, ci: 3, co: 8, k: 3, s: 2, pad: 'valid' }, // stride 2, odd sizes
   { b: 2, h: 8, w: 10, ci: 2, co: 12, k: 2, s: 1, pad: 'valid' },
   { b: 2, h: 9, w: 9, ci: 4, co: 16, k: 5, s: 2, pad: 'valid' },
+  // batch and channels multiples of 4: the forward-conv form's x transpose in SIMD
+  { b: 4, h: 13, w: 13, ci: 32, co: 64, k: 3, s: 1, pad: 'valid' }, // conv2 of the model of record
+  { b: 8, h: 9, w: 9, ci: 16, co: 4, k: 3, s: 2, pad: 'same' },
 ];
 
 function outSize(n: number, k: number, s: number, pad: 'valid' | 'same'): number {

@@ -1,6 +1,7 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm-memory';
-import { callWasmKernel, freeAll, heapView } from './wasm-memory';
+import { callWasmKernel, freeAll, heapOffset, heapView } from './wasm-memory';
+import { simdKernels } from './simd/simd-kernels';
 
 /**
  * dW as a forward XNNPACK convolution: batch ↔ channels swapped in x ([C, H, W, B]), dy as the
@@ -18,14 +19,20 @@ export function viaForwardConv(
   const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info;
   const xt = backend.makeOutput([C, H, W, B], 'float32');
   const dyt = backend.makeOutput([OH, OW, B, CO], 'float32');
-  const xs = heapView(backend, x);
-  const xts = heapView(backend, xt);
   const HW = H * W;
-  for (let b = 0; b < B; b++) {
-    for (let p = 0; p < HW; p++) {
-      const src = (b * HW + p) * C;
-      let dst = p * B + b;
-      for (let c = 0; c < C; c++, dst += HW * B) xts[dst] = xs[src + c] as number;
+  const simd = B % 4 === 0 && C % 4 === 0 ? simdKernels(backend.wasm.asm?.memory) : undefined;
+  if (simd) {
+    // Per pixel p, the [B, C] slice x[:, p, :] becomes xt[:, p, :] as [C, B].
+    simd.transpose(heapOffset(backend, x), heapOffset(backend, xt), HW, B, C, C, HW * C, B, HW * B);
+  } else {
+    const xs = heapView(backend, x);
+    const xts = heapView(backend, xt);
+    for (let b = 0; b < B; b++) {
+      for (let p = 0; p < HW; p++) {
+        const src = (b * HW + p) * C;
+        let dst = p * B + b;
+        for (let c = 0; c < C; c++, dst += HW * B) xts[dst] = xs[src + c] as number;
+      }
     }
   }
   const heap = backend.wasm.HEAPF32;

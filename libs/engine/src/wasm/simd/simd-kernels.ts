@@ -10,6 +10,8 @@ export interface SimdKernels {
   addrow(xs: number, bs: number, out: number, outer: number, inner: number): void;
   /** bias.wat: out[j] += Σ_r x[r, j] (caller zeroes `out`) */
   colsum(xs: number, out: number, outer: number, inner: number): void;
+  /** transpose.wat: dst[n·dstBatch + c·dstRow + r] = src[n·srcBatch + r·srcRow + c]; rows, cols multiples of 4; strides in floats */
+  transpose(src: number, dst: number, count: number, rows: number, cols: number, srcBatch: number, srcRow: number, dstBatch: number, dstRow: number): void;
 }
 
 /** The slice of the WebAssembly JS API we use (the project's TS lib settings do not declare it). */
