@@ -91,13 +91,20 @@ export function renderMarkdown(r: BenchReport): string {
     const eff = c1 !== undefined && sps !== undefined ? `${((sps / (c.workers * c1)) * 100).toFixed(0)} %` : '–';
     lines.push(`| dtrain cluster, ${c.workers} worker${c.workers > 1 ? 's' : ''} | ${fmt(sps)} | ${ratio(sps, p1)} | ${ratio(sps, p2)} | ${c.workers === 1 ? '100 %' : eff} | ${fmt(num(c.result, 'bytes_per_step'))} | ${fmt(num(c.result, 'test_accuracy'), 4)} |`);
   }
-  lines.push('', '## Step-time breakdown (ms per step, steady state; compute/encode are means over workers)', '');
-  lines.push('| run | wall | compute | encode | server decode | aggregate | apply (Adam) | weights encode | network + rest |');
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push(
+    '',
+    '## Step-time breakdown (ms per step, steady state)',
+    '',
+    'Compute and encode are means over the workers; the rest column is what is left of the wall time: frames in flight, the worker loading new weights, event-loop and scheduling delays, and in BSP the wait for the slowest worker. Compute growing with the worker count (each worker on its own core would keep it flat) means the workers did not get a core each.',
+    '',
+  );
+  lines.push('| run | wall | compute | encode | server decode | aggregate | apply (Adam) | weights encode | network, barrier wait, rest | compute share of wall |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const c of r.clusters) {
     const b = 'error' in c.result ? undefined : (c.result['step_breakdown_ms'] as Record<string, number> | null | undefined);
     const cell = (k: string): string => (b ? fmt(b[k], 2) : '–');
-    lines.push(`| cluster ×${c.workers} | ${cell('wall')} | ${cell('compute')} | ${cell('encode')} | ${cell('decode')} | ${cell('aggregate')} | ${cell('apply')} | ${cell('weights_encode')} | ${cell('network')} |`);
+    const share = b && b['wall'] ? `${(((b['compute'] ?? 0) / (b['wall'] as number)) * 100).toFixed(0)} %` : '–';
+    lines.push(`| cluster ×${c.workers} | ${cell('wall')} | ${cell('compute')} | ${cell('encode')} | ${cell('decode')} | ${cell('aggregate')} | ${cell('apply')} | ${cell('weights_encode')} | ${cell('network')} | ${share} |`);
   }
   lines.push('', '## Memory and tensors (end of run)', '');
   lines.push('| run | server peak RSS | server tensors | worker peak RSS | worker tensors |');
