@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AppliedPush } from './cluster-harness';
-import { killChildren, readAppliedLog, spawnWorkers, startServerProcess } from './cluster-harness';
+import { killChildren, readAppliedLog, removeTempDirs, spawnWorkers, startServerProcess } from './cluster-harness';
 
 /** The straggler's extra time per batch: ~10× a fast worker's batch of 32 on the model of record. */
 const SLOW_MS = 400;
@@ -9,6 +9,7 @@ const TRAIN = 1200;
 const BATCH = 32;
 
 afterEach(killChildren);
+afterAll(removeTempDirs);
 
 /** `dtrain server` with two normal `dtrain worker`s and one `--slow-ms` straggler (w3). */
 async function runWithStraggler(mode: 'asp' | 'ssp'): Promise<{ summary: Record<string, unknown>; log: AppliedPush[] }> {

@@ -2,8 +2,8 @@ import { fillBatch, loadDataset } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
 import { buildModel, createGradientComputer, getFlatWeights, loadModel, modelConfig } from '@dtrain/model';
 import { createAdam } from '@dtrain/training';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killChildren, readAppliedLog, runDtrain, tempDir } from './cluster-harness';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { killChildren, readAppliedLog, removeTempDirs, runDtrain, tempDir } from './cluster-harness';
 
 /** Per-worker batch: small, so N workers × one batch is one cheap step. */
 const B = 16;
@@ -14,6 +14,7 @@ beforeAll(async () => {
   await initEngine({ backend: 'auto' });
 });
 afterEach(killChildren);
+afterAll(removeTempDirs);
 
 /**
  * One BSP step with N workers on N disjoint batches must be the single-process step on their union:

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -78,8 +78,19 @@ export function spawnWorkers(url: string, token: string, extra: string[][]): Chi
   return extra.map((args, i) => spawnDtrain(['worker', '--server', url, '--token', token, '--worker-id', `w${i + 1}`, '--log-level', 'warn', ...args]));
 }
 
+const dirs = new Set<string>();
+
+/** A fresh directory under the OS temp dir, removed by `removeTempDirs()`. */
 export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `dtrain-${prefix}-`));
+  const dir = await mkdtemp(join(tmpdir(), `dtrain-${prefix}-`));
+  dirs.add(dir);
+  return dir;
+}
+
+/** Removes every directory `tempDir` made in this file (afterAll). */
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all([...dirs].map((d) => rm(d, { recursive: true, force: true })));
+  dirs.clear();
 }
 
 /** One line of the server's applied-pushes.jsonl (in --out): a gradient it applied. */

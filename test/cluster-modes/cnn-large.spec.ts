@@ -1,7 +1,7 @@
 import { initEngine } from '@dtrain/engine';
 import { buildModel, getFlatWeights, loadModel, modelConfig, parameterCount } from '@dtrain/model';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killChildren, readAppliedLog, runDtrain, tempDir } from './cluster-harness';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { killChildren, readAppliedLog, removeTempDirs, runDtrain, tempDir } from './cluster-harness';
 
 const TRAIN = 64;
 const BATCH = 16;
@@ -11,6 +11,7 @@ beforeAll(async () => {
   await initEngine({ backend: 'auto' });
 });
 afterEach(killChildren);
+afterAll(removeTempDirs);
 
 /**
  * The larger variant (≈1.7 M weights, dropout) through every consistency mode, briefly (it is ~10×

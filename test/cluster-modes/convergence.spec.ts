@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { CliResult } from './cluster-harness';
-import { killChildren, runDtrain, tempDir } from './cluster-harness';
+import { killChildren, removeTempDirs, runDtrain, tempDir } from './cluster-harness';
 
 /**
  * A cheap stand-in for the 5-epoch comparisons in the report (docs/cluster-modes.md): 2 epochs on
@@ -31,6 +31,7 @@ const CODECS: { codec: string; minRatio: number; costPt?: number; floor?: number
 ];
 
 afterEach(killChildren);
+afterAll(removeTempDirs);
 
 async function run(args: string[]): Promise<CliResult> {
   const out = await tempDir('convergence');

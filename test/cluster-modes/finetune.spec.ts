@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { initEngine } from '@dtrain/engine';
 import { getFlatWeights, loadModel, weightManifest } from '@dtrain/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killChildren, runDtrain, spawnDtrain, tempDir, waitForLine } from './cluster-harness';
+import { killChildren, removeTempDirs, runDtrain, spawnDtrain, tempDir, waitForLine } from './cluster-harness';
 
 /** A small, quick fine-tuning job: MNIST-pretrained model → Fashion-MNIST with a new head. */
 const TARGET = ['--dataset', 'fashion-mnist', '--train-limit', '500', '--test-limit', '300', '--epochs', '1', '--lr', '0.002'];
@@ -28,7 +28,10 @@ describe('dtrain finetune', () => {
     expect(r.code).toBe(0);
   }, 130_000);
 
-  afterAll(killChildren);
+  afterAll(async () => {
+    await killChildren();
+    await removeTempDirs();
+  });
 
   it('replaces the head, keeps frozen layers bit-identical, trains the rest with spawned workers, and reports before/after', async () => {
     const out = await tempDir('finetuned');

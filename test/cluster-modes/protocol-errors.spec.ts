@@ -3,7 +3,7 @@ import { PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerProcess } from './cluster-harness';
-import { killChildren, readAppliedLog, spawnWorkers, startServerProcess, until } from './cluster-harness';
+import { killChildren, readAppliedLog, removeTempDirs, spawnWorkers, startServerProcess, until } from './cluster-harness';
 
 /** RFC 6455 policy-violation close code, what the server uses for refused peers. */
 const CLOSE_POLICY = 1008;
@@ -45,7 +45,10 @@ describe('bad peers get a coded error and a closed connection while the others k
     await until(async () => (await s.ready()).version >= 2, 90_000, 'two training steps');
   }, 120_000);
 
-  afterAll(killChildren);
+  afterAll(async () => {
+    await killChildren();
+    await removeTempDirs();
+  });
 
   it('a frame of another protocol version: PROTO_ERR_BAD_VERSION, then close', async () => {
     const p = rawPeer(s.url);
