@@ -416,3 +416,26 @@ describe('work hand-out', () => {
     expect(overlap).toEqual([]);
   });
 });
+
+describe('step-time accounting', () => {
+  it('times the first update as warm-up, averages push compute without each worker’s first push, keeps heartbeat totals', () => {
+    const { c, ws } = start({ samples: 40, run: { batchSize: 4 } }, ['a', 'b']);
+    const step = (computeMs: number, waitMs: number): void => {
+      c.clock.advance(waitMs);
+      for (const w of ws) w.pushNext((p) => ({ ...p, computeMs }));
+    };
+    step(900, 1_000); // the warm-up: dataset load, model build, kernel set-up
+    step(50, 60);
+    step(70, 80);
+    const t = c.coordinator.totals;
+    expect(t.steps).toBe(3);
+    expect(t.warmupMs).toBe(1_000);
+    expect(t.warmupSamples).toBe(8);
+    const a = c.coordinator.members.get('a')!;
+    expect(a.stats.computePushes).toBe(2);
+    expect(a.stats.computeMsTotal).toBe(120);
+    expect(a.stats.reported).toBeUndefined();
+    ws[0]!.send({ type: 'heartbeat', v: PROTOCOL_VERSION, ts: 0, stats: { step: 3, samplesPerSec: 10, computeMs: 1_020, rssBytes: 100, encodeMs: 6, tensors: 12, peakRssBytes: 150 } });
+    expect(a.stats.reported).toEqual({ steps: 3, computeMs: 1_020, encodeMs: 6, tensors: 12, peakRssBytes: 150 });
+  });
+});
