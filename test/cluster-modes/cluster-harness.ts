@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -93,22 +93,8 @@ export async function removeTempDirs(): Promise<void> {
   dirs.clear();
 }
 
-/** One line of the server's applied-pushes.jsonl (in --out): a gradient it applied. */
-export interface AppliedPush {
-  workerId: string;
-  step: number;
-  baseVersion: number;
-  staleness: number;
-  samples: number;
-}
-
-export async function readAppliedLog(outDir: string): Promise<AppliedPush[]> {
-  const text = await readFile(join(outDir, 'applied-pushes.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as AppliedPush);
-}
+export type { AppliedPush } from '../support/applied-log';
+export { readAppliedLog } from '../support/applied-log';
 
 export interface ServerProcess {
   readonly proc: Child;

@@ -180,23 +180,8 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
   }
 }
 
-export interface AppliedLine {
-  workerId: string;
-  step: number;
-  baseVersion: number;
-  staleness: number;
-  samples: number;
-  epoch: number;
-  stepMs: number;
-}
-
-export async function readAppliedLog(outDir: string): Promise<AppliedLine[]> {
-  const text = await readFile(join(outDir, 'applied-pushes.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as AppliedLine);
-}
+export type { AppliedPush as AppliedLine } from '../support/applied-log';
+export { readAppliedLog, auditAppliedLog } from '../support/applied-log';
 
 export interface WorkersFile {
   workers: { workerId: string; state: string; applied: number; dropped: number; samples: number; meanStepMs: number }[];
@@ -205,18 +190,4 @@ export interface WorkersFile {
 
 export async function readWorkersFile(outDir: string): Promise<WorkersFile> {
   return JSON.parse(await readFile(join(outDir, 'workers.json'), 'utf8')) as WorkersFile;
-}
-
-/** Samples applied per epoch, and the (worker, step) keys applied more than once. */
-export function auditAppliedLog(log: AppliedLine[]): { samplesPerEpoch: Record<number, number>; duplicateKeys: string[] } {
-  const samplesPerEpoch: Record<number, number> = {};
-  const seen = new Set<string>();
-  const duplicateKeys: string[] = [];
-  for (const a of log) {
-    samplesPerEpoch[a.epoch] = (samplesPerEpoch[a.epoch] ?? 0) + a.samples;
-    const key = `${a.workerId}#${a.step}`;
-    if (seen.has(key)) duplicateKeys.push(key);
-    seen.add(key);
-  }
-  return { samplesPerEpoch, duplicateKeys };
 }
