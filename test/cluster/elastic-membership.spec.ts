@@ -84,7 +84,9 @@ describe('elastic membership and stragglers (real processes)', () => {
   });
 
   it('--backup-workers 1: steps complete without the straggler, its late pushes are dropped and counted, its samples still applied', async () => {
-    const TRAIN = 1536;
+    // Long enough (40 steps, ~3 s even on a quiet machine with the SIMD kernels) that the
+    // straggler's pushes (start-up + 1.5 s each) arrive while the run still goes on.
+    const TRAIN = 7680;
     const out = await cluster.tempDir('backup');
     const s = await cluster.server([...BASE, '--workers', '3', '--backup-workers', '1', '--epochs', '1', '--train-limit', String(TRAIN), '--out', out]);
     const workers = [cluster.worker(s.url, 'fast1'), cluster.worker(s.url, 'fast2'), cluster.worker(s.url, 'slow', ['--slow-ms', '1500'])];
