@@ -43,6 +43,17 @@ describe('BSP barrier', () => {
     expect(ws.map((w) => w.acks().at(-1)?.status)).toEqual(['applied', 'applied', 'applied']);
   });
 
+  it('gives bit-identical weights whatever order the pushes arrive in', () => {
+    const weightsAfter = (order: number[]): Float32Array => {
+      const { c, ws } = start({ samples: 30 }, ['a', 'b', 'c']);
+      for (const i of order) ws[i]!.pushNext();
+      expect(c.coordinator.version).toBe(1);
+      return c.store.weights.slice();
+    };
+    const first = weightsAfter([0, 1, 2]);
+    for (const order of [[2, 1, 0], [1, 2, 0], [2, 0, 1]]) expect(Buffer.from(weightsAfter(order).buffer).equals(Buffer.from(first.buffer))).toBe(true);
+  });
+
   it('runs a whole epoch with every sample applied exactly once', async () => {
     const { c, ws } = start({ samples: 50 }, ['a', 'b']);
     await runToEnd(c, ws);

@@ -3,7 +3,7 @@ import { isCodedError, mixSeed } from '@dtrain/common';
 import type { Join, Message, ModelManifest, Push, WireErrorCode, ProtocolErrorCode } from '@dtrain/protocol';
 import { DEFAULT_MAX_BATCH, PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
 import type { EvaluationReport } from '@dtrain/training';
-import { addDecodedInto } from '@dtrain/training';
+import { addDecodedInto, decodeTensor } from '@dtrain/training';
 import { tokensMatch } from './auth';
 import type { CheckpointState } from './checkpoint-state';
 import { EpochPlan } from './epoch-plan';
@@ -89,6 +89,12 @@ export class Coordinator {
   private readonly coverage: SampleCoverage;
   private readonly sum: Float32Array;
   private sumWeight = 0;
+  /**
+   * BSP sums in float64: a float32 gradient times an integer sample count is exact there, so the
+   * step's mean no longer depends on the order pushes arrive in (same seed → same weights).
+   */
+  private readonly sum64: Float64Array;
+  private readonly scratch: Float32Array;
   private sumLoss = 0;
   private sumPushes = 0;
   private readonly applied = new Set<string>();
@@ -111,6 +117,8 @@ export class Coordinator {
 
   constructor(private readonly d: CoordinatorDeps) {
     this.sum = new Float32Array(d.store.size);
+    this.sum64 = new Float64Array(d.store.size);
+    this.scratch = new Float32Array(d.store.size);
     this.coverage = new SampleCoverage(d.data.indices);
     this.totals = {
       steps: 0,
@@ -612,7 +620,9 @@ export class Coordinator {
     m.stats.maxStaleness = Math.max(m.stats.maxStaleness, staleness);
     if (options.mode === 'bsp') {
       const t0 = clock.monotonic();
-      addDecodedInto(this.sum, msg.grad, samples);
+      const g = decodeTensor(msg.grad, this.scratch);
+      const acc = this.sum64;
+      for (let i = 0; i < acc.length; i++) acc[i]! += g[i]! * samples;
       this.totals.aggregateMs += clock.monotonic() - t0;
       this.sumWeight += samples;
       this.sumLoss += msg.loss * samples;
@@ -679,7 +689,8 @@ export class Coordinator {
     if (this.sumPushes > 0) {
       const t0 = this.d.clock.monotonic();
       const inv = 1 / this.sumWeight;
-      for (let i = 0; i < this.sum.length; i++) this.sum[i]! *= inv;
+      const acc = this.sum64;
+      for (let i = 0; i < this.sum.length; i++) this.sum[i] = acc[i]! * inv;
       const t1 = this.d.clock.monotonic();
       this.d.store.apply(this.sum);
       this.totals.aggregateMs += t1 - t0;
@@ -903,6 +914,7 @@ export class Coordinator {
 
   private resetSum(): void {
     this.sum.fill(0);
+    this.sum64.fill(0);
     this.sumWeight = 0;
     this.sumLoss = 0;
     this.sumPushes = 0;
