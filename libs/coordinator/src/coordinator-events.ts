@@ -54,6 +54,34 @@ export interface RunTotals {
   startedAt: number;
 }
 
+/** The totals of a run that has not started: every counter zero, no loss yet. */
+export function emptyRunTotals(): RunTotals {
+  return {
+    steps: 0,
+    samples: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    gradientBytes: 0,
+    weightBytes: 0,
+    droppedPushes: 0,
+    stalePushes: 0,
+    duplicatePushes: 0,
+    rejectedFrames: {},
+    appliedLog: [],
+    coverage: [],
+    trainMs: 0,
+    aggregateMs: 0,
+    applyMs: 0,
+    decodeMs: 0,
+    encodeMs: 0,
+    warmupMs: 0,
+    warmupSamples: 0,
+    lastLoss: NaN,
+    epochsDone: 0,
+    startedAt: 0,
+  };
+}
+
 /** Hooks for observers (dashboard, metrics, history); all optional and synchronous. */
 export interface CoordinatorEvents {
   stepCompleted(e: StepEvent): void;

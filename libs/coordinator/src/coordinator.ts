@@ -13,6 +13,7 @@ import type { ParameterStore } from './parameter-store';
 import { TokenBucket } from './token-bucket';
 import type { ServerOptions } from './server-options';
 import type { AppliedPush, CoordinatorEvents, RunTotals } from './coordinator-events';
+import { emptyRunTotals } from './coordinator-events';
 import { CoordinatorError } from './coordinator-error';
 import { CheckpointError } from './checkpoint-store';
 import { SampleCoverage } from './sample-coverage';
@@ -120,30 +121,7 @@ export class Coordinator {
     this.sum64 = new Float64Array(d.store.size);
     this.scratch = new Float32Array(d.store.size);
     this.coverage = new SampleCoverage(d.data.indices);
-    this.totals = {
-      steps: 0,
-      samples: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      gradientBytes: 0,
-      weightBytes: 0,
-      droppedPushes: 0,
-      stalePushes: 0,
-      duplicatePushes: 0,
-      rejectedFrames: {},
-      appliedLog: [],
-      coverage: [],
-      trainMs: 0,
-      aggregateMs: 0,
-      applyMs: 0,
-      decodeMs: 0,
-      encodeMs: 0,
-      warmupMs: 0,
-      warmupSamples: 0,
-      lastLoss: NaN,
-      epochsDone: 0,
-      startedAt: 0,
-    };
+    this.totals = emptyRunTotals();
     this.done = new Promise((res, rej) => {
       this.resolveDone = res;
       this.rejectDone = rej;

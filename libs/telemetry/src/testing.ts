@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Member, MemberStats, RunTotals } from '@dtrain/coordinator';
+import { emptyRunTotals, newStats } from '@dtrain/coordinator';
 import type { EvaluationReport } from '@dtrain/training';
 import { evaluationReport } from '@dtrain/training';
 import type { CoordinatorView } from './coordinator-view';
@@ -68,24 +69,7 @@ export function fakeMember(workerId: string, joinOrder: number, stats: Partial<M
     inflight: undefined,
     clock: 0,
     backend: 'cpu',
-    stats: {
-      pushes: 0,
-      applied: 0,
-      dropped: 0,
-      rejected: 0,
-      samples: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      lastStepMs: 0,
-      stepMsTotal: 0,
-      lastComputeMs: 0,
-      maxStaleness: 0,
-      lastStaleness: 0,
-      samplesPerSec: 0,
-      rssBytes: 0,
-      ...stats,
-      // Cast: fields the coordinator may add later default to undefined in this double.
-    } as MemberStats,
+    stats: { ...newStats(), ...stats },
     ...over,
   };
 }
@@ -95,26 +79,7 @@ export function fakeView(members: Member[] = []): CoordinatorView & { members: M
   const map = new Map(members.map((m) => [m.workerId, m]));
   return {
     members: map,
-    totals: {
-      steps: 0,
-      samples: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      gradientBytes: 0,
-      weightBytes: 0,
-      droppedPushes: 0,
-      stalePushes: 0,
-      duplicatePushes: 0,
-      rejectedFrames: {},
-      appliedLog: [],
-      trainMs: 0,
-      aggregateMs: 0,
-      applyMs: 0,
-      lastLoss: NaN,
-      epochsDone: 0,
-      startedAt: 0,
-      // Cast: totals the coordinator adds later (and telemetry does not read) stay undefined here.
-    } as unknown as RunTotals,
+    totals: emptyRunTotals(),
     state: 'training',
     version: 0,
     get activeCount() {
