@@ -28,6 +28,33 @@ describe('ErrorFeedback', () => {
     expect(res.some((v) => v !== 0)).toBe(true);
   });
 
+  it.each(specs)('a refused push restored with carriedBy/restore counts as never sent (%j)', (spec) => {
+    const n = 300;
+    const r = createRng(4);
+    const ef = new ErrorFeedback(n, spec);
+    const sentSum = new Float64Array(n);
+    const appliedSum = new Float64Array(n);
+    for (let s = 0; s < 40; s++) {
+      const g = Float32Array.from({ length: n }, () => r.normal() * 0.01);
+      const sent = ef.compress(g);
+      const carried = ef.carriedBy(sent, g);
+      if (s % 3 === 1) {
+        // Dropped by the server: its samples will be redone, what it carried must not be lost.
+        ef.restore(carried);
+        continue;
+      }
+      const d = decodeTensor(sent);
+      for (let i = 0; i < n; i++) {
+        sentSum[i]! += d[i]!;
+        appliedSum[i]! += g[i]!;
+      }
+    }
+    const res = ef.residual();
+    let maxErr = 0;
+    for (let i = 0; i < n; i++) maxErr = Math.max(maxErr, Math.abs(sentSum[i]! + res[i]! - appliedSum[i]!));
+    expect(maxErr).toBeLessThan(1e-5);
+  });
+
   it("'none' is lossless: the residual stays exactly zero", () => {
     const ef = new ErrorFeedback(3, { kind: 'none' });
     const sent = decodeTensor(ef.compress(Float32Array.of(0.1, -0.2, 0.3)));

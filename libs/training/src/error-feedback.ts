@@ -41,6 +41,26 @@ export class ErrorFeedback {
     return sent;
   }
 
+  /**
+   * What a push carried beyond its own gradient: decode(sent) − grad, i.e. the part of the residual it
+   * spent. Keep it until the server acknowledges the push; if the push is refused or dropped (its samples
+   * are redone), `restore` it so that carried error is delayed again instead of lost.
+   */
+  carriedBy(sent: EncodedTensor, grad: Float32Array): Float32Array {
+    assertLength('gradient', grad.length, this.size);
+    const out = new Float32Array(this.size);
+    addDecodedInto(out, sent, 1);
+    for (let i = 0; i < out.length; i++) out[i]! -= grad[i]!;
+    return out;
+  }
+
+  /** Puts back what a refused push carried (see `carriedBy`): the residual is as if it was never sent. */
+  restore(carried: Float32Array): void {
+    assertLength('carried', carried.length, this.size);
+    const r = this.r;
+    for (let i = 0; i < r.length; i++) r[i]! += carried[i]!;
+  }
+
   /** The live residual (read-only by contract; zero for 'none'). */
   residual(): Float32Array {
     return this.r;

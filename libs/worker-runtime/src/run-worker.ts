@@ -64,6 +64,8 @@ interface Session {
   feedback: ErrorFeedback;
   weights: Float32Array;
   version: number;
+  /** Per un-acknowledged lossy push: what it carried of the residual (restored if the server refuses it). */
+  carried: Map<number, Float32Array>;
 }
 
 export interface RunningWorker {
@@ -125,8 +127,10 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     const cfg = validateModelConfig(w.model);
     if (!data || data.spec !== w.dataset) data = { spec: w.dataset, splits: await loadData(w.dataset) };
     if (session && session.welcome.runId === w.runId) {
-      // Same run after a reconnect: keep the model and the error-feedback residual.
+      // Same run after a reconnect: keep the model and the error-feedback residual. Acks of pushes sent
+      // before the drop will not come, and whether they were applied is unknown: forget them.
       session.welcome = w;
+      session.carried.clear();
       return;
     }
     session?.gradients.dispose();
@@ -145,6 +149,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       feedback: new ErrorFeedback(manifest.totalSize, parseCompression(w.compression)),
       weights: new Float32Array(manifest.totalSize),
       version: -1,
+      carried: new Map(),
     };
     log.info('joined', { runId: w.runId, dataset: w.dataset, mode: w.mode.kind, compression: w.compression, params: manifest.totalSize });
   };
@@ -174,6 +179,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       computeMs,
       grad: encodeGradient(s.feedback, r.grads),
     };
+    if (s.feedback.spec.kind !== 'none') rememberCarried(s, w.step, s.feedback.carriedBy(push.grad, r.grads));
     // The frame is the one copy of the gradient: encodeMessage validates it (finite) and copies it in.
     const frame = encodeMessage(push);
     result.encodeMs += performance.now() - t1;
@@ -219,9 +225,15 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       case 'work':
         if (session) await compute(session, msg);
         return;
-      case 'ack':
+      case 'ack': {
         if (msg.status !== 'applied') log.debug('push not applied', { step: msg.step, status: msg.status, code: msg.code });
+        const carried = session?.carried.get(msg.step);
+        if (!session || !carried) return;
+        session.carried.delete(msg.step);
+        // Its samples are redone; the residual it spent goes back so compression error is delayed, not lost.
+        if (msg.status === 'stale' || msg.status === 'dropped') session.feedback.restore(carried);
         return;
+      }
       case 'error':
         log.warn('server error', { code: msg.code, message: msg.message, fatal: msg.fatal });
         if (msg.fatal && FINAL_CODES.has(msg.code)) end(new WorkerError('WORKER_ERR_REFUSED', `server refused: ${msg.code}: ${msg.message}`, { code: msg.code }));
@@ -298,6 +310,14 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       clock.setTimeout(() => end(), 2_000);
     },
   };
+}
+
+/** Pushes whose fate is still unknown; more than this means acks are not coming (a lost connection). */
+const MAX_UNACKED_CARRIED = 16;
+
+function rememberCarried(s: Session, step: number, carried: Float32Array): void {
+  s.carried.set(step, carried);
+  if (s.carried.size > MAX_UNACKED_CARRIED) s.carried.delete(s.carried.keys().next().value as number);
 }
 
 /**
