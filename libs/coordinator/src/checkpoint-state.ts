@@ -31,4 +31,6 @@ export interface CheckpointState {
   report: EvaluationReport | undefined;
   /** Training time so far (evaluation excluded), so throughput stays honest across restarts. */
   trainMs?: number;
+  /** Written once at the end of a run: resuming from it trains nothing and reports the result. */
+  finished?: boolean;
 }

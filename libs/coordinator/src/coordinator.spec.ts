@@ -392,6 +392,21 @@ describe('checkpoints', () => {
     expect(Array.from(b.store.weights)).toEqual(Array.from(a.store.weights));
   });
 
+  it('ends with a finished checkpoint; resuming from it trains nothing and keeps the weights', async () => {
+    const o: TestClusterOptions = { samples: 32, checkpointEverySteps: 0, checkpointEverySeconds: 0 };
+    const { c: a, ws } = start(o, ['x', 'y']);
+    await runToEnd(a, ws);
+    await settle();
+    const last = a.checkpoints.at(-1)!;
+    expect(last.finished).toBe(true);
+    expect(last.updates).toBe(a.coordinator.totals.steps);
+    const b = createTestCluster({ ...o, workers: 2, restored: last });
+    b.coordinator.start();
+    await expect(b.coordinator.done).resolves.toMatchObject({ steps: a.coordinator.totals.steps });
+    expect(b.coordinator.state).toBe('finished');
+    expect(Array.from(b.store.weights)).toEqual(Array.from(a.store.weights));
+  });
+
   it('ASP checkpoints every K updates while work stays in flight, and the in-flight samples are not lost', async () => {
     const o: TestClusterOptions = { samples: 64, mode: 'asp', checkpointEverySteps: 2, checkpointEverySeconds: 0 };
     const { c: a, ws } = start(o, ['x', 'y']);

@@ -134,6 +134,12 @@ export class Coordinator {
 
   start(): void {
     const { clock, options } = this.d;
+    if (this.d.restored?.finished) {
+      this.state = 'finished';
+      this.d.log.info('the checkpoint is of a finished run: nothing left to train', { updates: this.totals.steps, version: this.version });
+      this.resolveDone(this.totals);
+      return;
+    }
     this.lastLivenessRun = clock.monotonic();
     this.livenessTimer = clock.setInterval(() => this.checkLiveness(), Math.max(10, Math.floor(options.heartbeatMs / 2)));
     if (options.joinTimeoutMs > 0)
@@ -738,7 +744,19 @@ export class Coordinator {
     this.totals.trainMs = Math.max(this.totals.trainMs, 1);
     this.broadcast({ type: 'done', v: PROTOCOL_VERSION, reason: 'finished', summary: { steps: this.totals.steps, version: this.version, accuracy: this.lastReport?.accuracy ?? null } });
     this.teardown();
-    this.resolveDone(this.totals);
+    // A last checkpoint that says the run is over: a server restarted on this volume (a StatefulSet
+    // restart after the run) reports the result instead of training the last epoch again.
+    void this.finalCheckpoint().then(() => this.resolveDone(this.totals));
+  }
+
+  private async finalCheckpoint(): Promise<void> {
+    if (!this.d.checkpoint) return;
+    if (this.checkpointing) await this.checkpointing.catch(() => undefined);
+    try {
+      await this.d.checkpoint({ ...this.captureState(), finished: true });
+    } catch (err) {
+      this.d.log.error('final checkpoint failed', { error: String((err as Error).message) });
+    }
   }
 
   private fail(err: unknown): void {
