@@ -1,16 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AppliedPush } from '@dtrain/coordinator';
 
 /** One line of the server's applied-pushes.jsonl (in --out): a gradient it applied. */
-export interface AppliedPush {
-  workerId: string;
-  step: number;
-  baseVersion: number;
-  staleness: number;
-  samples: number;
-  epoch: number;
-  stepMs: number;
-}
+export type { AppliedPush } from '@dtrain/coordinator';
 
 export async function readAppliedLog(outDir: string): Promise<AppliedPush[]> {
   const text = await readFile(join(outDir, 'applied-pushes.jsonl'), 'utf8');

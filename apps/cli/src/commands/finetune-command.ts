@@ -14,10 +14,8 @@ import { printLine, printSummary } from '../output';
 import { launchServer } from '../run-server';
 import type { ServerFlags } from '../server-flags';
 import { addServerFlags, serverOptionsFromFlags } from '../server-flags';
-import { spawnWorkers } from '../worker-processes';
+import { superviseLocalWorkers, workerLogFormatFor } from '../local-workers';
 
-/** Grace period for workers to exit by themselves once the server said the run is done. */
-const WORKER_EXIT_GRACE_MS = 10_000;
 const BUILT_IN_MODELS: readonly string[] = ['cnn', 'cnn-large'];
 
 interface FinetuneFlags extends ServerFlags {
@@ -79,30 +77,7 @@ export function finetuneCommand(): Command {
           { progress },
         );
         if (!spawnLocal || !flags.json) process.stderr.write(`dtrain finetune listening on ${run.server.url.replace('127.0.0.1', options.host)} (port ${run.server.port})\n`);
-        const workers = spawnLocal
-          ? spawnWorkers(options.workers, {
-              serverUrl: run.server.url,
-              token: options.token,
-              backend: options.run.backend,
-              logLevel: flags.json ? 'error' : 'warn',
-              // Worker stderr is a pipe (so `auto` would mean JSON): give them the format this terminal shows.
-              extraArgs: () => ['--log-format', logFormatOf(flags) === 'auto' ? (process.stderr.isTTY ? 'pretty' : 'json') : logFormatOf(flags)],
-              forwardLogs: true,
-            })
-          : [];
-        const stopAll = (): void => {
-          for (const w of workers) w.child.kill('SIGTERM');
-          void run.server.stop('signal');
-        };
-        process.once('SIGINT', stopAll);
-        process.once('SIGTERM', stopAll);
-        if (workers.length > 0)
-          void Promise.all(workers.map((w) => w.exited)).then((codes) => {
-            if (run.server.coordinator.state !== 'finished') {
-              log.error('all workers exited before the run finished', { codes });
-              void run.server.stop('all workers exited');
-            }
-          });
+        const local = superviseLocalWorkers(run.server, options, spawnLocal ? options.workers : 0, { json: flags.json, workerLogFormat: workerLogFormatFor(logFormatOf(flags)), log });
         try {
           const summary = await run.summary;
           const result = await run.server.done;
@@ -118,9 +93,7 @@ export function finetuneCommand(): Command {
           printSummary(summary, flags.json, data.train.classNames);
           if (!flags.json) printLine(afterLine(before, summary.report));
         } finally {
-          const timer = setTimeout(() => workers.forEach((w) => w.child.kill('SIGKILL')), WORKER_EXIT_GRACE_MS);
-          await Promise.all(workers.map((w) => w.exited));
-          clearTimeout(timer);
+          await local.close();
         }
       } finally {
         model.dispose();
