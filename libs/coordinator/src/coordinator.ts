@@ -3,7 +3,7 @@ import { isCodedError, mixSeed } from '@dtrain/common';
 import type { Join, Message, ModelManifest, Push, WireErrorCode, ProtocolErrorCode } from '@dtrain/protocol';
 import { DEFAULT_MAX_BATCH, PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
 import type { EvaluationReport } from '@dtrain/training';
-import { addDecodedInto, decodeTensor } from '@dtrain/training';
+import { decodeTensor } from '@dtrain/training';
 import { tokensMatch } from './auth';
 import type { CheckpointState } from './checkpoint-state';
 import { EpochPlan } from './epoch-plan';
@@ -627,8 +627,8 @@ export class Coordinator {
       return;
     }
     const t0 = clock.monotonic();
-    this.resetSum();
-    addDecodedInto(this.sum, msg.grad, 1);
+    // One gradient, applied alone: decoding overwrites every element, no accumulator to clear.
+    decodeTensor(msg.grad, this.sum);
     const t1 = clock.monotonic();
     store.apply(this.sum);
     this.totals.aggregateMs += t1 - t0;
@@ -909,7 +909,7 @@ export class Coordinator {
   }
 
   private resetSum(): void {
-    this.sum.fill(0);
+    // `sum` needs no clearing: step completion overwrites all of it with the mean.
     this.sum64.fill(0);
     this.sumWeight = 0;
     this.sumLoss = 0;
