@@ -746,17 +746,7 @@ export class Coordinator {
     this.teardown();
     // A last checkpoint that says the run is over: a server restarted on this volume (a StatefulSet
     // restart after the run) reports the result instead of training the last epoch again.
-    void this.finalCheckpoint().then(() => this.resolveDone(this.totals));
-  }
-
-  private async finalCheckpoint(): Promise<void> {
-    if (!this.d.checkpoint) return;
-    if (this.checkpointing) await this.checkpointing.catch(() => undefined);
-    try {
-      await this.d.checkpoint({ ...this.captureState(), finished: true });
-    } catch (err) {
-      this.d.log.error('final checkpoint failed', { error: String((err as Error).message) });
-    }
+    void this.checkpointNow({ finished: true }).then(() => this.resolveDone(this.totals));
   }
 
   private fail(err: unknown): void {
@@ -801,11 +791,11 @@ export class Coordinator {
     if (!this.checkpointing && this.checkpointDue()) void this.checkpointNow();
   }
 
-  private async checkpointNow(): Promise<void> {
+  private async checkpointNow(extra: Pick<CheckpointState, 'finished'> = {}): Promise<void> {
     if (!this.d.checkpoint) return;
     // One write at a time: the store names files by update count and prunes old ones.
     if (this.checkpointing) await this.checkpointing.catch(() => undefined);
-    const state = this.captureState();
+    const state = { ...this.captureState(), ...extra };
     this.lastCheckpointStep = this.totals.steps;
     this.lastCheckpointAt = this.d.clock.monotonic();
     try {
