@@ -2,6 +2,9 @@ import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm-memory';
 import { callWasmKernel, freeAll, heapView, originalKernels } from './wasm-memory';
+import { WINOGRAD_MIN_CHANNELS } from './conv2d';
+import { rotatedSwapped } from './winograd-filter';
+import { winogradConv2d } from './winograd-conv2d';
 
 interface Attrs {
   strides: number | [number, number];
@@ -9,6 +12,18 @@ interface Attrs {
   dataFormat: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   inputShape: [number, number, number, number];
+}
+
+/**
+ * dx of a stride-1 3×3 conv as a Winograd forward conv of dy (rows and columns outside dy read as 0,
+ * so no padded copy) with the rotated, in/out-swapped filter, read in place. Undefined when it does not apply.
+ */
+function viaWinograd(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | undefined {
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const unit = info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
+  if (!unit || info.filterHeight !== 3 || info.filterWidth !== 3 || CO < WINOGRAD_MIN_CHANNELS || dy.dtype !== 'float32') return undefined;
+  const geo = { B, H: OH, W: OW, C: CO, OH: H, OW: W, CO: C, padT: 2 - info.padInfo.top, padL: 2 - info.padInfo.left };
+  return winogradConv2d(backend, dy, filter, rotatedSwapped(C, CO), geo, { lo: -Infinity });
 }
 
 /**
@@ -43,6 +58,8 @@ export function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: Te
     if (!stock) throw new Error('no fallback for this Conv2DBackpropInput configuration');
     return stock.kernelFunc(args as never) as TensorInfo;
   }
+  const wino = viaWinograd(backend, dy, filter, info);
+  if (wino) return wino;
 
   const rot = backend.makeOutput([KH, KW, CO, C], 'float32');
   const dilated = SH > 1 || SW > 1 ? backend.makeOutput([B, OHD, OWD, CO], 'float32') : undefined;

@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
+import { conv2DConfig } from './conv2d';
+import { fusedConv2DConfig } from './fused-conv2d';
 import { addConfig } from './add';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { castConfig } from './cast';
@@ -14,6 +16,8 @@ import { originalKernels } from './wasm-memory';
 
 /** Kernels training needs that wasm lacks, and measured-faster replacements of stock ones. */
 const TRAINING_KERNELS: tf.KernelConfig[] = [
+  conv2DConfig,
+  fusedConv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,

@@ -7,9 +7,17 @@ import type { TensorInfo } from '@tensorflow/tfjs';
  */
 export interface WasmBackendLike {
   /** `asm.memory` is the module's exported memory (emscripten), which our own SIMD module imports. */
-  wasm: { HEAPF32: Float32Array; asm?: { memory?: object } };
-  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  wasm: {
+    HEAPF32: Float32Array;
+    asm?: { memory?: object };
+    /** emscripten's cwrap: a JS caller of an exported C function (the stock kernels bind theirs this way). */
+    cwrap?: (name: string, ret: null, argTypes: string[]) => (...args: unknown[]) => void;
+    /** Forgets a tensor id on the C++ side (runs its disposal callbacks, e.g. cached XNNPACK operators). */
+    tfjs?: { disposeData(id: number): void };
+  };
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number }; delete(dataId: object): boolean };
+  /** With `memoryOffset`, a tensor over existing heap bytes (a view: free it with `dropView`, never `disposeData`). */
+  makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number): TensorInfo;
   disposeData(dataId: object): boolean;
 }
 
@@ -43,4 +51,16 @@ export const originalKernels = new Map<string, tf.KernelConfig>();
 
 export function freeAll(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
   for (const i of infos) backend.disposeData(i.dataId);
+}
+
+/** A tensor over `floats` of the heap at byte `offset`, for handing part of a buffer to a stock kernel. */
+export function makeView(backend: WasmBackendLike, offset: number, shape: number[]): TensorInfo {
+  return backend.makeOutput(shape, 'float32', offset);
+}
+
+/** Forgets a view made by `makeView` without freeing the memory it lies on (its owner does that). */
+export function dropView(backend: WasmBackendLike, view: TensorInfo): void {
+  const data = backend.dataIdMap.get(view.dataId);
+  backend.wasm.tfjs?.disposeData(data.id);
+  backend.dataIdMap.delete(view.dataId);
 }

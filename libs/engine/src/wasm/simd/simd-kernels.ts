@@ -12,6 +12,10 @@ export interface SimdKernels {
   colsum(xs: number, out: number, outer: number, inner: number): void;
   /** transpose.wat: dst[n·dstBatch + c·dstRow + r] = src[n·srcBatch + r·srcRow + c]; rows, cols multiples of 4; strides in floats */
   transpose(src: number, dst: number, count: number, rows: number, cols: number, srcBatch: number, srcRow: number, dstBatch: number, dstRow: number): void;
+  /** winograd.wat: V = Bᵀ d B per 4×4 input patch into [16][tiles][C] (`ks` floats between matrices); `zero` = C zero floats */
+  wgin(xs: number, vs: number, zero: number, B: number, H: number, W: number, C: number, TH: number, TW: number, padT: number, padL: number, ks: number): void;
+  /** winograd.wat: Y = max(lo, Aᵀ M A + bias) per tile into NHWC; `sink` = CO scratch floats for the ragged edge */
+  wgout(ms: number, ys: number, sink: number, bias: number, lo: number, B: number, OH: number, OW: number, CO: number, TH: number, TW: number, ks: number): void;
 }
 
 /** The slice of the WebAssembly JS API we use (the project's TS lib settings do not declare it). */
