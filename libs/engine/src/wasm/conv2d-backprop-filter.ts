@@ -3,6 +3,8 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { viaForwardConv } from './filter-grad-forward-conv';
 import { viaIm2colRows, viaIm2colT } from './filter-grad-im2col';
 import { viaDirectSimd } from './filter-grad-direct';
+import { viaWinograd } from './filter-grad-winograd';
+import { WINOGRAD_MIN_CHANNELS } from './conv2d';
 import { simdKernels } from './simd/simd-kernels';
 import type { WasmBackendLike } from './wasm-memory';
 
@@ -60,6 +62,12 @@ export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: Tensor
   if (inside && CO % 4 === 0 && K * CO <= DIRECT_MAX_FILTER) {
     const simd = simdKernels(backend.wasm.asm?.memory);
     if (simd) return viaDirectSimd(backend, simd, x, dy, info);
+  }
+  const wino3x3 = KH === 3 && KW === 3 && SH === 1 && SW === 1 && C >= WINOGRAD_MIN_CHANNELS && C % 4 === 0 && CO % 4 === 0;
+  if (wino3x3 && x.dtype === 'float32' && dy.dtype === 'float32') {
+    const simd = simdKernels(backend.wasm.asm?.memory);
+    const dw = simd && viaWinograd(backend, simd, x, dy, info);
+    if (dw) return dw;
   }
   const costT = JS_COST * K * N + PACK_COST * N * CO;
   const costRows = JS_COST * (K * N + N * CO) + PACK_COST * N * K;

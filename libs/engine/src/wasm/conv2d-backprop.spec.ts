@@ -41,6 +41,8 @@ const CASES: Case[] = [
   { b: 2, h: 7, w: 10, ci: 12, co: 8, k: 3, s: 1, pad: 'same' },
   { b: 3, h: 6, w: 5, ci: 4, co: 16, k: 3, s: 1, pad: 'valid' },
   { b: 2, h: 5, w: 6, ci: 6, co: 10, k: 3, s: 1, pad: 'same' }, // channels not a multiple of 4: stock path on SIMD
+  { b: 1, h: 7, w: 5, ci: 8, co: 4, k: 3, s: 1, pad: 'valid' }, // 6 tiles: the filter gradient's alignment rows
+  { b: 3, h: 8, w: 9, ci: 8, co: 12, k: 3, s: 1, pad: 'same' },
 ];
 
 /** Input gradient only: the cpu backend's filter gradient of a full batch takes ~40 s. */

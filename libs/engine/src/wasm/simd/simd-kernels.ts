@@ -16,6 +16,8 @@ export interface SimdKernels {
   wgin(xs: number, vs: number, zero: number, B: number, H: number, W: number, C: number, TH: number, TW: number, padT: number, padL: number, ks: number): void;
   /** winograd.wat: Y = max(lo, Aᵀ M A + bias) per tile into NHWC; `sink` = CO scratch floats for the ragged edge */
   wgout(ms: number, ys: number, sink: number, bias: number, lo: number, B: number, OH: number, OW: number, CO: number, TH: number, TW: number, ks: number): void;
+  /** winograd.wat: A dy Aᵀ per 2×2 block of dy into [16][CO][TP] (transposed; TP = T rounded up to 4, extra tiles 0); `zero` = CO zero floats */
+  wgdyt(ds: number, mt: number, zero: number, OH: number, OW: number, CO: number, TH: number, TW: number, T: number, TP: number): void;
 }
 
 /** The slice of the WebAssembly JS API we use (the project's TS lib settings do not declare it). */
