@@ -8,11 +8,12 @@ export type EncodedTensor =
   | { codec: 'fp32'; length: number; data: Float32Array }
   | { codec: 'fp16'; length: number; data: Uint16Array }
   | { codec: 'int8'; length: number; chunk: number; scales: Float32Array; data: Int8Array }
+  | { codec: 'int4' | 'int3' | 'int2' | 'sign'; length: number; chunk: number; scales: Float32Array; data: Uint8Array }
   | { codec: 'topk'; length: number; indices: Uint32Array; values: Float32Array };
 
 export type TensorCodec = EncodedTensor['codec'];
 
-export const TENSOR_CODECS: readonly TensorCodec[] = Object.freeze(['fp32', 'fp16', 'int8', 'topk']);
+export const TENSOR_CODECS: readonly TensorCodec[] = Object.freeze(['fp32', 'fp16', 'int8', 'int4', 'int3', 'int2', 'sign', 'topk']);
 
 /** Payload bytes of the tensor's arrays (what dominates the frame; msgpack adds a few dozen bytes). */
 export function encodedTensorBytes(t: EncodedTensor): number {
@@ -21,6 +22,10 @@ export function encodedTensorBytes(t: EncodedTensor): number {
     case 'fp16':
       return t.data.byteLength;
     case 'int8':
+    case 'int4':
+    case 'int3':
+    case 'int2':
+    case 'sign':
       return t.data.byteLength + t.scales.byteLength;
     case 'topk':
       return t.indices.byteLength + t.values.byteLength;

@@ -23,6 +23,19 @@ export function sampleTensor(codec: TensorCodec, length: number, rng: Rng): Enco
         data: Int8Array.from({ length }, () => rng.int(255) - 127),
       };
     }
+    case 'int4':
+    case 'int3':
+    case 'int2':
+    case 'sign': {
+      const chunk = 1 + rng.int(8);
+      return {
+        codec,
+        length,
+        chunk,
+        scales: Float32Array.from({ length: Math.ceil(length / chunk) }, () => rng.next()),
+        data: Uint8Array.from({ length: Math.ceil((length * { int4: 4, int3: 3, int2: 2, sign: 1 }[codec]) / 8) }, () => rng.int(256)),
+      };
+    }
     case 'topk': {
       const picked: number[] = [];
       for (let i = 0; i < length; i++) if (rng.next() < 0.3) picked.push(i);

@@ -130,6 +130,14 @@ describe('tensor validation', () => {
     [{ codec: 'int8', length: 5, chunk: 2, scales: f32(2), data: new Int8Array(5) }, 'PROTO_ERR_BAD_TENSOR'],
     [{ codec: 'int8', length: 5, chunk: 2, scales: f32(3), data: new Uint8Array(5) }, 'PROTO_ERR_BAD_TENSOR'],
     [{ codec: 'int8', length: 1, chunk: 2, scales: Float32Array.of(NaN), data: new Int8Array(1) }, 'PROTO_ERR_NOT_FINITE'],
+    [{ codec: 'int4', length: 5, chunk: 2, scales: f32(3), data: new Uint8Array(5) }, 'PROTO_ERR_BAD_TENSOR'],
+    [{ codec: 'int4', length: 5, chunk: 2, scales: f32(3), data: new Int8Array(3) }, 'PROTO_ERR_BAD_TENSOR'],
+    [{ codec: 'int4', length: 5, chunk: 2, scales: f32(2), data: new Uint8Array(3) }, 'PROTO_ERR_BAD_TENSOR'],
+    [{ codec: 'int4', length: 5, chunk: 0, scales: f32(3), data: new Uint8Array(3) }, 'PROTO_ERR_BAD_FIELD'],
+    [{ codec: 'sign', length: 9, chunk: 9, scales: f32(1), data: new Uint8Array(1) }, 'PROTO_ERR_BAD_TENSOR'],
+    [{ codec: 'int3', length: 9, chunk: 9, scales: f32(1), data: new Uint8Array(3) }, 'PROTO_ERR_BAD_TENSOR'],
+    [{ codec: 'int2', length: 9, chunk: 9, scales: f32(1), data: new Uint8Array(2) }, 'PROTO_ERR_BAD_TENSOR'],
+    [{ codec: 'sign', length: 9, chunk: 9, scales: Float32Array.of(NaN), data: new Uint8Array(2) }, 'PROTO_ERR_NOT_FINITE'],
     [{ codec: 'topk', length: 5, indices: Uint32Array.of(1, 1), values: f32(2) }, 'PROTO_ERR_BAD_TENSOR'],
     [{ codec: 'topk', length: 5, indices: Uint32Array.of(3, 1), values: f32(2) }, 'PROTO_ERR_BAD_TENSOR'],
     [{ codec: 'topk', length: 5, indices: Uint32Array.of(5), values: f32(1) }, 'PROTO_ERR_BAD_TENSOR'],
@@ -138,6 +146,17 @@ describe('tensor validation', () => {
     [{ codec: 'topk', length: 5, indices: Uint32Array.of(0), values: Float32Array.of(NaN) }, 'PROTO_ERR_NOT_FINITE'],
   ])('%o → %s', (payload, code) => {
     expect(codeOf(weights(payload))).toBe(code);
+  });
+
+  it('accepts well-formed packed int4 and sign tensors (odd lengths round the byte count up)', () => {
+    for (const payload of [
+      { codec: 'int4', length: 5, chunk: 2, scales: f32(3), data: new Uint8Array(3) },
+      { codec: 'sign', length: 9, chunk: 4, scales: f32(3), data: new Uint8Array(2) },
+      { codec: 'int3', length: 9, chunk: 9, scales: f32(1), data: new Uint8Array(4) },
+      { codec: 'int2', length: 9, chunk: 9, scales: f32(1), data: new Uint8Array(3) },
+    ]) {
+      expect(validateMessage(weights(payload)).type).toBe('weights');
+    }
   });
 
   it('accepts a tensor at maxTensorLength and refuses one element more', () => {

@@ -13,6 +13,7 @@ export const WIRE_ERROR_CODES = {
   PS_ERR_SERVER_FULL: 'The server already has its maximum number of workers.',
   PS_ERR_SHUTTING_DOWN: 'The server is stopping and accepts no new work.',
   PS_ERR_BAD_WORKER_ID: 'The worker id is malformed (≤ 64 chars of [A-Za-z0-9._-]).',
+  PS_ERR_UNSUPPORTED_CODEC: "The run's gradient or weight compression is not in the worker's capabilities.",
   PS_ERR_WORKER_ID_IN_USE: 'Another live connection already uses this worker id.',
 } as const satisfies Record<string, string>;
 

@@ -10,8 +10,8 @@ import type { Message } from './messages';
  * views them in place instead of copying.
  */
 
-type TypedArray = Float32Array | Uint16Array | Int8Array | Uint32Array;
-type TypedArrayClass = Float32ArrayConstructor | Uint16ArrayConstructor | Int8ArrayConstructor | Uint32ArrayConstructor;
+type TypedArray = Float32Array | Uint16Array | Int8Array | Uint8Array | Uint32Array;
+type TypedArrayClass = Float32ArrayConstructor | Uint16ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor | Uint32ArrayConstructor;
 
 export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -50,6 +50,10 @@ const TENSOR_ARRAYS: Record<string, Record<string, TypedArrayClass>> = {
   fp32: { data: Float32Array },
   fp16: { data: Uint16Array },
   int8: { scales: Float32Array, data: Int8Array },
+  int4: { scales: Float32Array, data: Uint8Array },
+  int3: { scales: Float32Array, data: Uint8Array },
+  int2: { scales: Float32Array, data: Uint8Array },
+  sign: { scales: Float32Array, data: Uint8Array },
   topk: { indices: Uint32Array, values: Float32Array },
 };
 

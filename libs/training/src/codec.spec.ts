@@ -55,6 +55,65 @@ describe('encodeTensor / decodeTensor', () => {
     expect([...decodeTensor(e)]).toEqual([0, 0, -3, Math.fround(Math.fround(3 / 127) * 64)]);
   });
 
+  it.each([
+    ['int4', 4, 7],
+    ['int3', 3, 3],
+    ['int2', 2, 1],
+  ] as const)('%s codes are in ±L, error ≤ scale/2 per element; bytes = ⌈n·bits/8⌉ + 4·chunks', (kind, bits, levels) => {
+    for (const chunk of [1, 7, 256, 10_000]) {
+      for (const n of [5000, 4999]) {
+        const xs = x.subarray(0, n);
+        const e = encodeTensor(xs, { kind, chunk });
+        if (e.codec !== kind) throw new Error('wrong codec');
+        expect(e.data.length).toBe(Math.ceil((n * bits) / 8));
+        const y = decodeTensor(e);
+        let worst = 0;
+        for (let i = 0; i < n; i++) {
+          const s: number = e.scales[Math.floor(i / chunk)]!;
+          const q: number = s > 0 ? Math.round(y[i]! / s) : 0;
+          if (Math.abs(q) > levels) expect.fail(`q ${q} out of range at ${i}`);
+          const err = Math.abs(y[i]! - xs[i]!);
+          if (err > 0) worst = Math.max(worst, err / (s / 2));
+        }
+        expect(worst).toBeLessThanOrEqual(1 + 1e-6);
+        // The bound is nearly reached (some element sits near a rounding midpoint) — except for ternary
+        // codes of this heavy-tailed gradient, where few elements come near half the chunk's absmax.
+        if (chunk >= 256 && levels > 1) expect(worst).toBeGreaterThan(0.9);
+        expect(encodedByteLength(e)).toBe(Math.ceil((n * bits) / 8) + 4 * Math.ceil(n / chunk));
+      }
+    }
+  });
+
+  it('packs biased codes little-endian bit by bit, across byte boundaries, extremes exact', () => {
+    // int4: chunk [-7, 7, 3, -3, 0] has scale 1; [1] alone has scale 1/7. Codes q + 7.
+    const e4 = encodeTensor(Float32Array.of(-7, 7, 3, -3, 0, 1), { kind: 'int4', chunk: 5 });
+    expect([...decodeTensor(e4)]).toEqual([-7, 7, 3, -3, 0, 1]);
+    if (e4.codec === 'int4') expect([...e4.data]).toEqual([0xe0, 0x4a, 0xe7]);
+    // int3: codes 0, 6, 4 = bits 000 110 100 → 0b00110000, 0b1 (the third code straddles bytes).
+    const e3 = encodeTensor(Float32Array.of(-3, 3, 1), { kind: 'int3', chunk: 3 });
+    expect([...decodeTensor(e3)]).toEqual([-3, 3, 1]);
+    if (e3.codec === 'int3') expect([...e3.data]).toEqual([0x30, 0x01]);
+    // int2 is ternary: everything below half the chunk's absmax becomes 0.
+    const e2 = encodeTensor(Float32Array.of(-2, 0.9, 1.1, 2, 0), { kind: 'int2' });
+    expect([...decodeTensor(e2)]).toEqual([-2, 0, 2, 2, 0]);
+  });
+
+  it('sign decodes to ±(mean |x| of the chunk) by the sign of x; bytes = ⌈n/8⌉ + 4·chunks', () => {
+    const xs = Float32Array.of(1, -3, 0, -0, 2, -2, 5, -1, 0.5, -0.5);
+    const e = encodeTensor(xs, { kind: 'sign', chunk: 4 });
+    if (e.codec !== 'sign') throw new Error('wrong codec');
+    expect([...e.scales]).toEqual([1, 2.5, 0.5]);
+    expect([...decodeTensor(e)]).toEqual([1, -1, 1, 1, 2.5, -2.5, 2.5, -2.5, 0.5, -0.5]);
+    expect(encodedByteLength(e)).toBe(2 + 4 * 3);
+    // The mean |x| is the least-squares scale: any other scale decodes further from x.
+    const big = encodeTensor(x, { kind: 'sign', chunk: 512 });
+    const sq = (t: Float32Array) => t.reduce((a, v, i) => a + (v - x[i]!) ** 2, 0);
+    const best = sq(decodeTensor(big));
+    if (big.codec !== 'sign') throw new Error('wrong codec');
+    for (const f of [0.9, 1.1]) expect(sq(decodeTensor({ ...big, scales: big.scales.map((v) => v * f) }))).toBeGreaterThan(best);
+    expect(encodedByteLength(big)).toBe(625 + 4 * 10);
+  });
+
   it('topk keeps exactly the k largest magnitudes with ascending indices; bytes = 8k', () => {
     const e = encodeTensor(x, { kind: 'topk', ratio: 0.01 });
     if (e.codec !== 'topk') throw new Error('wrong codec');
@@ -79,7 +138,16 @@ describe('encodeTensor / decodeTensor', () => {
   });
 
   it('addDecodedInto equals out + weight · decode for every codec', () => {
-    const specs: CompressionSpec[] = [{ kind: 'none' }, { kind: 'fp16' }, { kind: 'int8', chunk: 64 }, { kind: 'topk', ratio: 0.1 }];
+    const specs: CompressionSpec[] = [
+      { kind: 'none' },
+      { kind: 'fp16' },
+      { kind: 'int8', chunk: 64 },
+      { kind: 'int4', chunk: 64 },
+      { kind: 'int3', chunk: 64 },
+      { kind: 'int2', chunk: 64 },
+      { kind: 'sign', chunk: 64 },
+      { kind: 'topk', ratio: 0.1 },
+    ];
     for (const spec of specs) {
       const e = encodeTensor(x, spec);
       const base = gradient(5000, 2);

@@ -1,8 +1,10 @@
 import type { CompressionSpec } from './compression-spec';
-import { int8Chunk, topkCount } from './compression-spec';
+import { chunkOf, topkCount } from './compression-spec';
 import type { EncodedTensor } from './encoded-tensor';
 import { addFloat16Into, float16ArrayToFloat32, float32ArrayToFloat16 } from './float16';
 import { encodeInt8, int8Into } from './int8';
+import { PACKED_INT_BITS, encodePackedInt, packedIntInto } from './packed-int';
+import { encodeSign, signInto } from './sign';
 import { TopKSelector } from './top-k';
 import { assertLength } from './training-error';
 
@@ -18,8 +20,18 @@ export function encodeTensor(x: Float32Array, spec: CompressionSpec, selector?: 
     case 'fp16':
       return { codec: 'fp16', length, data: float32ArrayToFloat16(x) };
     case 'int8': {
-      const chunk = int8Chunk(spec);
+      const chunk = chunkOf(spec);
       return { codec: 'int8', length, chunk, ...encodeInt8(x, chunk) };
+    }
+    case 'int4':
+    case 'int3':
+    case 'int2': {
+      const chunk = chunkOf(spec);
+      return { codec: spec.kind, length, chunk, ...encodePackedInt(x, PACKED_INT_BITS[spec.kind], chunk) };
+    }
+    case 'sign': {
+      const chunk = chunkOf(spec);
+      return { codec: 'sign', length, chunk, ...encodeSign(x, chunk) };
     }
     case 'topk':
       return { codec: 'topk', length, ...(selector ?? new TopKSelector()).select(x, topkCount(spec.ratio, length)) };
@@ -39,6 +51,14 @@ export function decodeTensor(e: EncodedTensor, out?: Float32Array): Float32Array
       break;
     case 'int8':
       int8Into(dst, e.data, e.scales, e.chunk, 1, true);
+      break;
+    case 'int4':
+    case 'int3':
+    case 'int2':
+      packedIntInto(dst, e.data, e.scales, PACKED_INT_BITS[e.codec], e.chunk, 1, true);
+      break;
+    case 'sign':
+      signInto(dst, e.data, e.scales, e.chunk, 1, true);
       break;
     case 'topk':
       if (out) dst.fill(0);
@@ -62,6 +82,14 @@ export function addDecodedInto(out: Float32Array, e: EncodedTensor, weight: numb
       break;
     case 'int8':
       int8Into(out, e.data, e.scales, e.chunk, weight, false);
+      break;
+    case 'int4':
+    case 'int3':
+    case 'int2':
+      packedIntInto(out, e.data, e.scales, PACKED_INT_BITS[e.codec], e.chunk, weight, false);
+      break;
+    case 'sign':
+      signInto(out, e.data, e.scales, e.chunk, weight, false);
       break;
     case 'topk': {
       const { indices, values } = e;

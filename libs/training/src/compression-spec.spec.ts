@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkCompression, formatCompression, parseCompression, topkCount } from './compression-spec';
-import { INT8_MAX_CHUNK } from './constants';
+import { MAX_CHUNK } from './constants';
 
 describe('parseCompression', () => {
   it('parses every supported form and round-trips through formatCompression', () => {
@@ -11,8 +11,14 @@ describe('parseCompression', () => {
     expect(parseCompression('topk:0.01')).toEqual({ kind: 'topk', ratio: 0.01 });
     expect(parseCompression('topk:1')).toEqual({ kind: 'topk', ratio: 1 });
     expect(parseCompression('topk:1e-3')).toEqual({ kind: 'topk', ratio: 0.001 });
-    expect(parseCompression(`int8:${INT8_MAX_CHUNK}`)).toEqual({ kind: 'int8', chunk: INT8_MAX_CHUNK });
-    for (const s of ['none', 'fp16', 'int8', 'int8:64', 'topk:0.25']) expect(formatCompression(parseCompression(s))).toBe(s);
+    expect(parseCompression(`int8:${MAX_CHUNK}`)).toEqual({ kind: 'int8', chunk: MAX_CHUNK });
+    expect(parseCompression('int4')).toEqual({ kind: 'int4' });
+    expect(parseCompression('INT4:128')).toEqual({ kind: 'int4', chunk: 128 });
+    expect(parseCompression('int3')).toEqual({ kind: 'int3' });
+    expect(parseCompression('int2:64')).toEqual({ kind: 'int2', chunk: 64 });
+    expect(parseCompression('sign')).toEqual({ kind: 'sign' });
+    expect(parseCompression('sign:1024')).toEqual({ kind: 'sign', chunk: 1024 });
+    for (const s of ['none', 'fp16', 'int8', 'int8:64', 'int4', 'int4:64', 'int3', 'int2:8', 'sign', 'sign:2048', 'topk:0.25']) expect(formatCompression(parseCompression(s))).toBe(s);
   });
 
   it.each([
@@ -32,7 +38,14 @@ describe('parseCompression', () => {
     'int8:0',
     'int8:1.5',
     'int8:-4',
-    `int8:${INT8_MAX_CHUNK + 1}`,
+    `int8:${MAX_CHUNK + 1}`,
+    'int4:0',
+    'int4:',
+    'sign:x',
+    'sign:2:3',
+    'int1',
+    'int5',
+    'int3:0',
   ])('rejects %j with TRAIN_ERR_BAD_COMPRESSION', (s) => {
     expect(() => parseCompression(s)).toThrow(expect.objectContaining({ code: 'TRAIN_ERR_BAD_COMPRESSION' }));
   });

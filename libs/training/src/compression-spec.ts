@@ -1,16 +1,32 @@
-import { INT8_DEFAULT_CHUNK, INT8_MAX_CHUNK } from './constants';
+import { INT8_DEFAULT_CHUNK, MAX_CHUNK, PACKED_DEFAULT_CHUNK, SIGN_DEFAULT_CHUNK } from './constants';
+import type { PackedIntKind } from './packed-int';
 import { TrainingError } from './training-error';
 
 /**
- * How a tensor travels: `none` (float32 as is), `fp16` (half precision, RNE), `int8` (per-chunk absmax
- * scaling, `chunk` elements per scale, default INT8_DEFAULT_CHUNK) or `topk` (only the round(ratio·n)
- * largest magnitudes, at least one, with their indices).
+ * How a tensor travels: `none` (float32 as is), `fp16` (half precision, RNE), `int8` and the packed
+ * `int4` / `int3` / `int2` (per-chunk absmax scaling, `chunk` elements per scale), `sign` (1 bit per element times the chunk's mean |x|)
+ * or `topk` (only the round(ratio·n) largest magnitudes, at least one, with their indices).
  */
 export type CompressionSpec =
   | { kind: 'none' }
   | { kind: 'fp16' }
-  | { kind: 'int8'; chunk?: number }
+  | { kind: ChunkedKind; chunk?: number }
   | { kind: 'topk'; ratio: number };
+
+/** Every kind this build encodes and decodes: what a worker lists in its join capabilities. */
+export const COMPRESSION_KINDS: readonly CompressionSpec['kind'][] = Object.freeze(['none', 'fp16', 'int8', 'int4', 'int3', 'int2', 'sign', 'topk']);
+
+/** Codecs that scale per chunk of elements and take an optional `:<chunk>`. */
+export type ChunkedKind = 'int8' | PackedIntKind | 'sign';
+const DEFAULT_CHUNK: Record<ChunkedKind, number> = {
+  int8: INT8_DEFAULT_CHUNK,
+  int4: PACKED_DEFAULT_CHUNK,
+  int3: PACKED_DEFAULT_CHUNK,
+  int2: PACKED_DEFAULT_CHUNK,
+  sign: SIGN_DEFAULT_CHUNK,
+};
+const CHUNKED: readonly string[] = Object.keys(DEFAULT_CHUNK);
+const isChunked = (kind: string | undefined): kind is ChunkedKind => kind !== undefined && CHUNKED.includes(kind);
 
 /** A plain decimal (no hex, no Infinity, no empty string) so a typo never silently parses. */
 const DECIMAL = /^(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
@@ -19,13 +35,13 @@ const bad = (s: string, why: string): never => {
   throw new TrainingError('TRAIN_ERR_BAD_COMPRESSION', `bad compression '${s}': ${why}`, { spec: s });
 };
 
-/** Parses 'none' | 'fp16' | 'int8' | 'int8:<chunk>' | 'topk:<ratio>' (0 < ratio ≤ 1), else TRAIN_ERR_BAD_COMPRESSION. */
+/** Parses 'none' | 'fp16' | 'int8[:chunk]' | 'int4[:chunk]' | 'int3[:chunk]' | 'int2[:chunk]' | 'sign[:chunk]' | 'topk:<ratio>' (0 < ratio ≤ 1), else TRAIN_ERR_BAD_COMPRESSION. */
 export function parseCompression(s: string): CompressionSpec {
   if (typeof s !== 'string') return bad(String(s), 'not a string');
   const [kind, arg, ...rest] = s.trim().toLowerCase().split(':');
   if (rest.length > 0) return bad(s, 'too many parts');
   if ((kind === 'none' || kind === 'fp16') && arg === undefined) return { kind };
-  if (kind === 'int8') {
+  if (isChunked(kind)) {
     if (arg === undefined) return { kind };
     if (!/^\d+$/.test(arg)) return bad(s, 'chunk must be a positive integer');
     return checkCompression({ kind, chunk: Number(arg) });
@@ -34,7 +50,7 @@ export function parseCompression(s: string): CompressionSpec {
     if (arg === undefined || !DECIMAL.test(arg)) return bad(s, "expected 'topk:<ratio>' with 0 < ratio ≤ 1");
     return checkCompression({ kind, ratio: Number(arg) });
   }
-  return bad(s, "expected 'none', 'fp16', 'int8[:chunk]' or 'topk:<ratio>'");
+  return bad(s, "expected 'none', 'fp16', 'int8|int4|int3|int2|sign[:chunk]' or 'topk:<ratio>'");
 }
 
 /** Validates a spec object (e.g. from a config file or a Hello message) and returns it. */
@@ -45,8 +61,12 @@ export function checkCompression(spec: CompressionSpec): CompressionSpec {
     case 'fp16':
       return spec;
     case 'int8':
-      if (spec.chunk !== undefined && !(Number.isInteger(spec.chunk) && spec.chunk >= 1 && spec.chunk <= INT8_MAX_CHUNK)) {
-        return bad(text, `int8 chunk must be an integer in [1, ${INT8_MAX_CHUNK}]`);
+    case 'int4':
+    case 'int3':
+    case 'int2':
+    case 'sign':
+      if (spec.chunk !== undefined && !(Number.isInteger(spec.chunk) && spec.chunk >= 1 && spec.chunk <= MAX_CHUNK)) {
+        return bad(text, `${spec.kind} chunk must be an integer in [1, ${MAX_CHUNK}]`);
       }
       return spec;
     case 'topk':
@@ -60,7 +80,7 @@ export function checkCompression(spec: CompressionSpec): CompressionSpec {
 /** The canonical string form, which `parseCompression` maps back to an equal spec. */
 export function formatCompression(spec: CompressionSpec): string {
   if (spec.kind === 'topk') return `topk:${spec.ratio}`;
-  if (spec.kind === 'int8' && spec.chunk !== undefined) return `int8:${spec.chunk}`;
+  if (isChunked(spec.kind) && 'chunk' in spec && spec.chunk !== undefined) return `${spec.kind}:${spec.chunk}`;
   return spec.kind;
 }
 
@@ -70,6 +90,7 @@ export function topkCount(ratio: number, n: number): number {
   return Math.min(n, Math.max(1, Math.round(ratio * n)));
 }
 
-export function int8Chunk(spec: { chunk?: number }): number {
-  return spec.chunk ?? INT8_DEFAULT_CHUNK;
+/** The chunk a chunked spec uses: its own, or the codec's default. */
+export function chunkOf(spec: { kind: ChunkedKind; chunk?: number }): number {
+  return spec.chunk ?? DEFAULT_CHUNK[spec.kind];
 }

@@ -15,8 +15,8 @@ export const SGD_DEFAULT_MOMENTUM = 0;
  * large enough that the float32 scales cost < 1% on top of the int8 payload (4 / 512 bytes).
  */
 export const INT8_DEFAULT_CHUNK = 512;
-/** Largest accepted int8 chunk: one chunk per 16M elements is already pointless; bounds untrusted input. */
-export const INT8_MAX_CHUNK = 1 << 24;
+/** Largest accepted chunk of any chunked codec: one scale per 16M elements is already pointless; bounds untrusted input. */
+export const MAX_CHUNK = 1 << 24;
 /** Symmetric int8 range: ±127 so that 0 is exact and the code never needs -128. */
 export const INT8_LEVELS = 127;
 
@@ -25,3 +25,15 @@ export const BYTES_F32 = 4;
 export const BYTES_F16 = 2;
 export const BYTES_I8 = 1;
 export const BYTES_U32 = 4;
+
+/**
+ * Elements per scale of the sub-byte codecs (int2/int3/int4). Smaller than int8's: with only a few
+ * levels one outlier flattens its whole chunk to zero, and the scales still cost only 1/8 bit per
+ * element (4 bytes / 256).
+ */
+export const PACKED_DEFAULT_CHUNK = 256;
+/**
+ * Elements per sign-codec scale (the chunk's mean |x|). A weight delta or gradient moves in similar
+ * steps across a layer's neighbourhood; 512 keeps the scales at 1/16 bit per element.
+ */
+export const SIGN_DEFAULT_CHUNK = 512;

@@ -1,20 +1,24 @@
-import { INT8_MAX_CHUNK } from './constants';
+import { MAX_CHUNK } from './constants';
+import { PACKED_INT_BITS, packedIntBytes } from './packed-int';
+import { signBytes } from './sign';
 import { TrainingError } from './training-error';
 
 /**
  * A Float32Array of `length` elements in transit. Every variant owns its arrays (never aliases the
- * encoder's input). `int8`: element i decodes to data[i] · scales[⌊i / chunk⌋]. `topk`: the listed
- * entries, strictly ascending indices, every other element 0.
+ * encoder's input). `int8`: element i decodes to data[i] · scales[⌊i / chunk⌋]. `int4|3|2`: the same
+ * with biased 4/3/2-bit codes packed without gaps (see packed-int.ts). `sign`: ±scales[⌊i / chunk⌋] by bit i (see sign.ts).
+ * `topk`: the listed entries, strictly ascending indices, every other element 0.
  */
 export type EncodedTensor =
   | { codec: 'fp32'; length: number; data: Float32Array }
   | { codec: 'fp16'; length: number; data: Uint16Array }
   | { codec: 'int8'; length: number; chunk: number; scales: Float32Array; data: Int8Array }
+  | { codec: 'int4' | 'int3' | 'int2' | 'sign'; length: number; chunk: number; scales: Float32Array; data: Uint8Array }
   | { codec: 'topk'; length: number; indices: Uint32Array; values: Float32Array };
 
 /**
  * Payload bytes: the sum of the typed arrays' byte lengths (fp32 4n, fp16 2n, int8 n + 4⌈n/chunk⌉,
- * topk 8k). The scalar fields and the wire framing are the protocol's to count.
+ * intB ⌈n·B/8⌉ + 4⌈n/chunk⌉, sign ⌈n/8⌉ + 4⌈n/chunk⌉, topk 8k). The scalar fields and the wire framing are the protocol's to count.
  */
 export function encodedByteLength(e: EncodedTensor): number {
   switch (e.codec) {
@@ -22,6 +26,10 @@ export function encodedByteLength(e: EncodedTensor): number {
     case 'fp16':
       return e.data.byteLength;
     case 'int8':
+    case 'int4':
+    case 'int3':
+    case 'int2':
+    case 'sign':
       return e.data.byteLength + e.scales.byteLength;
     case 'topk':
       return e.indices.byteLength + e.values.byteLength;
@@ -58,13 +66,23 @@ export function validateEncodedTensor(e: unknown, expectedLength: number): Encod
       for (let i = 0; i < n; i++) if ((d[i]! & 0x7c00) === 0x7c00) return fail(`fp16 Inf/NaN at ${i}`);
       break;
     }
-    case 'int8': {
+    case 'int8':
+    case 'int4':
+    case 'int3':
+    case 'int2':
+    case 'sign': {
+      const codec = t.codec;
       const c = t.chunk;
-      if (typeof c !== 'number' || !Number.isInteger(c) || c < 1 || c > INT8_MAX_CHUNK) return fail(`int8 chunk ${String(c)}`);
-      if (!(t.data instanceof Int8Array) || t.data.length !== n) return fail('int8 data must be an Int8Array of length');
+      if (typeof c !== 'number' || !Number.isInteger(c) || c < 1 || c > MAX_CHUNK) return fail(`${codec} chunk ${String(c)}`);
+      if (codec === 'int8') {
+        if (!(t.data instanceof Int8Array) || t.data.length !== n) return fail('int8 data must be an Int8Array of length');
+      } else {
+        const bytes = codec === 'sign' ? signBytes(n) : packedIntBytes(n, PACKED_INT_BITS[codec]);
+        if (!(t.data instanceof Uint8Array) || t.data.length !== bytes) return fail(`${codec} data must be a Uint8Array of ${bytes} bytes`);
+      }
       const s = t.scales;
-      if (!(s instanceof Float32Array) || s.length !== Math.ceil(n / c)) return fail('int8 scales must be one Float32Array entry per chunk');
-      for (let i = 0; i < s.length; i++) if (!(s[i]! >= 0 && s[i]! < Infinity)) return fail(`int8 scale ${i} is ${s[i]}`);
+      if (!(s instanceof Float32Array) || s.length !== Math.ceil(n / c)) return fail(`${codec} scales must be one Float32Array entry per chunk`);
+      for (let i = 0; i < s.length; i++) if (!(s[i]! >= 0 && s[i]! < Infinity)) return fail(`${codec} scale ${i} is ${s[i]}`);
       break;
     }
     case 'topk': {

@@ -5,7 +5,14 @@ import type { CompressionSpec } from './compression-spec';
 import { ErrorFeedback } from './error-feedback';
 
 describe('ErrorFeedback', () => {
-  const specs: CompressionSpec[] = [{ kind: 'fp16' }, { kind: 'int8', chunk: 32 }, { kind: 'topk', ratio: 0.05 }];
+  const specs: CompressionSpec[] = [
+    { kind: 'fp16' },
+    { kind: 'int8', chunk: 32 },
+    { kind: 'int4', chunk: 32 },
+    { kind: 'int2', chunk: 32 },
+    { kind: 'sign', chunk: 32 },
+    { kind: 'topk', ratio: 0.05 },
+  ];
 
   it.each(specs)('keeps Σ sent + residual = Σ gradients over many steps (%j)', (spec) => {
     const n = 400;

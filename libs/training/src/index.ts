@@ -13,7 +13,7 @@ export { weightedMeanInto } from './weighted-mean';
 export { GradientAccumulator } from './gradient-accumulator';
 export { checksum, isAllFinite } from './tensor-checks';
 export type { CompressionSpec } from './compression-spec';
-export { checkCompression, formatCompression, parseCompression, topkCount } from './compression-spec';
+export { COMPRESSION_KINDS, checkCompression, formatCompression, parseCompression, topkCount } from './compression-spec';
 export type { EncodedTensor } from './encoded-tensor';
 export { encodedByteLength, validateEncodedTensor } from './encoded-tensor';
 export { addDecodedInto, decodeTensor, encodeTensor } from './codec';
