@@ -59,7 +59,7 @@ export async function launchServer(options: ServerOptions, log: Logger, extra: P
       info: {
         runId: '',
         mode: options.mode,
-        compression: options.compression,
+        compression: options.weightsCompression === undefined ? options.compression : `${options.compression} up, ${options.weightsCompression} down`,
         dataset: options.run.dataset,
         model: extra.initialModel?.config.name ?? options.run.model,
         backend: engine.backend,
@@ -179,6 +179,7 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
     outDir: options.run.outDir,
     extra: {
       compression: options.compression,
+      weights_compression: options.weightsCompression ?? options.compression,
       compression_ratio: compressionRatio(t, options.run.model, r.report.numClasses),
       gradient_bytes: t.gradientBytes,
       weight_bytes: t.weightBytes,

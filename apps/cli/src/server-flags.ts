@@ -13,6 +13,7 @@ export interface ServerFlags extends CommonFlags {
   mode: string;
   staleness: number;
   compression: string;
+  weightsCompression?: string;
   shard: string;
   backupWorkers: number;
   token?: string;
@@ -40,7 +41,8 @@ export function addServerFlags(cmd: Command, defaults: { host?: string; port?: n
     .option('--workers <n>', 'workers to wait for before the first step', intArg('--workers'), d.workers)
     .option('--mode <mode>', 'bsp | asp | ssp', d.mode)
     .option('--staleness <n>', 'SSP bound S', intArg('--staleness'), d.staleness)
-    .option('--compression <c>', 'none | fp16 | int8 | topk:RATIO (gradients, with error feedback)', d.compression)
+    .option('--compression <c>', 'none | fp16 | int8[:CHUNK] | int4[:CHUNK] | sign[:CHUNK] | topk:RATIO (gradients, with error feedback)', d.compression)
+    .option('--weights-compression <c>', 'codec of the weight deltas sent to workers (same choices; default: as --compression)')
     .option('--shard <strategy>', 'iid | by-class (non-IID)', d.shardStrategy)
     .option('--backup-workers <n>', 'BSP: a step completes when workers−B gradients are in', intArg('--backup-workers'), d.backupWorkers)
     .option('--token <secret>', 'shared secret workers must present (env DTRAIN_TOKEN)')
@@ -83,6 +85,7 @@ export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<Server
     mode: f.mode as ServerOptions['mode'],
     staleness: f.staleness,
     compression: f.compression,
+    weightsCompression: f.weightsCompression,
     shardStrategy: f.shard as ServerOptions['shardStrategy'],
     backupWorkers: f.backupWorkers,
     token: resolveToken(f),

@@ -355,6 +355,16 @@ describe('authentication', () => {
     expect(w.peer.closed).toBeUndefined();
   });
 
+  it('refuses a worker that lacks the run’s gradient or weights codec, and welcomes one that has both', () => {
+    const c = createTestCluster({ compression: 'int4', weightsCompression: 'sign' });
+    const old = c.worker('old').join({ capabilities: { backend: 'fake', compression: ['none', 'fp16', 'int8', 'int4', 'topk'], maxFrameBytes: 1 << 20 } });
+    expect(old.errors()).toEqual([expect.objectContaining({ code: 'PS_ERR_UNSUPPORTED_CODEC', fatal: true })]);
+    expect(old.errors()[0]!.message).toContain('sign');
+    expect(old.peer.closed).toBeDefined();
+    const current = c.worker('new').join();
+    expect(current.peer.all('welcome')).toHaveLength(1);
+  });
+
   it('refuses another protocol version', () => {
     const c = createTestCluster({});
     const w = c.worker('a').join({ protocolVersion: PROTOCOL_VERSION + 1 });

@@ -12,6 +12,7 @@ import { newStats } from './member';
 import type { ParameterStore } from './parameter-store';
 import { TokenBucket } from './token-bucket';
 import type { ServerOptions } from './server-options';
+import { requiredCodecs } from './server-options';
 import type { AppliedPush, CoordinatorEvents, RunTotals } from './coordinator-events';
 import { emptyRunTotals } from './coordinator-events';
 import { CoordinatorError } from './coordinator-error';
@@ -99,6 +100,8 @@ export class Coordinator {
   private sumLoss = 0;
   private sumPushes = 0;
   private readonly applied = new Set<string>();
+  /** Codec kinds a joining worker must list in its capabilities. */
+  private readonly codecs: string[];
   /** Built on first use: the frames that bring each worker's weights up to date (compressed deltas or full). */
   private weightsEncoder: WeightsEncoder | undefined;
   private lastReport: EvaluationReport | undefined;
@@ -121,6 +124,7 @@ export class Coordinator {
     this.sum64 = new Float64Array(d.store.size);
     this.scratch = new Float32Array(d.store.size);
     this.coverage = new SampleCoverage(d.data.indices);
+    this.codecs = requiredCodecs(d.options);
     this.totals = emptyRunTotals();
     this.done = new Promise((res, rej) => {
       this.resolveDone = res;
@@ -305,6 +309,9 @@ export class Coordinator {
       if (!tokensMatch(msg.token, options.token)) return this.refuse(peer, 'AUTH_ERR_BAD_TOKEN', 'wrong token', true, reply);
     }
     if (this.state === 'finished') return this.refuse(peer, 'PS_ERR_SHUTTING_DOWN', 'the run is over', true, reply);
+    const missing = this.codecs.filter((c) => !msg.capabilities.compression.includes(c));
+    if (missing.length > 0)
+      return this.refuse(peer, 'PS_ERR_UNSUPPORTED_CODEC', `this run uses ${missing.join(', ')}, which the worker does not support`, true, reply);
     const workerId = msg.workerId ?? `w${this.joinSeq + 1}-${peer.id}`;
     if (!WORKER_ID_RE.test(workerId)) return this.refuse(peer, 'PS_ERR_BAD_WORKER_ID', 'bad worker id', true, reply);
     const existing = this.members.get(workerId);
@@ -536,7 +543,7 @@ export class Coordinator {
   private sendWeights(m: Member): void {
     const version = this.d.store.version;
     if (m.knownVersion === version) return;
-    this.weightsEncoder ??= new WeightsEncoder(this.d.options.compression, this.d.store.size);
+    this.weightsEncoder ??= new WeightsEncoder(this.d.options.weightsCompression ?? this.d.options.compression, this.d.store.size);
     const t0 = this.d.clock.monotonic();
     const frame = this.weightsEncoder.frameFor(m, m.knownVersion, version, this.d.store.weights);
     this.totals.encodeMs += this.d.clock.monotonic() - t0;

@@ -1,6 +1,7 @@
 import { CodedError } from '@dtrain/common';
 import type { RunConfig } from '@dtrain/trainer';
 import { resolveRunConfig } from '@dtrain/trainer';
+import { parseCompression } from '@dtrain/training';
 
 export type ConsistencyMode = 'bsp' | 'asp' | 'ssp';
 
@@ -23,8 +24,14 @@ export interface ServerOptions {
   mode: ConsistencyMode;
   /** SSP bound: no worker more than S steps ahead of the slowest; older gradients are refused. */
   staleness: number;
-  /** none | fp16 | int8 | topk:RATIO for gradients (workers keep the residual). */
+  /** none | fp16 | int8 | int4 | sign | topk:RATIO for gradients (workers keep the residual). */
   compression: string;
+  /**
+   * Codec of the weight deltas sent down (against what each worker holds, so nothing drifts);
+   * undefined = the same as `compression`. Gradients and weights behave differently under
+   * compression, so the two directions are chosen separately.
+   */
+  weightsCompression: string | undefined;
   shardStrategy: 'iid' | 'by-class';
   /** BSP: a step completes when workers − backupWorkers gradients are in; late ones are dropped. */
   backupWorkers: number;
@@ -61,6 +68,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
   mode: 'bsp',
   staleness: 2,
   compression: 'none',
+  weightsCompression: undefined,
   shardStrategy: 'iid',
   backupWorkers: 0,
   token: undefined,
@@ -84,6 +92,11 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
 };
 
 export class ServerConfigError extends CodedError<'PS_ERR_BAD_OPTION'> {}
+
+/** The codec kinds a worker must decode and encode to take part in a run with these options. */
+export function requiredCodecs(o: Pick<ServerOptions, 'compression' | 'weightsCompression'>): string[] {
+  return [...new Set([o.compression, o.weightsCompression ?? o.compression].map((s) => parseCompression(s).kind))];
+}
 
 export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>> & { run?: Partial<RunConfig> }): ServerOptions {
   const o: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, run: resolveRunConfig(partial.run ?? {}) };
@@ -109,6 +122,15 @@ export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>
   int('checkpointEverySeconds', 0);
   int('checkpointsKept', 1);
   if (!['bsp', 'asp', 'ssp'].includes(o.mode)) bad('mode', 'must be bsp, asp or ssp');
+  for (const field of ['compression', 'weightsCompression'] as const) {
+    const spec = o[field];
+    if (spec === undefined) continue;
+    try {
+      parseCompression(spec);
+    } catch (e) {
+      bad(field, (e as Error).message);
+    }
+  }
   if (!['iid', 'by-class'].includes(o.shardStrategy)) bad('shardStrategy', 'must be iid or by-class');
   if (o.token !== undefined && o.token.length === 0) bad('token', 'must not be empty');
   if (o.resume && !o.checkpointDir) bad('resume', 'needs a checkpoint directory');

@@ -4,7 +4,7 @@ import type { Ack, ErrorMessage, Join, Message, Work } from '@dtrain/protocol';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
 import type { RunConfig } from '@dtrain/trainer';
 import type { EvaluationReport } from '@dtrain/training';
-import { decodeTensor, evaluationReport } from '@dtrain/training';
+import { COMPRESSION_KINDS, decodeTensor, evaluationReport } from '@dtrain/training';
 import type { CheckpointState } from './checkpoint-state';
 import { Coordinator } from './coordinator';
 import type { CoordinatorEvents } from './coordinator-events';
@@ -80,7 +80,7 @@ export class FakeWorker {
       v: PROTOCOL_VERSION,
       requestId: 1,
       protocolVersion: PROTOCOL_VERSION,
-      capabilities: { backend: 'fake', compression: ['none'], maxFrameBytes: 1 << 20 },
+      capabilities: { backend: 'fake', compression: [...COMPRESSION_KINDS], maxFrameBytes: 1 << 20 },
       ...(this.workerId !== undefined ? { workerId: this.workerId } : {}),
       ...(this.cluster.options.token !== undefined ? { token: this.cluster.options.token } : {}),
       ...extra,

@@ -12,7 +12,7 @@ import { memory as tfMemory } from '@tensorflow/tfjs';
 import { buildModel, setFlatWeights, validateModelConfig, weightManifest } from '@dtrain/model';
 import type { BatchGradients } from '@dtrain/trainer';
 import { createBatchGradients } from '@dtrain/trainer';
-import { ErrorFeedback, decodeTensor, parseCompression } from '@dtrain/training';
+import { COMPRESSION_KINDS, ErrorFeedback, decodeTensor, parseCompression } from '@dtrain/training';
 import type { WorkerOptions } from './worker-options';
 import { ReconnectSchedule } from './reconnect-schedule';
 import { WorkerError } from './worker-error';
@@ -269,7 +269,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         workerId: opts.workerId,
         ...(opts.token !== undefined ? { token: opts.token } : {}),
         protocolVersion: PROTOCOL_VERSION,
-        capabilities: { backend: deps.backend ?? 'unknown', compression: ['none', 'fp16', 'int8', 'topk'], maxFrameBytes: opts.maxFrameBytes, pid: process.pid, host: hostname().slice(0, 64) },
+        capabilities: { backend: deps.backend ?? 'unknown', compression: [...COMPRESSION_KINDS], maxFrameBytes: opts.maxFrameBytes, pid: process.pid, host: hostname().slice(0, 64) },
         ...(session ? { resumeFrom: { version: session.version, step: result.steps } } : {}),
       });
     });
