@@ -25,7 +25,7 @@ const CASES: Case[] = [
   { b: 1, h: 10, w: 9, ci: 2, co: 3, k: 3, s: 2, pad: 'same' },
   { b: 2, h: 8, w: 8, ci: 5, co: 2, k: 5, s: 1, pad: 'same' },
   { b: 4, h: 7, w: 12, ci: 8, co: 16, k: 2, s: 2, pad: 'valid' },
-  { b: 2, h: 13, w: 13, ci: 32, co: 8, k: 3, s: 1, pad: 'valid' }, // forward-conv form of dW
+  { b: 2, h: 13, w: 13, ci: 32, co: 8, k: 3, s: 1, pad: 'valid' }, // dW by Winograd (C ≥ 16); dx by the forward-conv form (CO < 16)
   { b: 2, h: 9, w: 9, ci: 16, co: 4, k: 3, s: 2, pad: 'same' }, // forward-conv form, dilated
   { b: 2, h: 10, w: 10, ci: 16, co: 4, k: 3, s: 2, pad: 'valid' }, // would need negative padding: im2col
   // 'valid', output channels a multiple of 4, small filter: the direct SIMD kernel
@@ -33,16 +33,16 @@ const CASES: Case[] = [
   { b: 3, h: 11, w: 9, ci: 3, co: 8, k: 3, s: 2, pad: 'valid' }, // stride 2, odd sizes
   { b: 2, h: 8, w: 10, ci: 2, co: 12, k: 2, s: 1, pad: 'valid' },
   { b: 2, h: 9, w: 9, ci: 4, co: 16, k: 5, s: 2, pad: 'valid' },
-  // batch and channels multiples of 4: the forward-conv form's x transpose in SIMD
+  // batch and channels multiples of 4: the forward-conv form's x transpose in SIMD (stride 2); conv2 by Winograd
   { b: 4, h: 13, w: 13, ci: 32, co: 64, k: 3, s: 1, pad: 'valid' }, // conv2 of the model of record
   { b: 8, h: 9, w: 9, ci: 16, co: 4, k: 3, s: 2, pad: 'same' },
-  // stride-1 3×3 with ≥ 8 output channels: the input gradient by Winograd (ragged tiles, padding, batch 1)
+  // stride-1 3×3 with ≥ 16 channels: the input (CO ≥ 16) and filter (C ≥ 16) gradients by Winograd (ragged tiles, padding, batch 1)
   { b: 1, h: 13, w: 13, ci: 32, co: 64, k: 3, s: 1, pad: 'valid' },
-  { b: 2, h: 7, w: 10, ci: 12, co: 8, k: 3, s: 1, pad: 'same' },
+  { b: 2, h: 7, w: 10, ci: 16, co: 16, k: 3, s: 1, pad: 'same' },
   { b: 3, h: 6, w: 5, ci: 4, co: 16, k: 3, s: 1, pad: 'valid' },
-  { b: 2, h: 5, w: 6, ci: 6, co: 10, k: 3, s: 1, pad: 'same' }, // channels not a multiple of 4: stock path on SIMD
-  { b: 1, h: 7, w: 5, ci: 8, co: 4, k: 3, s: 1, pad: 'valid' }, // 6 tiles: the filter gradient's alignment rows
-  { b: 3, h: 8, w: 9, ci: 8, co: 12, k: 3, s: 1, pad: 'same' },
+  { b: 2, h: 5, w: 6, ci: 18, co: 18, k: 3, s: 1, pad: 'same' }, // channels not a multiple of 4: stock path on SIMD
+  { b: 1, h: 7, w: 5, ci: 16, co: 4, k: 3, s: 1, pad: 'valid' }, // 6 tiles: the filter gradient's alignment rows
+  { b: 3, h: 8, w: 9, ci: 16, co: 20, k: 3, s: 1, pad: 'same' },
 ];
 
 /** Input gradient only: the cpu backend's filter gradient of a full batch takes ~40 s. */

@@ -20,11 +20,11 @@ interface Case {
 const CASES: Case[] = [
   { b: 64, h: 13, w: 13, ci: 32, co: 64, pad: 'valid' }, // conv2 of the model of record: 11×11 → ragged 6×6 tiles
   { b: 1, h: 13, w: 13, ci: 32, co: 64, pad: 'valid' }, // batch 1
-  { b: 2, h: 12, w: 10, ci: 8, co: 12, pad: 'valid' }, // even output: no ragged tile
+  { b: 2, h: 12, w: 10, ci: 16, co: 12, pad: 'valid' }, // even output: no ragged tile
   { b: 3, h: 9, w: 7, ci: 16, co: 8, pad: 'same' }, // padding read as zeros, odd sizes
-  { b: 2, h: 3, w: 4, ci: 8, co: 4, pad: 'valid' }, // 1×2 output: one tile, ragged row
-  { b: 2, h: 1, w: 1, ci: 8, co: 4, pad: 'same' }, // 1×1 image, all padding
-  { b: 2, h: 6, w: 5, ci: 10, co: 6, pad: 'same' }, // channels not a multiple of 4: stock on SIMD
+  { b: 2, h: 3, w: 4, ci: 16, co: 4, pad: 'valid' }, // 1×2 output: one tile, ragged row
+  { b: 2, h: 1, w: 1, ci: 16, co: 4, pad: 'same' }, // 1×1 image, all padding
+  { b: 2, h: 6, w: 5, ci: 18, co: 6, pad: 'same' }, // channels not a multiple of 4: stock on SIMD
 ];
 
 const outSize = (n: number, pad: 'valid' | 'same'): number => (pad === 'same' ? n : n - 2);
@@ -58,10 +58,10 @@ describe('Winograd F(2×2, 3×3) kernels vs cpu', () => {
   });
 
   it('FusedConv2D linear without bias, and with an activation it does not fuse (elu: stock)', () => {
-    const x = randomValues(2 * 7 * 7 * 8, 6);
-    const f = randomValues(9 * 8 * 8, 7);
+    const x = randomValues(2 * 7 * 7 * 16, 6);
+    const f = randomValues(9 * 16 * 8, 7);
     for (const activation of ['linear', 'elu'] as const) {
-      const run = (): tf.Tensor => tf.fused.conv2d({ x: tf.tensor4d(x, [2, 7, 7, 8]), filter: tf.tensor4d(f, [3, 3, 8, 8]), strides: 1, pad: 'same', activation });
+      const run = (): tf.Tensor => tf.fused.conv2d({ x: tf.tensor4d(x, [2, 7, 7, 16]), filter: tf.tensor4d(f, [3, 3, 16, 8]), strides: 1, pad: 'same', activation });
       expect(relativeError(valuesOn('wasm', run), valuesOn('cpu', run))).toBeLessThan(TOL);
     }
   });
