@@ -1,3 +1,4 @@
+import { RNE_MAGIC } from './chunk-scale';
 import { assertLength } from './training-error';
 
 /**
@@ -5,8 +6,6 @@ import { assertLength } from './training-error';
  * ±0, ±Infinity and NaN (quiet NaN 0x7e00; payloads are not preserved).
  */
 
-/** 1.5·2^52: adding and subtracting it rounds a double in [0, 2^51) to an integer, ties to even. */
-const RNE_MAGIC = 6755399441055744;
 /** Smallest positive normal half, 2^-14; below it halves are subnormal multiples of 2^-24. */
 const F16_MIN_NORMAL = 2 ** -14;
 const TWO_POW_24 = 2 ** 24;

@@ -1,7 +1,5 @@
+import { RNE_MAGIC, absmaxScale } from './chunk-scale';
 import { INT8_LEVELS } from './constants';
-
-/** 1.5·2^52: adding and subtracting it rounds a double in (-2^51, 2^51) to an integer, ties to even, without a branch. */
-const RNE_MAGIC = 6755399441055744;
 
 /**
  * Per-chunk absmax int8 with deterministic round-to-nearest (ties to even): scale s =
@@ -17,12 +15,7 @@ export function encodeInt8(x: Float32Array, chunk: number): { scales: Float32Arr
   for (let c = 0; c < chunks; c++) {
     const start = c * chunk;
     const end = Math.min(n, start + chunk);
-    let absmax = 0;
-    for (let i = start; i < end; i++) {
-      const a = Math.abs(x[i]!);
-      if (a > absmax) absmax = a;
-    }
-    const s = Math.fround(absmax / INT8_LEVELS);
+    const s = absmaxScale(x, start, end, INT8_LEVELS);
     scales[c] = s;
     if (s === 0) continue; // all zero (or below float32 resolution): q stays 0
     // 1/s, not 127/absmax, so quantisation and decoding use the same stored scale; |x/s| ≤ 127(1+2^-23) rounds to ≤ 127.

@@ -1,9 +1,9 @@
+import { RNE_MAGIC, absmaxScale } from './chunk-scale';
+
 /** Sub-byte integer codecs and their code widths. */
 export type PackedIntKind = 'int2' | 'int3' | 'int4';
 export const PACKED_INT_BITS: Readonly<Record<PackedIntKind, number>> = Object.freeze({ int2: 2, int3: 3, int4: 4 });
 
-/** 1.5·2^52: adding and subtracting it rounds a double in (-2^51, 2^51) to an integer, ties to even, without a branch. */
-const RNE_MAGIC = 6755399441055744;
 
 /** Largest code magnitude of a b-bit code: 2^(b−1) − 1 (symmetric, so 0 is exact): int2 ±1, int3 ±3, int4 ±7. */
 export const packedLevels = (bits: number): number => (1 << (bits - 1)) - 1;
@@ -31,12 +31,7 @@ export function encodePackedInt(x: Float32Array, bits: number, chunk: number): {
   for (let c = 0; c < chunks; c++) {
     const start = c * chunk;
     const end = Math.min(n, start + chunk);
-    let absmax = 0;
-    for (let i = start; i < end; i++) {
-      const a = Math.abs(x[i]!);
-      if (a > absmax) absmax = a;
-    }
-    const s = Math.fround(absmax / levels);
+    const s = absmaxScale(x, start, end, levels);
     scales[c] = s;
     // An all-zero chunk (s = 0) still writes codes: q = 0 for every element.
     const inv = s === 0 ? 0 : 1 / s;
