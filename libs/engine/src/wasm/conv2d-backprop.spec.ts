@@ -43,6 +43,7 @@ const CASES: Case[] = [
   { b: 2, h: 5, w: 6, ci: 18, co: 18, k: 3, s: 1, pad: 'same' }, // channels not a multiple of 4: stock path on SIMD
   { b: 1, h: 7, w: 5, ci: 16, co: 4, k: 3, s: 1, pad: 'valid' }, // 6 tiles: the filter gradient's alignment rows
   { b: 3, h: 8, w: 9, ci: 16, co: 20, k: 3, s: 1, pad: 'same' },
+  { b: 2, h: 7, w: 8, ci: 20, co: 8, k: 3, s: 1, pad: 'valid' }, // C not a multiple of 8: dW's GEMMs by XNNPACK, not simd/gemm.wat
 ];
 
 /** Input gradient only: the cpu backend's filter gradient of a full batch takes ~40 s. */
