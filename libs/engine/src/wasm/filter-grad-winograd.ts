@@ -1,13 +1,12 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs';
 import { heapGemm } from './heap-gemm';
 import type { SimdKernels } from './simd/simd-kernels';
+import { gemmChunk } from './simd/simd-kernels';
 import type { WasmBackendLike } from './wasm-memory';
 import { freeAll, heapOffset, heapView } from './wasm-memory';
 
 /** The transposed dy operand is written 4 tiles at a time (4×4 register transposes), so tiles are padded to this. */
 const ROW_ALIGN = 4;
-/** Floats of B that simd/gemm.wat keeps hot per K chunk (16 KB: half a typical L1d; kc 64–128 measured best for N = 32). */
-const GEMM_CHUNK_FLOATS = 4096;
 
 /**
  * dW of a stride-1 3×3 conv by Winograd F(2×2, 3×3), the transpose of the forward algorithm:
@@ -38,7 +37,7 @@ export function viaWinograd(backend: WasmBackendLike, simd: SimdKernels, x: Tens
   const vs = heapView(backend, v);
   for (let k = 0; TP > T && k < 16; k++) vs.fill(0, (k * TP + T) * C, (k + 1) * TP * C);
   simd.wgdyt(heapOffset(backend, dy), mtOff, zOff, OH, OW, CO, TH, TW, T, TP);
-  const kc = Math.max(4, Math.floor(GEMM_CHUNK_FLOATS / C));
+  const kc = gemmChunk(C);
   for (let k = 0; k < 16; k++) {
     const [a, b, out] = [mtOff + 4 * k * CO * TP, vOff + 4 * k * TP * C, utOff + 4 * k * CO * C];
     if (gemm) gemm.run(a, CO, b, out);

@@ -25,6 +25,7 @@ const CASES: Case[] = [
   { b: 2, h: 3, w: 4, ci: 16, co: 4, pad: 'valid' }, // 1×2 output: one tile, ragged row
   { b: 2, h: 1, w: 1, ci: 16, co: 4, pad: 'same' }, // 1×1 image, all padding
   { b: 2, h: 6, w: 5, ci: 18, co: 6, pad: 'same' }, // channels not a multiple of 4: stock on SIMD
+  { b: 5, h: 7, w: 7, ci: 16, co: 8, pad: 'valid' }, // 45 tiles: gemm.wat's alignment rows
 ];
 
 const outSize = (n: number, pad: 'valid' | 'same'): number => (pad === 'same' ? n : n - 2);
@@ -64,6 +65,23 @@ describe('Winograd F(2×2, 3×3) kernels vs cpu', () => {
       const run = (): tf.Tensor => tf.fused.conv2d({ x: tf.tensor4d(x, [2, 7, 7, 16]), filter: tf.tensor4d(f, [3, 3, 16, 8]), strides: 1, pad: 'same', activation });
       expect(relativeError(valuesOn('wasm', run), valuesOn('cpu', run))).toBeLessThan(TOL);
     }
+  });
+
+  it.each([
+    { chunkTiles: 20, ownGemm: true }, // passes of 18, 18, 9 tiles: the last pass's alignment rows hold the previous pass's tiles
+    { chunkTiles: 20, ownGemm: false },
+  ])('SIMD transforms, several passes with ragged tile counts %o', (opts) => {
+    const x = randomValues(5 * 7 * 7 * 16, 11);
+    const f = randomValues(9 * 16 * 8, 12);
+    const geo = { B: 5, H: 7, W: 7, C: 16, OH: 5, OW: 5, CO: 8, padT: 0, padL: 0 };
+    const viaSimd = (): tf.Tensor => {
+      const backend = tf.backend() as unknown as WasmBackendLike;
+      const y = winogradConv2d(backend, tf.tensor4d(x, [5, 7, 7, 16]), tf.tensor4d(f, [3, 3, 16, 8]), hwio(16, 8), geo, { lo: -Infinity }, opts);
+      if (!y) throw new Error('no heap GEMM');
+      return tf.engine().makeTensorFromTensorInfo(y);
+    };
+    const ref = (): tf.Tensor => tf.conv2d(tf.tensor4d(x, [5, 7, 7, 16]), tf.tensor4d(f, [3, 3, 16, 8]), 1, 'valid');
+    expect(relativeError(valuesOn('wasm', viaSimd), valuesOn('cpu', ref))).toBeLessThan(TOL);
   });
 
   it.each(CASES)('JS tile transforms (no SIMD), forward and rotated filter %o', (c) => {
