@@ -16,8 +16,11 @@ describe('wasm BatchMatMul (transposed operands) vs cpu', () => {
     for (const [batch, m, k, n] of [
       [1, 7, 13, 5],
       [3, 4, 9, 6],
-      [1, 64, 1600, 128], // the dense layer of the model of record: SIMD transposes
-      [2, 8, 12, 16], // batched, multiples of 4: SIMD transposes
+      [1, 64, 1600, 128], // the dense layer of the model of record: simd/gemm.wat (M % 4, N % 8)
+      [1, 1600, 64, 128], // its weight gradient's shape
+      [1, 64, 128, 1600], // its input gradient's shape
+      [2, 8, 12, 16], // batched: simd/gemm.wat per matrix
+      [2, 8, 12, 12], // N not a multiple of 8: SIMD transposes + stock
     ] as const) {
       const aShape = ta ? [batch, k, m] : [batch, m, k];
       const bShape = tb ? [batch, n, k] : [batch, k, n];
@@ -31,6 +34,14 @@ describe('wasm BatchMatMul (transposed operands) vs cpu', () => {
       const got = valuesOn('wasm', run);
       expect(got.length).toBe(batch * m * n);
       expect(relativeError(got, valuesOn('cpu', run))).toBeLessThan(TOL);
+      expect(tf.tidy(() => run().shape)).toEqual(batch === 1 ? [m, n] : [batch, m, n]);
     }
+  });
+
+  it('broadcasts a batch of one against a batch of two (stock path)', () => {
+    const a = randomValues(2 * 8 * 12, 11);
+    const b = randomValues(12 * 16, 12);
+    const run = (): tf.Tensor => tf.matMul(tf.tensor3d(a, [2, 8, 12]), tf.tensor3d(b, [1, 12, 16]));
+    expect(relativeError(valuesOn('wasm', run), valuesOn('cpu', run))).toBeLessThan(TOL);
   });
 });
