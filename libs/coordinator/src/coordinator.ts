@@ -20,6 +20,7 @@ import { CheckpointError } from './checkpoint-store';
 import { SampleCoverage } from './sample-coverage';
 import { batchShares } from './batch-shares';
 import { WeightsEncoder } from './weights-encoder';
+import { addWeighted, meanWithLast, scaleInto } from './step-sum';
 
 /** WebSocket close codes (RFC 6455 §7.4): 1008 policy violation, 1009 too big, 1000 normal. */
 const CLOSE_NORMAL = 1000;
@@ -96,7 +97,10 @@ export class Coordinator {
    * step's mean no longer depends on the order pushes arrive in (same seed → same weights).
    */
   private readonly sum64: Float64Array;
+  /** Decoded gradients of lossy codecs (fp32 pushes are summed straight from the frame). */
   private readonly scratch: Float32Array;
+  /** BSP: `sum` already holds the step's mean (the completing push was fused into it); `sum64` lacks that push. */
+  private meanReady = false;
   private sumLoss = 0;
   private sumPushes = 0;
   private readonly applied = new Set<string>();
@@ -611,14 +615,18 @@ export class Coordinator {
     m.stats.maxStaleness = Math.max(m.stats.maxStaleness, staleness);
     if (options.mode === 'bsp') {
       const t0 = clock.monotonic();
-      const g = decodeTensor(msg.grad, this.scratch);
-      const acc = this.sum64;
-      for (let i = 0; i < acc.length; i++) acc[i]! += g[i]! * samples;
-      this.totals.aggregateMs += clock.monotonic() - t0;
+      const g = msg.grad.codec === 'fp32' ? msg.grad.data : decodeTensor(msg.grad, this.scratch);
       this.sumWeight += samples;
       this.sumLoss += msg.loss * samples;
       this.sumPushes++;
       this.barrier.delete(m.workerId);
+      // The push that completes the step goes into the mean in the same pass (nothing between here and
+      // maybeCompleteStep below can reopen the step: the ack and pooled chunks do not change the condition).
+      if (this.stepIsComplete()) {
+        meanWithLast(this.sum, this.sum64, g, samples, 1 / this.sumWeight);
+        this.meanReady = true;
+      } else addWeighted(this.sum64, g, samples);
+      this.totals.aggregateMs += clock.monotonic() - t0;
       this.markApplied(m, msg, key, staleness, inflight.indices, elapsed);
       this.dispatchPool();
       this.maybeCompleteStep();
@@ -634,10 +642,10 @@ export class Coordinator {
       return;
     }
     const t0 = clock.monotonic();
-    // One gradient, applied alone: decoding overwrites every element, no accumulator to clear.
-    decodeTensor(msg.grad, this.sum);
+    // One gradient, applied alone: an fp32 one straight from the frame, others decoded over the whole buffer.
+    const g = msg.grad.codec === 'fp32' ? msg.grad.data : decodeTensor(msg.grad, this.sum);
     const t1 = clock.monotonic();
-    store.apply(this.sum);
+    store.apply(g);
     this.totals.aggregateMs += t1 - t0;
     this.totals.applyMs += clock.monotonic() - t1;
     this.markApplied(m, msg, key, staleness, inflight.indices, elapsed);
@@ -659,11 +667,16 @@ export class Coordinator {
     this.ack(m, msg.step, 'applied');
   }
 
-  private maybeCompleteStep(): void {
-    if (this.state !== 'training' || this.d.options.mode !== 'bsp' || this.bspPhase !== 'step') return;
+  /** BSP: the open step has what it waits for (every chunk in, or enough of them with backup workers). */
+  private stepIsComplete(): boolean {
+    if (this.state !== 'training' || this.d.options.mode !== 'bsp' || this.bspPhase !== 'step') return false;
     const allIn = this.barrier.size === 0 && this.stepPool.length === 0;
     // Wait for chunks still being computed, or pooled until a member is free (or joins), unless enough are in.
-    if (!allIn && this.sumPushes < this.barrierNeeded) return;
+    return allIn || this.sumPushes >= this.barrierNeeded;
+  }
+
+  private maybeCompleteStep(): void {
+    if (!this.stepIsComplete()) return;
     // Backup workers: whoever is still computing this step will have its push dropped, and its
     // samples are carried into the next step so the epoch still covers every sample.
     for (const id of this.barrier) {
@@ -679,9 +692,7 @@ export class Coordinator {
     this.bspPhase = 'between';
     if (this.sumPushes > 0) {
       const t0 = this.d.clock.monotonic();
-      const inv = 1 / this.sumWeight;
-      const acc = this.sum64;
-      for (let i = 0; i < this.sum.length; i++) this.sum[i] = acc[i]! * inv;
+      if (!this.meanReady) scaleInto(this.sum, this.sum64, 1 / this.sumWeight);
       const t1 = this.d.clock.monotonic();
       this.d.store.apply(this.sum);
       this.totals.aggregateMs += t1 - t0;
@@ -908,6 +919,7 @@ export class Coordinator {
   private resetSum(): void {
     // `sum` needs no clearing: step completion overwrites all of it with the mean.
     this.sum64.fill(0);
+    this.meanReady = false;
     this.sumWeight = 0;
     this.sumLoss = 0;
     this.sumPushes = 0;
