@@ -29,7 +29,10 @@ const CASES: Case[] = [
   { b: 2, h: 9, w: 9, ci: 16, co: 4, k: 3, s: 2, pad: 'same' }, // forward-conv form, dilated
   { b: 2, h: 10, w: 10, ci: 16, co: 4, k: 3, s: 2, pad: 'valid' }, // would need negative padding: im2col
   // 'valid', output channels a multiple of 4, small filter: the direct SIMD kernel
-  { b: 4, h: 28, w: 28, ci: 1, co: 32, k: 3, s: 1, pad: 'valid' }, // conv1 of the model of record
+  { b: 4, h: 28, w: 28, ci: 1, co: 32, k: 3, s: 1, pad: 'valid' }, // conv1 of the model of record (filter-grad-one-channel.wat)
+  { b: 2, h: 7, w: 5, ci: 1, co: 8, k: 3, s: 1, pad: 'valid' }, // one channel, 3×3 output rows of 3
+  { b: 1, h: 3, w: 3, ci: 1, co: 16, k: 3, s: 1, pad: 'valid' }, // one output pixel
+  { b: 2, h: 9, w: 9, ci: 1, co: 8, k: 3, s: 2, pad: 'valid' }, // one channel, strided: filter-grad.wat
   { b: 3, h: 11, w: 9, ci: 3, co: 8, k: 3, s: 2, pad: 'valid' }, // stride 2, odd sizes
   { b: 2, h: 8, w: 10, ci: 2, co: 12, k: 2, s: 1, pad: 'valid' },
   { b: 2, h: 9, w: 9, ci: 4, co: 16, k: 5, s: 2, pad: 'valid' },

@@ -20,6 +20,8 @@ export interface SimdKernels {
   wgdyt(ds: number, mt: number, zero: number, OH: number, OW: number, CO: number, TH: number, TW: number, T: number, TP: number): void;
   /** conv-one-channel.wat: y[p, co] = Σ x[b, oh + kh, ow + kw] · w[kh, kw, co], single input channel, stride 1, no padding; CO % 8 = 0 */
   conv1ch(xs: number, ws: number, ys: number, B: number, H: number, W: number, OH: number, OW: number, CO: number, KH: number, KW: number): void;
+  /** filter-grad-one-channel.wat: dW[kh, kw, 0, co] += Σ x[b, oh + kh, ow + kw] · dy[b, oh, ow, co]; one input channel, KW = 3, stride 1, valid; CO % 8 = 0 (caller zeroes `out`) */
+  filtergrad1ch(xs: number, ds: number, out: number, B: number, H: number, W: number, OH: number, OW: number, CO: number, KH: number): void;
   /** gemm.wat: C = A·B, A(m, k) at a + 4(m·sam + k·sak), B and C row-major (ldb, ldc floats); M % 4 = 0, N % 8 = 0, K ≥ 1; K in chunks of `kc` */
   gemm(a: number, sam: number, sak: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, kc: number): void;
 }
