@@ -57,7 +57,7 @@ function viaOwnGemm(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, attr
   const [aOff, bOff, oOff] = [a, bn, out].map((t) => heapOffset(backend, t)) as [number, number, number];
   const [sam, sak] = attrs.transposeA ? [1, M] : [K, 1];
   const kc = gemmChunk(N);
-  for (let i = 0; i < batch && M > 0; i++) simd.gemm(aOff + 4 * i * M * K, sam, sak, bOff + 4 * i * K * N, N, oOff + 4 * i * M * N, N, M, K, N, kc);
+  for (let i = 0; i < batch && M > 0; i++) simd.gemm(aOff + 4 * i * M * K, sam, sak, bOff + 4 * i * K * N, N, oOff + 4 * i * M * N, N, M, K, N, kc, 0);
   if (bn !== b) freeAll(backend, bn);
   return out;
 }

@@ -47,6 +47,7 @@ const CASES: Case[] = [
   { b: 1, h: 7, w: 5, ci: 16, co: 4, k: 3, s: 1, pad: 'valid' }, // 6 tiles: the filter gradient's alignment rows
   { b: 3, h: 8, w: 9, ci: 16, co: 20, k: 3, s: 1, pad: 'same' },
   { b: 2, h: 7, w: 8, ci: 20, co: 8, k: 3, s: 1, pad: 'valid' }, // C not a multiple of 8: dW's GEMMs by XNNPACK, not simd/gemm.wat
+  { b: 16, h: 7, w: 7, ci: 16, co: 32, k: 3, s: 1, pad: 'valid' }, // (filter too big for the direct kernel) dW in passes of 14 and 2 images (126, 18 tiles), summed
 ];
 
 /** Input gradient only: the cpu backend's filter gradient of a full batch takes ~40 s. */

@@ -98,7 +98,7 @@ export function winogradConv2d(
       const [a, b, out] = [vOff + 4 * k * vks, uOff + 4 * k * C * CO, mOff + 4 * k * mks];
       if (gemm) gemm.run(a, tiles, b, out);
       // rows past `tiles` hold zeros or the previous pass's tiles: finite, and wgout never reads their products
-      else simd?.gemm(a, C, 1, b, CO, out, CO, Math.ceil(tiles / 4) * 4, C, CO, kc);
+      else simd?.gemm(a, C, 1, b, CO, out, CO, Math.ceil(tiles / 4) * 4, C, CO, kc, 0);
     }
     if (simd) simd.wgout(mOff, yb, sOff + 4 * C, biasOff, epilogue.lo, n, OH, OW, CO, TH, TW, mks);
     else {

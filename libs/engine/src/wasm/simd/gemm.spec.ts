@@ -29,7 +29,7 @@ describe('simd/gemm.wat vs cpu matMul', () => {
     const out = backend.makeOutput([c.m, c.n + 4], 'float32');
     heapView(backend, out).fill(7);
     const [ao, bo, oo] = [a, b, out].map((t) => heapOffset(backend, t)) as [number, number, number];
-    simd?.gemm(ao, c.transA ? 1 : c.k, c.transA ? c.m : 1, bo, c.n, oo, c.n + 4, c.m, c.k, c.n, c.kc);
+    simd?.gemm(ao, c.transA ? 1 : c.k, c.transA ? c.m : 1, bo, c.n, oo, c.n + 4, c.m, c.k, c.n, c.kc, 0);
     const all = heapView(backend, out);
     const got = new Float32Array(c.m * c.n);
     let untouched = true;
@@ -41,6 +41,28 @@ describe('simd/gemm.wat vs cpu matMul', () => {
     a.dispose();
     b.dispose();
     expect(untouched).toBe(true);
+    expect(relativeError(got, want)).toBeLessThan(TOL);
+  });
+
+  it('adds into C with acc = 1: A·B over K split in two calls equals one call', () => {
+    const [m, k, n] = [8, 50, 16];
+    const av = randomValues(m * k, 3);
+    const bv = randomValues(k * n, 4);
+    const want = valuesOn('cpu', () => tf.matMul(tf.tensor2d(av, [m, k]), tf.tensor2d(bv, [k, n])));
+    const backend = tf.backend() as unknown as WasmBackendLike;
+    const simd = simdKernels(backend.wasm.asm?.memory);
+    const a = tf.tensor1d(av);
+    const b = tf.tensor1d(bv);
+    const out = backend.makeOutput([m, n], 'float32');
+    heapView(backend, out).fill(7);
+    const [ao, bo, oo] = [a, b, out].map((t) => heapOffset(backend, t)) as [number, number, number];
+    // first 20 columns of A with the first 20 rows of B, then the other 30 added
+    simd?.gemm(ao, k, 1, bo, n, oo, n, m, 20, n, 128, 0);
+    simd?.gemm(ao + 4 * 20, k, 1, bo + 4 * 20 * n, n, oo, n, m, 30, n, 128, 1);
+    const got = Float32Array.from(heapView(backend, out));
+    freeAll(backend, out);
+    a.dispose();
+    b.dispose();
     expect(relativeError(got, want)).toBeLessThan(TOL);
   });
 });

@@ -5,13 +5,14 @@
 ;; either way round (sam = lda, sak = 1, or sam = 1, sak = lda). 4×8 register tiles (8 v128
 ;; accumulators, one splat of A times two vectors of B per row and k), K in chunks of `kc` so the
 ;; [kc × N] slice of B stays in L1 while every row block of A passes over it.
-;; M a multiple of 4, N a multiple of 8, K ≥ 1; C is overwritten (ldc floats between rows).
+;; M a multiple of 4, N a multiple of 8, K ≥ 1; C is overwritten (ldc floats between rows), or
+;; added to when `acc` is not 0 (a product summed over several calls).
 ;; Build: npx tsx libs/engine/scripts/build-simd.ts
 (module
   (import "env" "memory" (memory 1))
   (func (export "gemm")
     (param $a i32) (param $sam i32) (param $sak i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
-    (param $M i32) (param $K i32) (param $N i32) (param $kc i32)
+    (param $M i32) (param $K i32) (param $N i32) (param $kc i32) (param $acc i32)
     (local $k0 i32) (local $kn i32) (local $m0 i32) (local $n0 i32) (local $k i32)
     (local $pa i32) (local $pb i32) (local $pc i32) (local $s2 i32) (local $s3 i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
@@ -36,7 +37,7 @@
         (block $ndone (loop $nloop
           (br_if $ndone (i32.ge_u (local.get $n0) (local.get $N)))
           (local.set $pc (i32.add (i32.add (local.get $c) (i32.mul (local.get $m0) (local.get $ldc))) (i32.shl (local.get $n0) (i32.const 2))))
-          (if (i32.eqz (local.get $k0))
+          (if (i32.and (i32.eqz (local.get $k0)) (i32.eqz (local.get $acc)))
             (then
               (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
               (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))

@@ -22,8 +22,8 @@ export interface SimdKernels {
   conv1ch(xs: number, ws: number, ys: number, B: number, H: number, W: number, OH: number, OW: number, CO: number, KH: number, KW: number): void;
   /** filter-grad-one-channel.wat: dW[kh, kw, 0, co] += Σ x[b, oh + kh, ow + kw] · dy[b, oh, ow, co]; one input channel, KW = 3, stride 1, valid; CO % 8 = 0 (caller zeroes `out`) */
   filtergrad1ch(xs: number, ds: number, out: number, B: number, H: number, W: number, OH: number, OW: number, CO: number, KH: number): void;
-  /** gemm.wat: C = A·B, A(m, k) at a + 4(m·sam + k·sak), B and C row-major (ldb, ldc floats); M % 4 = 0, N % 8 = 0, K ≥ 1; K in chunks of `kc` */
-  gemm(a: number, sam: number, sak: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, kc: number): void;
+  /** gemm.wat: C = A·B (C += A·B when `acc` is 1), A(m, k) at a + 4(m·sam + k·sak), B and C row-major (ldb, ldc floats); M % 4 = 0, N % 8 = 0, K ≥ 1; K in chunks of `kc` */
+  gemm(a: number, sam: number, sak: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, kc: number, acc: number): void;
 }
 
 /** Floats of B that gemm.wat keeps hot per K chunk (16 KB, half a typical L1d; chunks of 64–128 rows measured best at N = 32). */
