@@ -25,6 +25,7 @@ export function encodePackedInt(x: Float32Array, bits: number, chunk: number): {
   const chunks = Math.ceil(n / chunk);
   const scales = new Float32Array(chunks);
   const data = new Uint8Array(packedIntBytes(n, bits));
+  const k = Number.isInteger(8 / bits) ? 8 / bits : 0;
   let acc = 0;
   let held = 0;
   let p = 0;
@@ -35,6 +36,11 @@ export function encodePackedInt(x: Float32Array, bits: number, chunk: number): {
     scales[c] = s;
     // An all-zero chunk (s = 0) still writes codes: q = 0 for every element.
     const inv = s === 0 ? 0 : 1 / s;
+    if (k > 0) {
+      // Widths that divide a byte: OR each code into its own byte, no carried accumulator.
+      for (let i = start; i < end; i++) data[(i / k) | 0]! |= (x[i]! * inv + RNE_MAGIC - RNE_MAGIC + levels) << ((i % k) * bits);
+      continue;
+    }
     for (let i = start; i < end; i++) {
       // |x/s| ≤ L(1 + 2^-23) rounds to ≤ L, so the biased code never leaves [0, 2L].
       acc |= (x[i]! * inv + RNE_MAGIC - RNE_MAGIC + levels) << held;
@@ -50,6 +56,21 @@ export function encodePackedInt(x: Float32Array, bits: number, chunk: number): {
   return { scales, data };
 }
 
+/** Per width dividing 8: the k = 8/bits signed codes of every byte value, byte·k + j → code of slot j. */
+const byteTables = new Map<number, Int8Array>();
+function byteTable(bits: number): Int8Array {
+  let t = byteTables.get(bits);
+  if (!t) {
+    const k = 8 / bits;
+    const levels = packedLevels(bits);
+    const mask = (1 << bits) - 1;
+    t = new Int8Array(256 * k);
+    for (let b = 0; b < 256; b++) for (let j = 0; j < k; j++) t[b * k + j] = ((b >> (j * bits)) & mask) - levels;
+    byteTables.set(bits, t);
+  }
+  return t;
+}
+
 /** `out[i] = (assign ? 0 : out[i]) + weight · (code[i] − L) · scales[⌊i/chunk⌋]`. */
 export function packedIntInto(
   out: Float32Array,
@@ -61,6 +82,18 @@ export function packedIntInto(
   assign: boolean,
 ): void {
   const n = out.length;
+  const k = 8 / bits;
+  // Widths that divide a byte: one table load per code instead of shifting a bit accumulator.
+  if (Number.isInteger(k)) {
+    const t = byteTable(bits);
+    for (let c = 0, start = 0; start < n; c++, start += chunk) {
+      const end = Math.min(n, start + chunk);
+      const s = weight * scales[c]!;
+      if (assign) for (let i = start; i < end; i++) out[i] = s * t[data[(i / k) | 0]! * k + (i % k)]!;
+      else for (let i = start; i < end; i++) out[i]! += s * t[data[(i / k) | 0]! * k + (i % k)]!;
+    }
+    return;
+  }
   const levels = packedLevels(bits);
   const mask = (1 << bits) - 1;
   let acc = 0;
