@@ -2,7 +2,9 @@
  * Gradient (up) and weight-delta (down) compression on the same run: `dtrain local` with 2 workers on
  * the MNIST subset, once per codec and seed, everything else equal. Reports bytes per step (gradients
  * up + weights down), the compression ratio against fp32, and test accuracy against 'none'.
- * Run: npx tsx bench/src/compression-bench.ts [--epochs 5] [--seeds 42,43] [--codecs none,fp16,int8,topk:0.05]
+ * Run: npx tsx bench/src/compression-bench.ts [--epochs 5] [--seeds 42,43] [--codecs none,fp16,int8,int4/sign,topk:0.05]
+ * A codec `UP/DOWN` sets the gradient codec (`--compression`) and the weight-delta codec
+ * (`--weights-compression`) separately; a single name sets both.
  * Writes bench/results/compression.json and bench/results/compression.md. One run at a time: the
  * workers and the server share the machine's cores.
  */
@@ -17,8 +19,8 @@ const repoRoot = path.resolve(here, '../..');
 const dtrain = path.join(repoRoot, 'bin/dtrain.js');
 const resultsDir = path.join(repoRoot, 'bench/results');
 
-/** The codecs of the issue, plus top-k at the ratios around the 8× target. */
-const DEFAULT_CODECS = ['none', 'fp16', 'int8', 'topk:0.1', 'topk:0.05', 'topk:0.01'];
+/** The codecs of the issue, the sub-byte ones, their up/down pairings, and top-k around the 8× target. */
+const DEFAULT_CODECS = ['none', 'fp16', 'int8', 'int4', 'int3', 'int2', 'sign', 'int4/int2', 'int3/int2', 'topk:0.1', 'topk:0.05'];
 /** Workers of the run (the issue's "2 workers"); global batch = 2 × 64, as `dtrain train --batch-size 128`. */
 const WORKERS = 2;
 
@@ -43,7 +45,8 @@ interface RunResult {
 function runOnce(codec: string, seed: number, epochs: number): Promise<RunResult> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'dtrain-compression-bench-'));
   const args = [dtrain, 'local', '--workers', String(WORKERS), '--dataset', 'mnist-subset', '--epochs', String(epochs), '--seed', String(seed)];
-  args.push('--compression', codec, '--json', '--no-dashboard', '--out', out);
+  const [up, down] = codec.split('/');
+  args.push('--compression', up!, ...(down ? ['--weights-compression', down] : []), '--json', '--no-dashboard', '--out', out);
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -83,6 +86,9 @@ function markdown(rows: ReturnType<typeof summarise>, meta: { epochs: number; se
     'gradient frame up and every weights frame down (the first weights each worker gets are full fp32;',
     'after that, lossy codecs send deltas against what the worker holds). The ratio is against fp32',
     'frames for the same pushes (`compression_ratio` in `--json`); "measured" divides by the `none` run.',
+    '',
+    'A codec `UP/DOWN` compresses gradients with UP and weight deltas with DOWN (`--compression UP',
+    '--weights-compression DOWN`); a single name is both directions.',
     '',
     '| codec | bytes / step | ratio vs fp32 | measured ratio | test accuracy | Δ vs none (pt) |',
     '|---|---:|---:|---:|---:|---:|',

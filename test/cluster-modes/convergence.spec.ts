@@ -27,6 +27,8 @@ const ASYNC_VS_BSP_PT = 3;
 const CODECS: { codec: string; minRatio: number; costPt?: number; floor?: number }[] = [
   { codec: 'fp16', minRatio: 1.9, costPt: 1 },
   { codec: 'int8', minRatio: 3.5, costPt: 1.5 },
+  // 4-bit gradients up, ternary weight deltas down: ≥ 8× both ways together, at int8's accuracy.
+  { codec: 'int4/int2', minRatio: 8, costPt: 1.5 },
   { codec: 'topk:0.05', minRatio: 8, floor: 0.45 },
 ];
 
@@ -66,7 +68,8 @@ describe('2 workers converge like one process on the MNIST subset (cheap setting
   });
 
   it.each(CODECS)('BSP with $codec compression (gradients up, weight deltas down) saves bytes at a bounded cost', async ({ codec, minRatio, costPt, floor }) => {
-    const r = await run(local('bsp', ['--compression', codec]));
+    const [up, down] = codec.split('/');
+    const r = await run(local('bsp', ['--compression', up!, ...(down ? ['--weights-compression', down] : [])]));
     const ratio = r.json['compression_ratio'] as number;
     console.info(`${codec}: accuracy ${accuracy(r)} (none ${bsp}), ratio ${ratio}, ${String(r.json['bytes_per_step'])} B/step`);
     expect(ratio).toBeGreaterThanOrEqual(minRatio);
