@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** The .wat sources beside this file, by base name (also the keys of SIMD_BYTES). */
-export const SIMD_SOURCES = ['max-pool-grad', 'filter-grad', 'bias', 'transpose', 'winograd', 'gemm', 'conv-one-channel', 'filter-grad-one-channel'] as const;
+export const SIMD_SOURCES = ['max-pool-grad', 'filter-grad', 'bias', 'transpose', 'winograd', 'gemm', 'conv-one-channel', 'filter-grad-one-channel', 'gemm-fma'] as const;
 
 /** Build/test-time only: wabt (a dev dependency) turns a .wat file into module bytes. */
 export async function assembleSimd(watPath: string): Promise<Uint8Array> {
   const { default: initWabt } = await import('wabt');
   const wabt = await initWabt();
-  const mod = wabt.parseWat(path.basename(watPath), readFileSync(watPath, 'utf8'), { simd: true });
+  const mod = wabt.parseWat(path.basename(watPath), readFileSync(watPath, 'utf8'), { simd: true, relaxed_simd: true });
   try {
     mod.validate();
     return new Uint8Array(mod.toBinary({}).buffer);

@@ -1,7 +1,13 @@
+import { setFlagsFromString } from 'node:v8';
 import { SIMD_BYTES } from './simd-bytes';
+
+/** Modules that need relaxed SIMD: loaded on their own, and only replace a plain-SIMD export when they compile. */
+const RELAXED_MODULES: Record<string, string> = { 'gemm-fma': 'gemm' };
 
 /** Exports of our SIMD module; pointers are byte offsets into the TF.js wasm heap. */
 export interface SimdKernels {
+  /** true when `gemm` is gemm-fma.wat (relaxed SIMD FMA), false when it is gemm.wat. */
+  fma: boolean;
   /** max-pool-grad.wat */
   pool2x2grad(xs: number, ds: number, out: number, B: number, H: number, W: number, C: number, OH: number, OW: number): void;
   /** filter-grad.wat (adds into `out`, which the caller zeroes) */
@@ -56,12 +62,17 @@ export function simdKernels(memory: WasmMemory | undefined): SimdKernels | undef
   let kernels: SimdKernels | undefined;
   try {
     const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    const exports: Record<string, unknown> = {};
+    const exports: Record<string, unknown> = { fma: false };
     for (const [name, b64] of Object.entries(SIMD_BYTES)) {
+      if (name in RELAXED_MODULES) continue;
       // Synchronous compile is fine for modules of a few hundred bytes.
       const instance = new wasm.Instance(new wasm.Module(Buffer.from(b64, 'base64')), { env: { memory } });
       Object.assign(exports, instance.exports as Record<string, unknown>);
       if (Object.keys(instance.exports as object).length === 0) throw new Error(`${name} exports nothing`);
+    }
+    for (const [name, replaces] of Object.entries(RELAXED_MODULES)) {
+      const fn = relaxedExport(wasm, memory, name, replaces);
+      if (fn) Object.assign(exports, { [replaces]: fn, fma: true });
     }
     kernels = exports as unknown as SimdKernels;
   } catch {
@@ -69,4 +80,28 @@ export function simdKernels(memory: WasmMemory | undefined): SimdKernels | undef
   }
   instances.set(memory, kernels);
   return kernels;
+}
+
+/**
+ * A relaxed-SIMD module's export, or undefined where relaxed SIMD does not compile. V8 ships it on
+ * from 11.4 (Node 22); on Node 20 (V8 11.3) it is behind --experimental-wasm-relaxed-simd, which V8
+ * reads when it compiles a module, so we turn it on first (it only enables that wasm proposal).
+ */
+function relaxedExport(wasm: WasmApi, memory: WasmMemory, name: string, exportName: string): unknown {
+  const bytes = SIMD_BYTES[name];
+  if (!bytes) return undefined;
+  const compile = (): unknown => {
+    const instance = new wasm.Instance(new wasm.Module(Buffer.from(bytes, 'base64')), { env: { memory } });
+    return (instance.exports as Record<string, unknown>)[exportName];
+  };
+  try {
+    return compile();
+  } catch {
+    try {
+      setFlagsFromString('--experimental-wasm-relaxed-simd');
+      return compile();
+    } catch {
+      return undefined;
+    }
+  }
 }
