@@ -4,6 +4,14 @@ import type { CompressionSpec, EncodedTensor } from '@dtrain/training';
 import { TopKSelector, decodeTensor, encodeTensor, isAllFinite, parseCompression } from '@dtrain/training';
 
 /**
+ * Weights frames skip the encoder's validation pass, which is half of their encode time and sits
+ * between a step's last push and the next step: the message is built here, full weights are the store's
+ * (an optimizer step of validated, finite gradients) and a delta is sent only once its decoded values
+ * are checked finite below. Workers still validate every frame they receive.
+ */
+const OWN_FRAME = { validate: false } as const;
+
+/**
  * Exactly the weights a set of workers hold after the frames we sent them: the worker adds a decoded
  * delta into its float32 weights, and we do the same arithmetic here, so `weights` is bit-identical
  * to the worker's copy. Workers with the same history share one replica (every BSP worker does).
@@ -85,7 +93,7 @@ export class WeightsEncoder {
     const next = r.weights.slice();
     for (let i = 0; i < next.length; i++) next[i]! += decoded[i]!;
     const replica: Replica = { version, weights: next };
-    const frame = encodeMessage(weightsMessage(version, payload, r.version));
+    const frame = encodeMessage(weightsMessage(version, payload, r.version), OWN_FRAME);
     this.last = { from: r, version, frame, replica };
     this.held.set(holder, replica);
     this.stats.deltaFrames++;
@@ -106,7 +114,7 @@ export class WeightsEncoder {
   private fullFrame(version: number, weights: Float32Array, keepReplica: boolean): { frame: Uint8Array; replica: Replica | undefined } {
     if (this.full?.version !== version) {
       const payload: EncodedTensor = { codec: 'fp32', length: this.size, data: weights };
-      this.full = { version, frame: encodeMessage(weightsMessage(version, payload)), replica: undefined };
+      this.full = { version, frame: encodeMessage(weightsMessage(version, payload), OWN_FRAME), replica: undefined };
     }
     // The frame is a copy already; the replica needs its own, as the store's weights keep changing.
     if (keepReplica) this.full.replica ??= { version, weights: weights.slice() };
