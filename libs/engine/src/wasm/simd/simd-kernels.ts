@@ -2,11 +2,11 @@ import { setFlagsFromString } from 'node:v8';
 import { SIMD_BYTES } from './simd-bytes';
 
 /** Modules that need relaxed SIMD: loaded on their own, and only replace a plain-SIMD export when they compile. */
-const RELAXED_MODULES: Record<string, string> = { 'gemm-fma': 'gemm' };
+const RELAXED_MODULES: Record<string, string> = { 'gemm-fma': 'gemm', 'conv-one-channel-fma': 'conv1ch', 'filter-grad-one-channel-fma': 'filtergrad1ch' };
 
 /** Exports of our SIMD module; pointers are byte offsets into the TF.js wasm heap. */
 export interface SimdKernels {
-  /** true when `gemm` is gemm-fma.wat (relaxed SIMD FMA), false when it is gemm.wat. */
+  /** true when `gemm`, `conv1ch` and `filtergrad1ch` are the *-fma.wat modules (relaxed SIMD FMA). */
   fma: boolean;
   /** max-pool-grad.wat */
   pool2x2grad(xs: number, ds: number, out: number, B: number, H: number, W: number, C: number, OH: number, OW: number): void;
