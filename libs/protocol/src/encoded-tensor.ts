@@ -15,6 +15,14 @@ export type TensorCodec = EncodedTensor['codec'];
 
 export const TENSOR_CODECS: readonly TensorCodec[] = Object.freeze(['fp32', 'fp16', 'int8', 'int4', 'int3', 'int2', 'sign', 'topk']);
 
+/** Bits per element of the packed codecs: B-bit integer codes (intB) or sign bits, without gaps. */
+const PACKED_BITS = { int4: 4, int3: 3, int2: 2, sign: 1 } as const;
+
+/** Bytes of a packed codec's `data` for `length` elements. */
+export function packedByteLength(codec: keyof typeof PACKED_BITS, length: number): number {
+  return Math.ceil((length * PACKED_BITS[codec]) / 8);
+}
+
 /** Payload bytes of the tensor's arrays (what dominates the frame; msgpack adds a few dozen bytes). */
 export function encodedTensorBytes(t: EncodedTensor): number {
   switch (t.codec) {

@@ -1,6 +1,7 @@
 import type { Rng } from '@dtrain/common';
 import { PROTOCOL_VERSION } from './constants';
 import type { EncodedTensor, TensorCodec } from './encoded-tensor';
+import { packedByteLength } from './encoded-tensor';
 import type { Message, MessageType } from './messages';
 
 const v = PROTOCOL_VERSION;
@@ -13,28 +14,15 @@ export function sampleTensor(codec: TensorCodec, length: number, rng: Rng): Enco
     case 'fp16':
       // Exponent bits kept below 0x1f so every value is finite.
       return { codec, length, data: Uint16Array.from({ length }, () => rng.int(0x7800) | (rng.int(2) << 15)) };
-    case 'int8': {
-      const chunk = 1 + rng.int(8);
-      return {
-        codec,
-        length,
-        chunk,
-        scales: Float32Array.from({ length: Math.ceil(length / chunk) }, () => rng.next()),
-        data: Int8Array.from({ length }, () => rng.int(255) - 127),
-      };
-    }
+    case 'int8':
     case 'int4':
     case 'int3':
     case 'int2':
     case 'sign': {
       const chunk = 1 + rng.int(8);
-      return {
-        codec,
-        length,
-        chunk,
-        scales: Float32Array.from({ length: Math.ceil(length / chunk) }, () => rng.next()),
-        data: Uint8Array.from({ length: Math.ceil((length * { int4: 4, int3: 3, int2: 2, sign: 1 }[codec]) / 8) }, () => rng.int(256)),
-      };
+      const scales = Float32Array.from({ length: Math.ceil(length / chunk) }, () => rng.next());
+      if (codec === 'int8') return { codec, length, chunk, scales, data: Int8Array.from({ length }, () => rng.int(255) - 127) };
+      return { codec, length, chunk, scales, data: Uint8Array.from({ length: packedByteLength(codec, length) }, () => rng.int(256)) };
     }
     case 'topk': {
       const picked: number[] = [];

@@ -1,4 +1,4 @@
-import { TENSOR_CODECS, type EncodedTensor } from './encoded-tensor';
+import { TENSOR_CODECS, packedByteLength, type EncodedTensor } from './encoded-tensor';
 import type { Fields } from './fields';
 import { fieldError } from './protocol-error';
 
@@ -18,9 +18,6 @@ function sameLength(t: Fields, key: string, actual: number, expected: number): v
     });
   }
 }
-
-/** Bits per element of the packed codecs. */
-const PACKED_BITS = { int4: 4, int3: 3, int2: 2, sign: 1 } as const;
 
 /** Index of the first NaN/±Infinity, or -1. `x - x` is NaN exactly for those, and stays on the fast path. */
 export function firstNonFinite(a: Float32Array): number {
@@ -82,11 +79,10 @@ export function readTensor(t: Fields): EncodedTensor {
     case 'int3':
     case 'int2':
     case 'sign': {
-      // Packed codes: B-bit integer codes (intB) or sign bits, without gaps.
       const chunk = t.int('chunk', 1);
       const data = typed(t, 'data', Uint8Array);
       const scales = typed(t, 'scales', Float32Array);
-      sameLength(t, 'data', data.length, Math.ceil((length * PACKED_BITS[codec]) / 8));
+      sameLength(t, 'data', data.length, packedByteLength(codec, length));
       sameLength(t, 'scales', scales.length, Math.ceil(length / chunk));
       finite(t, 'scales', scales);
       return { codec, length, chunk, scales, data };
