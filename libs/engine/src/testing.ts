@@ -3,6 +3,9 @@ import { createRng } from '@dtrain/common';
 import { initEngine } from './init-engine';
 
 /** Makes both wasm (with our kernels) and cpu available in one process; leaves wasm active. */
+/** Largest relative error (to the result's scale) allowed of every custom float32 kernel against the cpu backend. */
+export const KERNEL_TOLERANCE = 1e-4;
+
 export async function initWasmAndCpu(): Promise<void> {
   await initEngine({ backend: 'cpu', env: {} });
   await initEngine({ backend: 'wasm', env: {} });

@@ -1,7 +1,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { simdKernels } from './simd/simd-kernels';
 import type { WasmBackendLike } from './wasm-memory';
-import { heapOffset, originalKernels } from './wasm-memory';
+import { heapOffset, runStock } from './wasm-memory';
 
 /**
  * Add of a bias row ([…, C] + [C], float32, C a multiple of 4) by our SIMD kernel: TF.js unfuses
@@ -16,9 +16,7 @@ export function add(args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: W
   const bias = rowFirst ? b : a;
   const simd = rowFirst || isRowPlusBias(b, a) ? simdKernels(backend.wasm.asm?.memory) : undefined;
   if (!simd) {
-    const stock = originalKernels.get('Add');
-    if (!stock) throw new Error('stock wasm Add is not registered');
-    return stock.kernelFunc(args as never) as TensorInfo;
+    return runStock('Add', args);
   }
   const inner = bias.shape[0] as number;
   const out = backend.makeOutput([...big.shape], 'float32');

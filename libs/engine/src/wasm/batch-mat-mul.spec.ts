@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initWasmAndCpu, randomValues, relativeError, valuesOn } from '../testing';
+import { initWasmAndCpu, randomValues, relativeError, valuesOn, KERNEL_TOLERANCE } from '../testing';
 
-const TOL = 1e-4;
+const TOL = KERNEL_TOLERANCE;
 
 describe('wasm BatchMatMul (transposed operands) vs cpu', () => {
   beforeAll(initWasmAndCpu);

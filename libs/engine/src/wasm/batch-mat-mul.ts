@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm-memory';
-import { callWasmKernel, freeAll, heapOffset, heapView, originalKernels } from './wasm-memory';
+import { callWasmKernel, freeAll, heapOffset, heapView, runStock } from './wasm-memory';
 import { gemmChunk, simdKernels } from './simd/simd-kernels';
 
 interface Attrs {
@@ -73,9 +73,7 @@ export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; ba
   const own = viaOwnGemm(backend, inputs.a, inputs.b, attrs);
   if (own) return own;
   if (!attrs.transposeA && !attrs.transposeB) {
-    const stock = originalKernels.get('BatchMatMul');
-    if (!stock) throw new Error('stock wasm BatchMatMul is not registered');
-    return stock.kernelFunc(args as never) as TensorInfo;
+    return runStock('BatchMatMul', args);
   }
   const a = attrs.transposeA ? transposeLast2(backend, inputs.a) : inputs.a;
   const b = attrs.transposeB ? transposeLast2(backend, inputs.b) : inputs.b;

@@ -1,5 +1,5 @@
 import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { originalKernels } from './wasm-memory';
+import { runStock } from './wasm-memory';
 
 interface RefCountingBackend {
   incRef(dataId: object): void;
@@ -13,9 +13,7 @@ interface RefCountingBackend {
 export function cast(args: { inputs: { x: TensorInfo }; attrs: { dtype: DataType }; backend: RefCountingBackend }): TensorInfo {
   const { x } = args.inputs;
   if (x.dtype !== args.attrs.dtype || x.dtype === 'string') {
-    const stock = originalKernels.get('Cast');
-    if (!stock) throw new Error('stock wasm Cast is not registered');
-    return stock.kernelFunc(args as never) as TensorInfo;
+    return runStock('Cast', args);
   }
   args.backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };

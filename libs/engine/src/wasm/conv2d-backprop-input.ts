@@ -1,7 +1,7 @@
 import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm-memory';
-import { callWasmKernel, freeAll, heapView, originalKernels } from './wasm-memory';
+import { callWasmKernel, freeAll, heapView, runStock } from './wasm-memory';
 import { WINOGRAD_MIN_CHANNELS } from './conv2d';
 import { rotatedSwapped } from './winograd-filter';
 import { winogradConv2d } from './winograd-conv2d';
@@ -54,9 +54,7 @@ export function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: Te
   const pb = H - OHD + info.padInfo.top;
   const pr = W - OWD + info.padInfo.left;
   if (info.dataFormat !== 'channelsLast' || pt < 0 || pl < 0 || pb < 0 || pr < 0) {
-    const stock = originalKernels.get('Conv2DBackpropInput');
-    if (!stock) throw new Error('no fallback for this Conv2DBackpropInput configuration');
-    return stock.kernelFunc(args as never) as TensorInfo;
+    return runStock('Conv2DBackpropInput', args);
   }
   const wino = viaWinograd(backend, dy, filter, info);
   if (wino) return wino;

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initWasmAndCpu, randomValues, relativeError, valuesOn } from '../testing';
+import { initWasmAndCpu, randomValues, relativeError, valuesOn, KERNEL_TOLERANCE } from '../testing';
 
-/** Float32 tolerance required of every custom kernel against the cpu backend. */
-const TOL = 1e-4;
+const TOL = KERNEL_TOLERANCE;
 
 interface Case {
   b: number;

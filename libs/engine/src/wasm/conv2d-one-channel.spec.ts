@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initWasmAndCpu, randomValues, relativeError, valuesOn } from '../testing';
+import { initWasmAndCpu, randomValues, relativeError, valuesOn, KERNEL_TOLERANCE } from '../testing';
 import { SIMD_BYTES } from './simd/simd-bytes';
 import type { WasmBackendLike } from './wasm-memory';
 import { freeAll, heapOffset, heapView } from './wasm-memory';
 
-const TOL = 1e-4;
+const TOL = KERNEL_TOLERANCE;
 
 describe('wasm Conv2D of single-channel inputs vs cpu', () => {
   beforeAll(initWasmAndCpu);

@@ -1,6 +1,6 @@
-import { backend_util } from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import type { Conv2DAttrs } from './conv2d';
+import type { Conv2DAttrs } from './conv2d-info';
+import { forwardConvInfo, isUnitStride } from './conv2d-info';
 import { simdKernels } from './simd/simd-kernels';
 import type { WasmBackendLike } from './wasm-memory';
 import { heapOffset } from './wasm-memory';
@@ -11,21 +11,11 @@ import { heapOffset } from './wasm-memory';
  * Undefined for any other configuration or without wasm SIMD: the caller runs the stock kernel.
  */
 export function viaOneChannel(backend: WasmBackendLike, x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs): TensorInfo | undefined {
-  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(attrs.dataFormat),
-  );
+  const info = forwardConvInfo(x, filter, attrs);
+  if (!info) return undefined;
   const { padInfo: pad } = info;
-  const unit = info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
   const unpadded = pad.top === 0 && pad.left === 0 && pad.bottom === 0 && pad.right === 0;
-  if (info.dataFormat !== 'channelsLast' || info.inChannels !== 1 || info.outChannels % 8 !== 0 || !unit || !unpadded) return undefined;
+  if (info.dataFormat !== 'channelsLast' || info.inChannels !== 1 || info.outChannels % 8 !== 0 || !isUnitStride(info) || !unpadded) return undefined;
   if (info.outHeight <= 0 || info.outWidth <= 0 || info.batchSize <= 0) return undefined;
   const simd = simdKernels(backend.wasm.asm?.memory);
   if (!simd) return undefined;

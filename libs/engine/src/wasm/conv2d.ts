@@ -1,19 +1,13 @@
-import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { Conv2DAttrs } from './conv2d-info';
+import { forwardConvInfo, isUnitStride } from './conv2d-info';
 import { hwio } from './winograd-filter';
 import type { WinogradGeometry } from './winograd-conv2d';
 import { winogradConv2d } from './winograd-conv2d';
 import { viaOneChannel } from './conv2d-one-channel';
 import type { WasmBackendLike } from './wasm-memory';
-import { originalKernels } from './wasm-memory';
+import { runStock } from './wasm-memory';
 
-export interface Conv2DAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dilations: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
 
 /**
  * Fewest input channels for which Winograd beats XNNPACK's direct conv: below it the transforms
@@ -24,20 +18,10 @@ export const WINOGRAD_MIN_CHANNELS = 16;
 
 /** The Winograd geometry of a forward conv, or undefined when it is not a stride-1, undilated 3×3 NHWC conv with enough channels. */
 export function forwardWinogradGeometry(x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs): WinogradGeometry | undefined {
-  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(attrs.dataFormat),
-  );
+  const info = forwardConvInfo(x, filter, attrs);
+  if (!info) return undefined;
   const square3 = info.filterHeight === 3 && info.filterWidth === 3;
-  const unit = info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
-  if (info.dataFormat !== 'channelsLast' || !square3 || !unit || info.inChannels < WINOGRAD_MIN_CHANNELS) return undefined;
+  if (info.dataFormat !== 'channelsLast' || !square3 || !isUnitStride(info) || info.inChannels < WINOGRAD_MIN_CHANNELS) return undefined;
   if (info.outHeight <= 0 || info.outWidth <= 0) return undefined;
   return {
     B: info.batchSize,
@@ -63,9 +47,7 @@ export function conv2d(args: { inputs: { x: TensorInfo; filter: TensorInfo }; ba
   const geo = forwardWinogradGeometry(inputs.x, inputs.filter, attrs);
   const out = geo ? winogradConv2d(backend, inputs.x, inputs.filter, hwio(geo.C, geo.CO), geo, { lo: -Infinity }) : viaOneChannel(backend, inputs.x, inputs.filter, attrs);
   if (out) return out;
-  const stock = originalKernels.get('Conv2D');
-  if (!stock) throw new Error('stock wasm Conv2D is not registered');
-  return stock.kernelFunc(args as never) as TensorInfo;
+  return runStock('Conv2D', args);
 }
 
 export const conv2DConfig: KernelConfig = {

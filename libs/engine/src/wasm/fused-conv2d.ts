@@ -1,10 +1,10 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import type { Conv2DAttrs } from './conv2d';
+import type { Conv2DAttrs } from './conv2d-info';
 import { forwardWinogradGeometry } from './conv2d';
 import { hwio } from './winograd-filter';
 import { winogradConv2d } from './winograd-conv2d';
 import type { WasmBackendLike } from './wasm-memory';
-import { originalKernels } from './wasm-memory';
+import { runStock } from './wasm-memory';
 
 interface Attrs extends Conv2DAttrs {
   activation?: string;
@@ -31,9 +31,7 @@ export function fusedConv2d(args: {
   const biasOk = !bias || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === geo?.CO);
   const out = geo && lo !== undefined && biasOk && winogradConv2d(backend, inputs.x, inputs.filter, hwio(geo.C, geo.CO), geo, { bias, lo });
   if (out) return out;
-  const stock = originalKernels.get('FusedConv2D');
-  if (!stock) throw new Error('stock wasm FusedConv2D is not registered');
-  return stock.kernelFunc(args as never) as TensorInfo;
+  return runStock('FusedConv2D', args);
 }
 
 export const fusedConv2DConfig: KernelConfig = {

@@ -1,5 +1,5 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { originalKernels } from './wasm-memory';
+import { runStock } from './wasm-memory';
 
 interface RefCountingBackend {
   incRef(dataId: object): void;
@@ -14,9 +14,7 @@ interface RefCountingBackend {
 export function identity(args: { inputs: { x: TensorInfo }; backend: RefCountingBackend }): TensorInfo {
   const { x } = args.inputs;
   if (x.dtype === 'string') {
-    const stock = originalKernels.get('Identity');
-    if (!stock) throw new Error('stock wasm Identity is not registered');
-    return stock.kernelFunc(args as never) as TensorInfo;
+    return runStock('Identity', args);
   }
   args.backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };

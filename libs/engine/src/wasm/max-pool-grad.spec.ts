@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initWasmAndCpu, randomValues, relativeError, valuesOn } from '../testing';
+import { initWasmAndCpu, randomValues, relativeError, valuesOn, KERNEL_TOLERANCE } from '../testing';
 import { simdKernels } from './simd/simd-kernels';
 import type { WasmBackendLike } from './wasm-memory';
 
-const TOL = 1e-4;
+const TOL = KERNEL_TOLERANCE;
 
 const CASES = [
   { shape: [2, 8, 8, 3], size: 2, s: 2, pad: 'valid' as const },

@@ -1,7 +1,7 @@
 import { util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm-memory';
-import { heapOffset, heapView, originalKernels } from './wasm-memory';
+import { heapOffset, heapView, runStock } from './wasm-memory';
 import { simdKernels } from './simd/simd-kernels';
 
 interface Attrs {
@@ -22,9 +22,7 @@ export function sum(args: { inputs: { x: TensorInfo }; backend: WasmBackendLike;
   const axes = util.parseAxisParam(attrs.axis, x.shape).sort((p, q) => p - q);
   const leading = axes.length > 0 && axes.length < rank && axes.every((ax, i) => ax === i);
   if (!leading || x.dtype !== 'float32') {
-    const stock = originalKernels.get('Sum');
-    if (!stock) throw new Error('stock wasm Sum is not registered');
-    return stock.kernelFunc(args as never) as TensorInfo;
+    return runStock('Sum', args);
   }
   const outer = x.shape.slice(0, axes.length).reduce((p, q) => p * q, 1);
   const keptShape = x.shape.slice(axes.length);

@@ -49,6 +49,13 @@ export function callWasmKernel(
 /** Stock kernels we replace, kept so replacements can fall back to them for cases they do not cover. */
 export const originalKernels = new Map<string, tf.KernelConfig>();
 
+/** Runs the stock kernel we replaced with the caller's own arguments: the fallback for what a replacement does not cover. */
+export function runStock(kernelName: string, args: unknown): TensorInfo {
+  const stock = originalKernels.get(kernelName);
+  if (!stock) throw new Error(`stock wasm ${kernelName} is not registered`);
+  return stock.kernelFunc(args as never) as TensorInfo;
+}
+
 export function freeAll(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
   for (const i of infos) backend.disposeData(i.dataId);
 }
