@@ -73,6 +73,18 @@ describe('simd/gemm.wat and gemm-fma.wat vs cpu matMul', () => {
     expect(simdKernels(backend.wasm.asm?.memory)?.fma).toBe(true);
   });
 
+  it('DTRAIN_WASM_FMA=0 keeps the plain SIMD modules (a fresh memory, as a new process would have)', () => {
+    const memory = new (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => object } }).WebAssembly.Memory({ initial: 1 });
+    const before = process.env['DTRAIN_WASM_FMA'];
+    process.env['DTRAIN_WASM_FMA'] = '0';
+    try {
+      expect(simdKernels(memory)?.fma).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env['DTRAIN_WASM_FMA'];
+      else process.env['DTRAIN_WASM_FMA'] = before;
+    }
+  });
+
   it('adds into C with acc = 1: A·B over K split in two calls equals one call', () => {
     const [m, k, n] = [8, 50, 16];
     const av = randomValues(m * k, 3);

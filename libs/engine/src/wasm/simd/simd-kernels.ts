@@ -89,7 +89,8 @@ export function simdKernels(memory: WasmMemory | undefined): SimdKernels | undef
  */
 function relaxedExport(wasm: WasmApi, memory: WasmMemory, name: string, exportName: string): unknown {
   const bytes = SIMD_BYTES[name];
-  if (!bytes) return undefined;
+  // DTRAIN_WASM_FMA=0: plain SIMD only, so results do not depend on whether a machine fuses multiply-adds.
+  if (!bytes || process.env['DTRAIN_WASM_FMA'] === '0') return undefined;
   const compile = (): unknown => {
     const instance = new wasm.Instance(new wasm.Module(Buffer.from(bytes, 'base64')), { env: { memory } });
     return (instance.exports as Record<string, unknown>)[exportName];
