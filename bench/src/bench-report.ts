@@ -122,7 +122,7 @@ export function renderMarkdown(r: BenchReport): string {
     lines.push(`| --- | ${mem.map(() => '---:').join(' | ')} |`);
     lines.push(`| tensors | ${mem.map((m) => m.tensors).join(' | ')} |`);
     lines.push(`| RSS (MB) | ${mem.map((m) => Math.round(m.rss_bytes / 2 ** 20)).join(' | ')} |`);
-    lines.push('', `Tensor count flat: ${sp['tensors_flat'] ? 'yes' : 'NO'}; RSS change from step ${mem[1]?.step ?? 0} to the end: ${mb(sp['rss_growth_bytes'])} (flat if ≤ ${mb(sp['rss_slack_bytes'])}: ${sp['rss_flat'] ? 'yes' : 'NO'}).`);
+    lines.push('', `Tensor count flat: ${sp['tensors_flat'] ? 'yes' : 'NO'}; RSS change from step ${mem[1]?.step ?? 0} to the end: ${mb(sp['rss_growth_bytes'])} (flat if ≤ ${mb(sp['rss_slack_bytes'])}: ${sp['rss_flat'] ? 'yes' : 'NO'})${sp['gc_before_samples'] ? '; each sample follows a full garbage collection' : ''}.`);
   }
   const lt = r.load_test;
   if (!('error' in lt)) {

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   console.log(`load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} cpus`);
   // The machine may be shared: the peer runs before and after ours, and ratios use the mean.
   const peerBefore = peers(skipPeer);
-  const single = child(['--import', 'tsx', path.join(here, 'single-process.ts'), '--steps', String(argNumber('steps', 1000)), '--every', '100'], 'single-process');
+  const single = child(['--expose-gc', '--import', 'tsx', path.join(here, 'single-process.ts'), '--steps', String(argNumber('steps', 1000)), '--every', '100'], 'single-process');
   console.log('error' in single ? `single process: ${single.error}` : `single process: ${single['samples_per_s']} samples/s`);
   const clusters = workerCounts.map((n) => cluster(n, trainLimit));
   const peerAfter = peers(skipPeer);

@@ -2,7 +2,7 @@
  * One process training the model of record on the chosen backend with the worker's own code path
  * (batch fill + gradients from @dtrain/trainer, flat Adam, weights written back), no network. It
  * doubles as the leak check: live tensors and RSS are recorded every `--every` steps.
- * Run: node --import tsx bench/src/single-process.ts [--steps 1000] [--every 100] [--backend wasm]
+ * Run: node --expose-gc --import tsx bench/src/single-process.ts [--steps 1000] [--every 100] [--backend wasm]
  * Prints one JSON line (samples_per_s, samples: [{step, tensors, rss_bytes, heap_used_bytes}], flat).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -53,7 +53,12 @@ async function main(): Promise<void> {
   };
   for (let i = 0; i < WARMUP; i++) step(i);
   const samples: MemorySample[] = [];
+  // With --expose-gc (the bench passes it), a full collection before each sample: a leak is memory a
+  // collection cannot take back, while garbage V8 has merely not collected yet makes RSS look like one
+  // (the step allocates little, so full collections are rare and the old space grows between them).
+  const gc = (globalThis as { gc?: () => void }).gc;
   const record = (at: number): void => {
+    gc?.();
     const mem = process.memoryUsage();
     samples.push({ step: at, tensors: tf.memory().numTensors, rss_bytes: mem.rss, heap_used_bytes: mem.heapUsed });
   };
@@ -82,6 +87,7 @@ async function main(): Promise<void> {
       rss_growth_bytes: rssGrowth,
       rss_flat: rssGrowth <= RSS_SLACK_BYTES,
       rss_slack_bytes: RSS_SLACK_BYTES,
+      gc_before_samples: gc !== undefined,
     }),
   );
   grads.dispose();
