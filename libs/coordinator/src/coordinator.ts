@@ -16,7 +16,7 @@ import { requiredCodecs } from './server-options';
 import type { AppliedPush, CoordinatorEvents, RunTotals } from './coordinator-events';
 import { emptyRunTotals } from './coordinator-events';
 import { CoordinatorError } from './coordinator-error';
-import { CheckpointError } from './checkpoint-store';
+import { Checkpointer, checkRestorable } from './checkpointer';
 import { SampleCoverage } from './sample-coverage';
 import { batchShares } from './batch-shares';
 import { WeightsEncoder } from './weights-encoder';
@@ -112,9 +112,7 @@ export class Coordinator {
   private stepStartedAt = 0;
   /** The first update of this process has been timed as warm-up. */
   private warmedUp = false;
-  private lastCheckpointStep = 0;
-  private lastCheckpointAt = 0;
-  private checkpointing: Promise<void> | undefined;
+  private readonly checkpoints: Checkpointer;
   private livenessTimer: TimerHandle | undefined;
   private lastLivenessRun = 0;
   private joinTimer: TimerHandle | undefined;
@@ -130,6 +128,14 @@ export class Coordinator {
     this.coverage = new SampleCoverage(d.data.indices);
     this.codecs = requiredCodecs(d.options);
     this.totals = emptyRunTotals();
+    this.checkpoints = new Checkpointer({
+      clock: d.clock,
+      log: d.log,
+      write: d.checkpoint,
+      everySteps: d.options.checkpointEverySteps,
+      everySeconds: d.options.checkpointEverySeconds,
+      checkpointed: (step, version) => this.d.events?.checkpointed?.(step, version),
+    });
     this.done = new Promise((res, rej) => {
       this.resolveDone = res;
       this.rejectDone = rej;
@@ -173,7 +179,7 @@ export class Coordinator {
    */
   async suspend(reason = 'suspended'): Promise<void> {
     if (this.state === 'finished') return;
-    if (this.d.checkpoint && this.state !== 'waiting') await this.checkpointNow();
+    if (this.checkpoints.enabled && this.state !== 'waiting') await this.checkpointNow();
     if ((this.state as CoordinatorState) === 'finished') return;
     this.state = 'finished';
     this.teardown(CLOSE_GOING_AWAY, 'server restarting');
@@ -789,16 +795,9 @@ export class Coordinator {
 
   // ---- checkpoints -------------------------------------------------------------------------------
 
-  private checkpointDue(): boolean {
-    const { options, clock } = this.d;
-    const dueBySteps = options.checkpointEverySteps > 0 && this.totals.steps - this.lastCheckpointStep >= options.checkpointEverySteps;
-    const dueByTime = options.checkpointEverySeconds > 0 && clock.monotonic() - this.lastCheckpointAt >= options.checkpointEverySeconds * 1000;
-    return this.d.checkpoint !== undefined && (dueBySteps || dueByTime);
-  }
-
   /** BSP: checkpoint between steps (nothing in flight), then start the next step. */
   private afterStepMaybeCheckpoint(next: () => void): void {
-    if (!this.checkpointDue()) return next();
+    if (!this.checkpoints.due(this.totals.steps)) return next();
     void this.checkpointNow().then(() => {
       if (this.state === 'training') next();
     });
@@ -806,26 +805,11 @@ export class Coordinator {
 
   /** ASP/SSP: updates never pause, so the state is captured now (in-flight batches put back) and written meanwhile. */
   private maybeCheckpointAsync(): void {
-    if (!this.checkpointing && this.checkpointDue()) void this.checkpointNow();
+    if (!this.checkpoints.busy && this.checkpoints.due(this.totals.steps)) void this.checkpointNow();
   }
 
-  private async checkpointNow(extra: Pick<CheckpointState, 'finished'> = {}): Promise<void> {
-    if (!this.d.checkpoint) return;
-    // One write at a time: the store names files by update count and prunes old ones.
-    if (this.checkpointing) await this.checkpointing.catch(() => undefined);
-    const state = { ...this.captureState(), ...extra };
-    this.lastCheckpointStep = this.totals.steps;
-    this.lastCheckpointAt = this.d.clock.monotonic();
-    try {
-      this.checkpointing = this.d.checkpoint(state);
-      await this.checkpointing;
-      this.d.events?.checkpointed?.(state.step, state.version);
-    } catch (err) {
-      // A failed checkpoint must not kill training; the next one may succeed.
-      this.d.log.error('checkpoint failed', { error: String((err as Error).message) });
-    } finally {
-      this.checkpointing = undefined;
-    }
+  private checkpointNow(extra: Pick<CheckpointState, 'finished'> = {}): Promise<void> {
+    return this.checkpoints.writeNow(() => ({ ...this.captureState(), ...extra }));
   }
 
   /** Everything needed to continue: weights, optimizer, position in the epoch (with unfinished batches put back). */
@@ -859,14 +843,7 @@ export class Coordinator {
   }
 
   private restore(s: CheckpointState): void {
-    const mismatch = (what: string, have: number, saved: number): never => {
-      throw new CheckpointError('CKPT_ERR_MISMATCH', `checkpoint ${what}: ${saved}, this server: ${have}`, { what, have, saved });
-    };
-    if (s.store.weights.length !== this.d.store.size) mismatch('weight count', this.d.store.size, s.store.weights.length);
-    // The saved epoch plan was shuffled with the saved seed; another seed would mix two runs' orders.
-    if (s.seed !== this.d.options.run.seed) mismatch('seed', this.d.options.run.seed, s.seed);
-    if (s.coverage && s.coverage.counts.length !== this.coverage.snapshot().counts.length)
-      mismatch('sample slots', this.coverage.snapshot().counts.length, s.coverage.counts.length);
+    checkRestorable(s, { weights: this.d.store.size, seed: this.d.options.run.seed, sampleSlots: this.coverage.snapshot().counts.length });
     this.d.store.restore(s.store);
     this.epoch = s.epoch;
     this.totals.epochsDone = s.epoch;
@@ -877,7 +854,7 @@ export class Coordinator {
     this.totals.steps = s.updates;
     this.totals.samples = s.samples;
     this.totals.trainMs = s.trainMs ?? 0;
-    this.lastCheckpointStep = s.updates;
+    this.checkpoints.resumedAt(s.updates);
     for (const k of s.applied) this.applied.add(k);
     this.lastReport = s.report;
     if (s.plan) this.plan = EpochPlan.restore(s.plan);
