@@ -17,6 +17,7 @@ import type { AppliedPush, CoordinatorEvents, RunTotals } from './coordinator-ev
 import { emptyRunTotals } from './coordinator-events';
 import { CoordinatorError } from './coordinator-error';
 import { Checkpointer, checkRestorable } from './checkpointer';
+import { LivenessMonitor } from './liveness-monitor';
 import { SampleCoverage } from './sample-coverage';
 import { batchShares } from './batch-shares';
 import { WeightsEncoder } from './weights-encoder';
@@ -33,8 +34,6 @@ const CLOSE_INTERNAL = 1011;
 const WORKER_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 /** BSP plan parts are shards, not members; '#' cannot appear in a worker id, so the two never mix. */
 const shardId = (i: number): string => `#${i}`;
-/** How far past its period the liveness check may run before we blame our own stalled event loop. */
-const STALL_TOLERANCE = 0.5;
 
 export type CoordinatorState = 'waiting' | 'training' | 'evaluating' | 'finished';
 
@@ -113,8 +112,7 @@ export class Coordinator {
   /** The first update of this process has been timed as warm-up. */
   private warmedUp = false;
   private readonly checkpoints: Checkpointer;
-  private livenessTimer: TimerHandle | undefined;
-  private lastLivenessRun = 0;
+  private readonly liveness: LivenessMonitor;
   private joinTimer: TimerHandle | undefined;
   private resolveDone!: (t: RunTotals) => void;
   private rejectDone!: (e: unknown) => void;
@@ -136,6 +134,17 @@ export class Coordinator {
       everySeconds: d.options.checkpointEverySeconds,
       checkpointed: (step, version) => this.d.events?.checkpointed?.(step, version),
     });
+    this.liveness = new LivenessMonitor({
+      clock: d.clock,
+      heartbeatMs: d.options.heartbeatMs,
+      heartbeatTimeoutMs: d.options.heartbeatTimeoutMs,
+      members: () => this.members.values(),
+      paused: () => this.state === 'evaluating',
+      timedOut: (m, silentMs) => {
+        this.removeMember(m, 'lost', `no frame for ${Math.round(silentMs)} ms`);
+        m.peer.close(CLOSE_POLICY, 'heartbeat timeout');
+      },
+    });
     this.done = new Promise((res, rej) => {
       this.resolveDone = res;
       this.rejectDone = rej;
@@ -154,8 +163,7 @@ export class Coordinator {
       this.resolveDone(this.totals);
       return;
     }
-    this.lastLivenessRun = clock.monotonic();
-    this.livenessTimer = clock.setInterval(() => this.checkLiveness(), Math.max(10, Math.floor(options.heartbeatMs / 2)));
+    this.liveness.start();
     if (options.joinTimeoutMs > 0)
       this.joinTimer = clock.setTimeout(() => {
         if (!this.started)
@@ -784,7 +792,7 @@ export class Coordinator {
 
   private teardown(code = CLOSE_NORMAL, why = 'run over'): void {
     const { clock } = this.d;
-    if (this.livenessTimer) clock.clearInterval(this.livenessTimer);
+    this.liveness.stop();
     if (this.joinTimer) clock.clearTimeout(this.joinTimer);
     for (const e of this.peers.values()) {
       if (e.helloTimer) clock.clearTimeout(e.helloTimer);
@@ -858,27 +866,6 @@ export class Coordinator {
     for (const k of s.applied) this.applied.add(k);
     this.lastReport = s.report;
     if (s.plan) this.plan = EpochPlan.restore(s.plan);
-  }
-
-  // ---- liveness ----------------------------------------------------------------------------------
-
-  private checkLiveness(): void {
-    const { clock, options } = this.d;
-    const now = clock.monotonic();
-    const period = Math.max(10, Math.floor(options.heartbeatMs / 2));
-    const late = now - this.lastLivenessRun > period * (1 + STALL_TOLERANCE) + options.heartbeatTimeoutMs * STALL_TOLERANCE;
-    this.lastLivenessRun = now;
-    // Our own event loop stalled (evaluation, GC): frames from workers are still queued; don't blame them.
-    if (late || this.state === 'evaluating') {
-      for (const m of this.members.values()) if (m.state === 'active') m.lastSeen = Math.max(m.lastSeen, now - period);
-      return;
-    }
-    for (const m of [...this.members.values()]) {
-      if (m.state === 'active' && now - m.lastSeen > options.heartbeatTimeoutMs) {
-        this.removeMember(m, 'lost', `no frame for ${Math.round(now - m.lastSeen)} ms`);
-        m.peer.close(CLOSE_POLICY, 'heartbeat timeout');
-      }
-    }
   }
 
   // ---- helpers -----------------------------------------------------------------------------------
