@@ -3,7 +3,6 @@ import { isCodedError, mixSeed } from '@dtrain/common';
 import type { Join, Message, ModelManifest, Push, WireErrorCode, ProtocolErrorCode } from '@dtrain/protocol';
 import { DEFAULT_MAX_BATCH, PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
 import type { EvaluationReport } from '@dtrain/training';
-import { decodeTensor } from '@dtrain/training';
 import { tokensMatch } from './auth';
 import type { CheckpointState } from './checkpoint-state';
 import { EpochPlan } from './epoch-plan';
@@ -21,7 +20,7 @@ import { LivenessMonitor } from './liveness-monitor';
 import { SampleCoverage } from './sample-coverage';
 import { batchShares } from './batch-shares';
 import { WeightsEncoder } from './weights-encoder';
-import { addWeighted, meanWithLast, scaleInto } from './step-sum';
+import { StepAggregate } from './step-aggregate';
 
 /** WebSocket close codes (RFC 6455 §7.4): 1008 policy violation, 1009 too big, 1000 normal. */
 const CLOSE_NORMAL = 1000;
@@ -89,19 +88,8 @@ export class Coordinator {
   private barrierNeeded = 0;
   private bspPhase: BspPhase = 'idle';
   private readonly coverage: SampleCoverage;
-  private readonly sum: Float32Array;
-  private sumWeight = 0;
-  /**
-   * BSP sums in float64: a float32 gradient times an integer sample count is exact there, so the
-   * step's mean no longer depends on the order pushes arrive in (same seed → same weights).
-   */
-  private readonly sum64: Float64Array;
-  /** Decoded gradients of lossy codecs (fp32 pushes are summed straight from the frame). */
-  private readonly scratch: Float32Array;
-  /** BSP: `sum` already holds the step's mean (the completing push was fused into it); `sum64` lacks that push. */
-  private meanReady = false;
-  private sumLoss = 0;
-  private sumPushes = 0;
+  /** BSP: the open step's mean gradient and loss; ASP/SSP: where a lossy gradient is decoded. */
+  private readonly aggregate: StepAggregate;
   private readonly applied = new Set<string>();
   /** Codec kinds a joining worker must list in its capabilities. */
   private readonly codecs: string[];
@@ -120,9 +108,7 @@ export class Coordinator {
   readonly totals: RunTotals;
 
   constructor(private readonly d: CoordinatorDeps) {
-    this.sum = new Float32Array(d.store.size);
-    this.sum64 = new Float64Array(d.store.size);
-    this.scratch = new Float32Array(d.store.size);
+    this.aggregate = new StepAggregate(d.store.size);
     this.coverage = new SampleCoverage(d.data.indices);
     this.codecs = requiredCodecs(d.options);
     this.totals = emptyRunTotals();
@@ -487,7 +473,7 @@ export class Coordinator {
     if (!plan || this.state !== 'training') return;
     this.barrier.clear();
     this.stepPool = [];
-    this.resetSum();
+    this.aggregate.reset();
     if (plan.remaining === 0) {
       this.bspPhase = 'idle';
       return void this.endEpoch();
@@ -629,17 +615,11 @@ export class Coordinator {
     m.stats.maxStaleness = Math.max(m.stats.maxStaleness, staleness);
     if (options.mode === 'bsp') {
       const t0 = clock.monotonic();
-      const g = msg.grad.codec === 'fp32' ? msg.grad.data : decodeTensor(msg.grad, this.scratch);
-      this.sumWeight += samples;
-      this.sumLoss += msg.loss * samples;
-      this.sumPushes++;
+      this.aggregate.countPush(samples, msg.loss);
       this.barrier.delete(m.workerId);
       // The push that completes the step goes into the mean in the same pass (nothing between here and
       // maybeCompleteStep below can reopen the step: the ack and pooled chunks do not change the condition).
-      if (this.stepIsComplete()) {
-        meanWithLast(this.sum, this.sum64, g, samples, 1 / this.sumWeight);
-        this.meanReady = true;
-      } else addWeighted(this.sum64, g, samples);
+      this.aggregate.add(msg.grad, samples, this.stepIsComplete());
       this.totals.aggregateMs += clock.monotonic() - t0;
       this.markApplied(m, msg, key, staleness, inflight.indices, elapsed);
       this.dispatchPool();
@@ -657,7 +637,7 @@ export class Coordinator {
     }
     const t0 = clock.monotonic();
     // One gradient, applied alone: an fp32 one straight from the frame, others decoded over the whole buffer.
-    const g = msg.grad.codec === 'fp32' ? msg.grad.data : decodeTensor(msg.grad, this.sum);
+    const g = this.aggregate.decodeAlone(msg.grad);
     const t1 = clock.monotonic();
     store.apply(g);
     this.totals.aggregateMs += t1 - t0;
@@ -686,7 +666,7 @@ export class Coordinator {
     if (this.state !== 'training' || this.d.options.mode !== 'bsp' || this.bspPhase !== 'step') return false;
     const allIn = this.barrier.size === 0 && this.stepPool.length === 0;
     // Wait for chunks still being computed, or pooled until a member is free (or joins), unless enough are in.
-    return allIn || this.sumPushes >= this.barrierNeeded;
+    return allIn || this.aggregate.pushes >= this.barrierNeeded;
   }
 
   private maybeCompleteStep(): void {
@@ -704,14 +684,14 @@ export class Coordinator {
     this.stepPool = [];
     this.barrier.clear();
     this.bspPhase = 'between';
-    if (this.sumPushes > 0) {
+    if (this.aggregate.pushes > 0) {
       const t0 = this.d.clock.monotonic();
-      if (!this.meanReady) scaleInto(this.sum, this.sum64, 1 / this.sumWeight);
+      const mean = this.aggregate.mean();
       const t1 = this.d.clock.monotonic();
-      this.d.store.apply(this.sum);
+      this.d.store.apply(mean);
       this.totals.aggregateMs += t1 - t0;
       this.totals.applyMs += this.d.clock.monotonic() - t1;
-      this.afterUpdate(this.sumLoss / this.sumWeight, this.sumWeight, this.d.clock.monotonic() - this.stepStartedAt);
+      this.afterUpdate(this.aggregate.meanLoss, this.aggregate.samples, this.d.clock.monotonic() - this.stepStartedAt);
     }
     this.afterStepMaybeCheckpoint(() => this.startStep());
   }
@@ -878,15 +858,6 @@ export class Coordinator {
     let min = Infinity;
     for (const m of this.members.values()) if (m.state === 'active') min = Math.min(min, m.clock);
     return Number.isFinite(min) ? min : 0;
-  }
-
-  private resetSum(): void {
-    // `sum` needs no clearing: step completion overwrites all of it with the mean.
-    this.sum64.fill(0);
-    this.meanReady = false;
-    this.sumWeight = 0;
-    this.sumLoss = 0;
-    this.sumPushes = 0;
   }
 
   private ack(m: Member, step: number, status: 'applied' | 'duplicate' | 'stale' | 'dropped' | 'rejected', code?: string): void {
