@@ -21,6 +21,7 @@ import { SampleCoverage } from './sample-coverage';
 import { batchShares } from './batch-shares';
 import { WeightsEncoder } from './weights-encoder';
 import { StepAggregate } from './step-aggregate';
+import { StepBarrier } from './step-barrier';
 
 /** WebSocket close codes (RFC 6455 §7.4): 1008 policy violation, 1009 too big, 1000 normal. */
 const CLOSE_NORMAL = 1000;
@@ -35,13 +36,6 @@ const WORKER_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const shardId = (i: number): string => `#${i}`;
 
 export type CoordinatorState = 'waiting' | 'training' | 'evaluating' | 'finished';
-
-/**
- * BSP only. 'step': a step is open and waits for its chunks. 'between': the step is applied and
- * the next one starts after a checkpoint. 'idle': nobody could be given work (no member, or all still
- * computing a step that completed without them); a join or a late push starts the next step.
- */
-type BspPhase = 'step' | 'between' | 'idle';
 
 export interface TrainingData {
   /** Global indices of the training samples this run uses. */
@@ -80,13 +74,7 @@ export class Coordinator {
   private step = 0;
   private joinSeq = 0;
   private started = false;
-  /** BSP: members computing a chunk of the open step. */
-  private barrier = new Set<string>();
-  /** BSP: chunks of the open step whose member was lost; the next free member computes them. */
-  private stepPool: Uint32Array[] = [];
-  /** BSP: pushes that complete the open step (its chunks minus backup workers). */
-  private barrierNeeded = 0;
-  private bspPhase: BspPhase = 'idle';
+  private readonly barrier = new StepBarrier();
   private readonly coverage: SampleCoverage;
   /** BSP: the open step's mean gradient and loss; ASP/SSP: where a lossy gradient is decoded. */
   private readonly aggregate: StepAggregate;
@@ -370,7 +358,7 @@ export class Coordinator {
       this.sendAssign(m);
       if (options.mode === 'bsp') {
         // Takes an orphaned chunk of the open step, or a share of the next; an idle run starts that step now.
-        if (this.bspPhase === 'idle') this.startStep();
+        if (this.barrier.phase === 'idle') this.startStep();
         else this.dispatchPool();
       } else this.dispatch(m);
     }
@@ -385,7 +373,7 @@ export class Coordinator {
     // No sample of the epoch is skipped: the unfinished batch (and in ASP/SSP the rest of the shard) moves on.
     const unfinished = inflight && !inflight.cancelled ? inflight.indices : undefined;
     if (this.d.options.mode === 'bsp') {
-      if (unfinished && this.bspPhase === 'step') this.stepPool.push(unfinished);
+      if (unfinished && this.barrier.phase === 'step') this.barrier.park(unfinished);
       else if (unfinished) this.plan?.carry(unfinished);
     } else if (this.plan) {
       if (unfinished) this.plan.redistribute(unfinished, m.workerId);
@@ -395,7 +383,7 @@ export class Coordinator {
     if (this.state !== 'training') return;
     if (this.d.options.mode === 'bsp') {
       // Out of the barrier at once; its chunk goes to whoever is free, so the step still covers it.
-      if (this.bspPhase === 'step' && this.barrier.delete(m.workerId)) {
+      if (this.barrier.phase === 'step' && this.barrier.release(m.workerId)) {
         this.dispatchPool();
         this.maybeCompleteStep();
       }
@@ -472,17 +460,16 @@ export class Coordinator {
     const plan = this.plan;
     if (!plan || this.state !== 'training') return;
     this.barrier.clear();
-    this.stepPool = [];
     this.aggregate.reset();
     if (plan.remaining === 0) {
-      this.bspPhase = 'idle';
+      this.barrier.idle();
       return void this.endEpoch();
     }
     // A member still computing a step that completed without it (backup workers) joins once that push is in.
     const active = this.activeMembers();
     const members = active.filter((m) => !m.inflight);
     if (members.length === 0) {
-      this.bspPhase = 'idle';
+      this.barrier.idle();
       return;
     }
     const samples = plan.takeStep(this.d.options.run.batchSize);
@@ -494,27 +481,25 @@ export class Coordinator {
       // A work message carries at most DEFAULT_MAX_BATCH samples; the rest of a share waits in the pool.
       const first = Math.min(n, DEFAULT_MAX_BATCH);
       this.sendWork(m, samples.subarray(at, at + first), this.step++);
-      this.barrier.add(m.workerId);
-      for (let k = at + first; k < at + n; k += DEFAULT_MAX_BATCH) this.stepPool.push(samples.subarray(k, Math.min(at + n, k + DEFAULT_MAX_BATCH)));
+      this.barrier.handOut(m.workerId);
+      for (let k = at + first; k < at + n; k += DEFAULT_MAX_BATCH) this.barrier.park(samples.subarray(k, Math.min(at + n, k + DEFAULT_MAX_BATCH)));
       at += n;
     });
-    this.bspPhase = 'step';
     // A straggler still busy with a dropped chunk already is one of the B backups; don't drop more.
-    const backups = Math.max(0, this.d.options.backupWorkers - (active.length - members.length));
-    this.barrierNeeded = Math.max(1, this.barrier.size + this.stepPool.length - backups);
+    this.barrier.open(Math.max(0, this.d.options.backupWorkers - (active.length - members.length)));
     this.stepStartedAt = this.d.clock.monotonic();
   }
 
   /** BSP: chunks of the open step whose member was lost go to members that are free. */
   private dispatchPool(): void {
-    if (this.bspPhase !== 'step' || this.state !== 'training') return;
+    if (this.barrier.phase !== 'step' || this.state !== 'training') return;
     for (const m of this.activeMembers()) {
-      const chunk = this.stepPool[0];
+      const chunk = this.barrier.peekPooled();
       if (!chunk) return;
       if (m.inflight) continue;
-      this.stepPool.shift();
+      this.barrier.takePooled();
       this.sendWork(m, chunk, this.step++);
-      this.barrier.add(m.workerId);
+      this.barrier.handOut(m.workerId);
     }
   }
 
@@ -603,7 +588,7 @@ export class Coordinator {
       this.d.events?.pushDropped?.(m);
       this.ack(m, msg.step, 'dropped');
       // The run may be idle waiting for exactly this member, or the open step may have a chunk for it.
-      if (options.mode === 'bsp' && this.bspPhase === 'idle') this.startStep();
+      if (options.mode === 'bsp' && this.barrier.phase === 'idle') this.startStep();
       else if (options.mode === 'bsp') this.dispatchPool();
       return;
     }
@@ -616,7 +601,7 @@ export class Coordinator {
     if (options.mode === 'bsp') {
       const t0 = clock.monotonic();
       this.aggregate.countPush(samples, msg.loss);
-      this.barrier.delete(m.workerId);
+      this.barrier.release(m.workerId);
       // The push that completes the step goes into the mean in the same pass (nothing between here and
       // maybeCompleteStep below can reopen the step: the ack and pooled chunks do not change the condition).
       this.aggregate.add(msg.grad, samples, this.stepIsComplete());
@@ -663,27 +648,23 @@ export class Coordinator {
 
   /** BSP: the open step has what it waits for (every chunk in, or enough of them with backup workers). */
   private stepIsComplete(): boolean {
-    if (this.state !== 'training' || this.d.options.mode !== 'bsp' || this.bspPhase !== 'step') return false;
-    const allIn = this.barrier.size === 0 && this.stepPool.length === 0;
-    // Wait for chunks still being computed, or pooled until a member is free (or joins), unless enough are in.
-    return allIn || this.aggregate.pushes >= this.barrierNeeded;
+    if (this.state !== 'training' || this.d.options.mode !== 'bsp') return false;
+    return this.barrier.complete(this.aggregate.pushes);
   }
 
   private maybeCompleteStep(): void {
     if (!this.stepIsComplete()) return;
     // Backup workers: whoever is still computing this step will have its push dropped, and its
     // samples are carried into the next step so the epoch still covers every sample.
-    for (const id of this.barrier) {
+    const { stragglers, unsent } = this.barrier.close();
+    for (const id of stragglers) {
       const m = this.members.get(id);
       if (m?.inflight && !m.inflight.cancelled) {
         m.inflight.cancelled = true;
         this.plan?.carry(m.inflight.indices);
       }
     }
-    for (const chunk of this.stepPool) this.plan?.carry(chunk);
-    this.stepPool = [];
-    this.barrier.clear();
-    this.bspPhase = 'between';
+    for (const chunk of unsent) this.plan?.carry(chunk);
     if (this.aggregate.pushes > 0) {
       const t0 = this.d.clock.monotonic();
       const mean = this.aggregate.mean();
@@ -809,7 +790,7 @@ export class Coordinator {
         if (this.d.options.mode === 'bsp') plan.carry(m.inflight.indices);
         else plan.giveBack(m.workerId, m.inflight.indices);
       }
-    if (plan) for (const chunk of this.stepPool) plan.carry(chunk);
+    if (plan) for (const chunk of this.barrier.pooled) plan.carry(chunk);
     return {
       runId: this.d.runId,
       epoch: this.epoch,
