@@ -3,7 +3,7 @@ import { isCodedError, mixSeed } from '@dtrain/common';
 import type { Join, Message, ModelManifest, Push, WireErrorCode, ProtocolErrorCode } from '@dtrain/protocol';
 import { DEFAULT_MAX_BATCH, PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
 import type { EvaluationReport } from '@dtrain/training';
-import { tokensMatch } from './auth';
+import { admitJoin } from './join-admission';
 import type { CheckpointState } from './checkpoint-state';
 import { EpochPlan } from './epoch-plan';
 import type { Member, Peer } from './member';
@@ -31,7 +31,6 @@ const CLOSE_POLICY = 1008;
 const CLOSE_TOO_BIG = 1009;
 /** RFC 6455: the server hit an unexpected condition (a bug of ours, never the peer's input). */
 const CLOSE_INTERNAL = 1011;
-const WORKER_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 /** BSP plan parts are shards, not members; '#' cannot appear in a worker id, so the two never mix. */
 const shardId = (i: number): string => `#${i}`;
 
@@ -294,18 +293,9 @@ export class Coordinator {
   private onJoin(peer: Peer, entry: { workerId?: string; helloTimer?: TimerHandle }, msg: Join): void {
     const { options, clock, log } = this.d;
     const reply = msg.requestId;
-    if (msg.protocolVersion !== PROTOCOL_VERSION)
-      return this.refuse(peer, 'PROTO_ERR_BAD_VERSION', `server speaks protocol ${PROTOCOL_VERSION}, worker ${msg.protocolVersion}`, true, reply);
-    if (options.token !== undefined) {
-      if (msg.token === undefined) return this.refuse(peer, 'AUTH_ERR_MISSING_TOKEN', 'this server requires a token', true, reply);
-      if (!tokensMatch(msg.token, options.token)) return this.refuse(peer, 'AUTH_ERR_BAD_TOKEN', 'wrong token', true, reply);
-    }
-    if (this.state === 'finished') return this.refuse(peer, 'PS_ERR_SHUTTING_DOWN', 'the run is over', true, reply);
-    const missing = this.codecs.filter((c) => !msg.capabilities.compression.includes(c));
-    if (missing.length > 0)
-      return this.refuse(peer, 'PS_ERR_UNSUPPORTED_CODEC', `this run uses ${missing.join(', ')}, which the worker does not support`, true, reply);
-    const workerId = msg.workerId ?? `w${this.joinSeq + 1}-${peer.id}`;
-    if (!WORKER_ID_RE.test(workerId)) return this.refuse(peer, 'PS_ERR_BAD_WORKER_ID', 'bad worker id', true, reply);
+    const verdict = admitJoin(msg, { token: options.token, finished: this.state === 'finished', codecs: this.codecs, defaultId: `w${this.joinSeq + 1}-${peer.id}` });
+    if (!verdict.ok) return this.refuse(peer, verdict.code, verdict.message, true, reply);
+    const workerId = verdict.workerId;
     const existing = this.members.get(workerId);
     if (existing && existing.state === 'active') {
       // Same id with a valid token: the worker reconnected before we noticed its old socket die.
