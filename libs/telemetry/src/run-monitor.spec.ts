@@ -56,9 +56,9 @@ describe('RunMonitor', () => {
     expect(p).toMatchObject({ epoch: 1, step: 2, testLoss: 0.7, trainEvalLoss: 0.6, trainLoss: (3 * 100 + 1 * 300) / 400 });
     expect(p.testAccuracy).toBeCloseTo(0.8);
     expect(p.trainAccuracy).toBeCloseTo(0.8);
-    // Steps recorded before the epoch are flushed before it, so viewers see them in order.
-    expect(updates.map((u) => u.type)).toEqual(['steps', 'epoch']);
-    const ev = updates[1]!;
+    // Steps recorded before the epoch are flushed before it (after the first state viewers are told), so viewers see them in order.
+    expect(updates.map((u) => u.type)).toEqual(['status', 'steps', 'epoch']);
+    const ev = updates[2]!;
     expect(ev.type === 'epoch' && ev.evaluation.html).toContain('data-testid="confusion"');
     // A new epoch starts a new mean.
     m.recordStep({ step: 3, epoch: 1, loss: 5, samples: 10, stepMs: 1 });
@@ -97,6 +97,26 @@ describe('RunMonitor', () => {
     m.stop();
   });
 
+  it('sends a changed run state ahead of the step batch that shows it, not a timer tick later', () => {
+    const { m, clock, updates } = monitor();
+    const view = fakeView([fakeMember('w1', 1)]);
+    view.state = 'waiting';
+    m.attach(view);
+    m.start();
+    clock.advance(1000);
+    expect(updates.filter((u) => u.type === 'status').map((u) => u.type === 'status' && u.status.state)).toEqual(['waiting']);
+    view.state = 'training';
+    m.recordStep({ step: 1, epoch: 0, loss: 2, samples: 100, stepMs: 50 });
+    clock.advance(250);
+    const kinds = updates.map((u) => (u.type === 'status' ? `status:${u.status.state}` : u.type));
+    expect(kinds.slice(-2)).toEqual(['status:training', 'steps']);
+    // Unchanged state: the next batch goes out alone.
+    m.recordStep({ step: 2, epoch: 0, loss: 2, samples: 100, stepMs: 50 });
+    clock.advance(250);
+    expect(updates.at(-1)!.type).toBe('steps');
+    m.stop();
+  });
+
   it('finishes once, with the final evaluation and summary, and stops its timers', () => {
     const { m, clock, updates } = monitor();
     m.start();
@@ -121,7 +141,7 @@ describe('RunMonitor', () => {
     });
     m.recordStep({ step: 1, epoch: 0, loss: 1, samples: 1, stepMs: 1 });
     expect(() => m.recordEpoch(0, fakeReport())).not.toThrow();
-    expect(updates.map((u) => u.type)).toEqual(['steps', 'epoch']);
+    expect(updates.map((u) => u.type)).toEqual(['status', 'steps', 'epoch']);
   });
 
   it('gives a new viewer the whole run in its snapshot', () => {

@@ -51,6 +51,8 @@ export class RunMonitor {
   private readonly window: ThroughputWindow;
   private readonly listeners = new Set<(u: MonitorUpdate) => void>();
   private pending: StepPoint[] = [];
+  /** The run state viewers were last told, so a change (e.g. the first step) reaches them with the data, not a timer tick later. */
+  private toldState: RunStatus['state'] | undefined;
   private evaluation: EvaluationView | null = null;
   private readonly t0: number;
   private steps = 0;
@@ -211,13 +213,21 @@ export class RunMonitor {
     if (this.pending.length === 0) return;
     const points = this.pending;
     this.pending = [];
+    // A changed state goes first, so a viewer never shows new points under the old state.
+    const status = this.status();
+    if (status.state !== this.toldState) this.sendStatus(status);
     this.emit({ type: 'steps', points });
   }
 
   /** Pushes status and the worker table now (the timer does it every `statusIntervalMs`). */
   emitStatus(): void {
     this.flush();
-    this.emit({ type: 'status', status: this.status(), workers: this.workers() });
+    this.sendStatus(this.status());
+  }
+
+  private sendStatus(status: RunStatus): void {
+    this.toldState = status.state;
+    this.emit({ type: 'status', status, workers: this.workers() });
   }
 
   private evaluationView(epoch: number, final: boolean, report: EvaluationReport, summary?: Record<string, unknown>): EvaluationView {
