@@ -4,17 +4,14 @@ import { TrainingError } from './training-error';
 
 /**
  * How a tensor travels: `none` (float32 as is), `fp16` (half precision, RNE), `int8` and the packed
- * `int4` / `int3` / `int2` (per-chunk absmax scaling, `chunk` elements per scale), `sign` (1 bit per element times the chunk's mean |x|)
- * or `topk` (only the round(ratio·n) largest magnitudes, at least one, with their indices).
+ * `int4` / `int3` / `int2` (per-chunk absmax scaling, `chunk` elements per scale), `sign` (1 bit per
+ * element times the chunk's mean |x|) or `topk` (only the round(ratio·n) largest magnitudes, at least one, with their indices).
  */
 export type CompressionSpec =
   | { kind: 'none' }
   | { kind: 'fp16' }
   | { kind: ChunkedKind; chunk?: number }
   | { kind: 'topk'; ratio: number };
-
-/** Every kind this build encodes and decodes: what a worker lists in its join capabilities. */
-export const COMPRESSION_KINDS: readonly CompressionSpec['kind'][] = Object.freeze(['none', 'fp16', 'int8', 'int4', 'int3', 'int2', 'sign', 'topk']);
 
 /** Codecs that scale per chunk of elements and take an optional `:<chunk>`. */
 export type ChunkedKind = 'int8' | PackedIntKind | 'sign';
@@ -25,8 +22,11 @@ const DEFAULT_CHUNK: Record<ChunkedKind, number> = {
   int2: PACKED_DEFAULT_CHUNK,
   sign: SIGN_DEFAULT_CHUNK,
 };
-const CHUNKED: readonly string[] = Object.keys(DEFAULT_CHUNK);
-const isChunked = (kind: string | undefined): kind is ChunkedKind => kind !== undefined && CHUNKED.includes(kind);
+const CHUNKED = Object.keys(DEFAULT_CHUNK) as ChunkedKind[];
+const isChunked = (kind: unknown): kind is ChunkedKind => (CHUNKED as unknown[]).includes(kind);
+
+/** Every kind this build encodes and decodes: what a worker lists in its join capabilities. */
+export const COMPRESSION_KINDS: readonly CompressionSpec['kind'][] = Object.freeze(['none', 'fp16', ...CHUNKED, 'topk']);
 
 /** A plain decimal (no hex, no Infinity, no empty string) so a typo never silently parses. */
 const DECIMAL = /^(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
@@ -56,18 +56,16 @@ export function parseCompression(s: string): CompressionSpec {
 /** Validates a spec object (e.g. from a config file or a Hello message) and returns it. */
 export function checkCompression(spec: CompressionSpec): CompressionSpec {
   const text = JSON.stringify(spec);
+  if (isChunked(spec?.kind)) {
+    const chunk = 'chunk' in spec ? spec.chunk : undefined;
+    if (chunk !== undefined && !(Number.isInteger(chunk) && chunk >= 1 && chunk <= MAX_CHUNK)) {
+      return bad(text, `${spec.kind} chunk must be an integer in [1, ${MAX_CHUNK}]`);
+    }
+    return spec;
+  }
   switch (spec?.kind) {
     case 'none':
     case 'fp16':
-      return spec;
-    case 'int8':
-    case 'int4':
-    case 'int3':
-    case 'int2':
-    case 'sign':
-      if (spec.chunk !== undefined && !(Number.isInteger(spec.chunk) && spec.chunk >= 1 && spec.chunk <= MAX_CHUNK)) {
-        return bad(text, `${spec.kind} chunk must be an integer in [1, ${MAX_CHUNK}]`);
-      }
       return spec;
     case 'topk':
       if (!(typeof spec.ratio === 'number' && spec.ratio > 0 && spec.ratio <= 1)) return bad(text, 'topk ratio must be in (0, 1]');
