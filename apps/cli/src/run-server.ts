@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from '@dtrain/common';
 import type { CoordinatorEvents, RunningServer, ServerDeps, ServerOptions, ServerResult } from '@dtrain/coordinator';
-import { startParameterServer } from '@dtrain/coordinator';
+import { startParameterServer, weightsCodec } from '@dtrain/coordinator';
 import type { DatasetSplits } from '@dtrain/data';
 import { loadDataset } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
@@ -179,7 +179,7 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
     outDir: options.run.outDir,
     extra: {
       compression: options.compression,
-      weights_compression: options.weightsCompression ?? options.compression,
+      weights_compression: weightsCodec(options),
       compression_ratio: compressionRatio(t, options.run.model, r.report.numClasses),
       gradient_bytes: t.gradientBytes,
       weight_bytes: t.weightBytes,

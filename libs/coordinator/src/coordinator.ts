@@ -11,7 +11,7 @@ import { newStats } from './member';
 import type { ParameterStore } from './parameter-store';
 import { TokenBucket } from './token-bucket';
 import type { ServerOptions } from './server-options';
-import { requiredCodecs } from './server-options';
+import { requiredCodecs, weightsCodec } from './server-options';
 import type { AppliedPush, CoordinatorEvents, RunTotals } from './coordinator-events';
 import { emptyRunTotals } from './coordinator-events';
 import { CoordinatorError } from './coordinator-error';
@@ -522,7 +522,7 @@ export class Coordinator {
   private sendWeights(m: Member): void {
     const version = this.d.store.version;
     if (m.knownVersion === version) return;
-    this.weightsEncoder ??= new WeightsEncoder(this.d.options.weightsCompression ?? this.d.options.compression, this.d.store.size);
+    this.weightsEncoder ??= new WeightsEncoder(weightsCodec(this.d.options), this.d.store.size);
     const t0 = this.d.clock.monotonic();
     const frame = this.weightsEncoder.frameFor(m, m.knownVersion, version, this.d.store.weights);
     this.totals.encodeMs += this.d.clock.monotonic() - t0;

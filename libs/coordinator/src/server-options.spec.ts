@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requiredCodecs, resolveServerOptions } from './server-options';
+import { requiredCodecs, resolveServerOptions, weightsCodec } from './server-options';
 
 describe('resolveServerOptions', () => {
   it.each([
@@ -12,7 +12,8 @@ describe('resolveServerOptions', () => {
 
   it('leaves the weights codec unset unless asked, which means "as the gradients"', () => {
     expect(resolveServerOptions({ compression: 'int8' }).weightsCompression).toBeUndefined();
-    expect(resolveServerOptions({ compression: 'int4', weightsCompression: 'sign:1024' }).weightsCompression).toBe('sign:1024');
+    expect(weightsCodec(resolveServerOptions({ compression: 'int8' }))).toBe('int8');
+    expect(weightsCodec(resolveServerOptions({ compression: 'int4', weightsCompression: 'sign:1024' }))).toBe('sign:1024');
   });
 });
 

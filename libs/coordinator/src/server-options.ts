@@ -93,9 +93,14 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
 
 export class ServerConfigError extends CodedError<'PS_ERR_BAD_OPTION'> {}
 
+/** The codec of the weight deltas sent down: `weightsCompression`, or the gradients' when unset. */
+export function weightsCodec(o: Pick<ServerOptions, 'compression' | 'weightsCompression'>): string {
+  return o.weightsCompression ?? o.compression;
+}
+
 /** The codec kinds a worker must decode and encode to take part in a run with these options. */
 export function requiredCodecs(o: Pick<ServerOptions, 'compression' | 'weightsCompression'>): string[] {
-  return [...new Set([o.compression, o.weightsCompression ?? o.compression].map((s) => parseCompression(s).kind))];
+  return [...new Set([o.compression, weightsCodec(o)].map((s) => parseCompression(s).kind))];
 }
 
 export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>> & { run?: Partial<RunConfig> }): ServerOptions {
