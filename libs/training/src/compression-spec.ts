@@ -44,18 +44,17 @@ export function parseCompression(s: string): CompressionSpec {
   if (isChunked(kind)) {
     if (arg === undefined) return { kind };
     if (!/^\d+$/.test(arg)) return bad(s, 'chunk must be a positive integer');
-    return checkCompression({ kind, chunk: Number(arg) });
+    return checkCompression({ kind, chunk: Number(arg) }, s);
   }
   if (kind === 'topk') {
     if (arg === undefined || !DECIMAL.test(arg)) return bad(s, "expected 'topk:<ratio>' with 0 < ratio ≤ 1");
-    return checkCompression({ kind, ratio: Number(arg) });
+    return checkCompression({ kind, ratio: Number(arg) }, s);
   }
   return bad(s, "expected 'none', 'fp16', 'int8|int4|int3|int2|sign[:chunk]' or 'topk:<ratio>'");
 }
 
-/** Validates a spec object (e.g. from a config file or a Hello message) and returns it. */
-export function checkCompression(spec: CompressionSpec): CompressionSpec {
-  const text = JSON.stringify(spec);
+/** Validates a spec object (e.g. from a config file or a Hello message) and returns it; `text` names it in errors. */
+export function checkCompression(spec: CompressionSpec, text: string = JSON.stringify(spec)): CompressionSpec {
   if (isChunked(spec?.kind)) {
     const chunk = 'chunk' in spec ? spec.chunk : undefined;
     if (chunk !== undefined && !(Number.isInteger(chunk) && chunk >= 1 && chunk <= MAX_CHUNK)) {
