@@ -1,7 +1,6 @@
 import type { StartedTestContainer } from 'testcontainers';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ContainerSuite } from '../support/container-suite';
-import { openContainerSuite } from '../support/container-suite';
+import { describe, expect, it } from 'vitest';
+import { useContainerSuite } from '../support/container-suite';
 import { containerSuiteGate } from '../support/docker-available';
 import type { DtrainCluster } from '../support/dtrain-containers';
 import { waitForVersion } from '../support/dtrain-containers';
@@ -25,25 +24,13 @@ interface Coverage {
 const KILL_AT_VERSION = 10;
 
 describe.runIf(gate.run)('the server container, restarted on its checkpoint volume while 3 workers train', () => {
-  let suite: ContainerSuite;
-  const started: StartedTestContainer[] = [];
-
-  beforeAll(async () => {
-    suite = await openContainerSuite(gate.client!, 'server-restart');
-  });
-
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await suite.dumpLogs(started);
-  });
-
-  afterAll(async () => {
-    await suite?.janitor.dispose();
-  });
+  const scenario = useContainerSuite(gate.client!, 'server-restart');
+  const { started } = scenario;
 
   /** Starts a checkpointing server and 3 workers, waits until training is under way. */
   async function startRun(): Promise<{ cluster: DtrainCluster; server: StartedTestContainer; workers: StartedTestContainer[]; at: number }> {
-    const cluster = await suite.cluster();
-    const volume = await suite.janitor.createVolume(`${cluster.network}-data`);
+    const cluster = await scenario.suite.cluster();
+    const volume = await scenario.suite.janitor.createVolume(`${cluster.network}-data`);
     const server = await cluster.startServer({
       flags: SCENARIO_FLAGS,
       volume,

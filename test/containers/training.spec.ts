@@ -1,15 +1,10 @@
-import type { StartedTestContainer } from 'testcontainers';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ContainerSuite } from '../support/container-suite';
-import { openContainerSuite } from '../support/container-suite';
+import { describe, expect, it } from 'vitest';
+import { useContainerSuite } from '../support/container-suite';
 import { containerSuiteGate } from '../support/docker-available';
 import { runLocalReference } from '../support/local-run';
-import type { RunFlags } from '../support/run-flags';
+import { SCENARIO_FLAGS as FLAGS } from './scenario';
 
 const gate = await containerSuiteGate();
-
-/** Short enough for CI (tens of seconds on 2 cores), long enough to learn well past chance. */
-const FLAGS: RunFlags = { workers: 3, epochs: 2, trainLimit: 3000, testLimit: 1000, seed: 7 };
 
 /**
  * How far below the same run under `dtrain local` the containerised run may land. BSP with one
@@ -19,25 +14,13 @@ const FLAGS: RunFlags = { workers: 3, epochs: 2, trainLimit: 3000, testLimit: 10
 const ACCURACY_TOLERANCE = 0.03;
 
 describe.runIf(gate.run)('a server and 3 worker containers on one network', () => {
-  let suite: ContainerSuite;
-  const started: StartedTestContainer[] = [];
-
-  beforeAll(async () => {
-    suite = await openContainerSuite(gate.client!, 'training');
-  });
-
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await suite.dumpLogs(started);
-  });
-
-  afterAll(async () => {
-    await suite?.janitor.dispose();
-  });
+  const scenario = useContainerSuite(gate.client!, 'training');
+  const { started } = scenario;
 
   it('train to the accuracy `dtrain local` reaches with the same flags', async () => {
     const local = await runLocalReference(FLAGS);
 
-    const cluster = await suite.cluster();
+    const cluster = await scenario.suite.cluster();
     const t0 = performance.now();
     const server = await cluster.startServer({ flags: FLAGS });
     started.push(server);

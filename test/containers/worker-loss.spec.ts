@@ -1,7 +1,5 @@
-import type { StartedTestContainer } from 'testcontainers';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ContainerSuite } from '../support/container-suite';
-import { openContainerSuite } from '../support/container-suite';
+import { describe, expect, it } from 'vitest';
+import { useContainerSuite } from '../support/container-suite';
 import { containerSuiteGate } from '../support/docker-available';
 import { waitForVersion } from '../support/dtrain-containers';
 import { SCENARIO_ACCURACY_FLOOR, SCENARIO_FLAGS, SCENARIO_STEPS } from './scenario';
@@ -12,23 +10,11 @@ const gate = await containerSuiteGate();
 const KILLED = 137;
 
 describe.runIf(gate.run)('a worker container dies mid-run', () => {
-  let suite: ContainerSuite;
-  const started: StartedTestContainer[] = [];
-
-  beforeAll(async () => {
-    suite = await openContainerSuite(gate.client!, 'worker-loss');
-  });
-
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await suite.dumpLogs(started);
-  });
-
-  afterAll(async () => {
-    await suite?.janitor.dispose();
-  });
+  const scenario = useContainerSuite(gate.client!, 'worker-loss');
+  const { started } = scenario;
 
   it('and the other two finish the run', async () => {
-    const cluster = await suite.cluster();
+    const cluster = await scenario.suite.cluster();
     // A killed process sends no goodbye: a short heartbeat timeout declares it lost quickly.
     const server = await cluster.startServer({ flags: SCENARIO_FLAGS, extraArgs: ['--heartbeat-timeout-ms', '4000'] });
     started.push(server);

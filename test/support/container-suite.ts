@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { ContainerRuntimeClient, StartedTestContainer } from 'testcontainers';
 import type { BuiltImage } from './build-images';
 import { buildDtrainImage } from './build-images';
@@ -44,5 +45,37 @@ export async function openContainerSuite(client: ContainerRuntimeClient, name: s
         }
       }
     },
+  };
+}
+
+/** A suite's handle inside `describe`: the suite (after beforeAll) and the containers to dump on failure. */
+export interface ContainerScenario {
+  readonly suite: ContainerSuite;
+  /** Push every container a test starts: a failed test prints their logs. */
+  readonly started: StartedTestContainer[];
+}
+
+/**
+ * Registers the hooks every container scenario needs, in the enclosing `describe`: open the suite
+ * (beforeAll), dump the started containers' logs after a failed test, dispose everything (afterAll).
+ */
+export function useContainerSuite(client: ContainerRuntimeClient, name: string): ContainerScenario {
+  let suite: ContainerSuite | undefined;
+  const started: StartedTestContainer[] = [];
+  beforeAll(async () => {
+    suite = await openContainerSuite(client, name);
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await suite?.dumpLogs(started);
+  });
+  afterAll(async () => {
+    await suite?.janitor.dispose();
+  });
+  return {
+    get suite(): ContainerSuite {
+      if (!suite) throw new Error(`container suite ${name} is not open (used outside a test?)`);
+      return suite;
+    },
+    started,
   };
 }
