@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchReport } from './bench-report';
-import { peerMean, renderMarkdown, targets } from './bench-report';
+import { medianRun, peerMean, renderMarkdown, roundScaling, targets } from './bench-report';
 
 const peer = (sps: number) => ({ available: true as const, samples_per_s: sps, ms_per_step: 64_000 / sps, raw: {} });
 
 function report(c1: number, c2: number, single: number): BenchReport {
   const cluster = (workers: number, sps: number) => ({
     workers,
+    rounds: [sps],
     result: { samples_per_s: sps, bytes_per_step: 1_800_000 * workers, test_accuracy: 0.95, step_breakdown_ms: { wall: 70, compute: 60, encode: 1, decode: 0.5, aggregate: 1, apply: 1, weights_encode: 1, network: 5.5 }, worker_stats: [] },
   });
   return {
@@ -19,6 +20,7 @@ function report(c1: number, c2: number, single: number): BenchReport {
     duration_s: 1,
     dataset: 'mnist-subset',
     train_limit: 6400,
+    rounds: 1,
     batch_per_worker: 64,
     single_process: { samples_per_s: single, backend: 'wasm', tensors_flat: true, rss_flat: true, memory: [], steps: 1000 },
     clusters: [cluster(1, c1), cluster(2, c2)],
@@ -44,6 +46,31 @@ describe('bench report', () => {
   it('renders the throughput table with ratios and scaling', () => {
     const md = renderMarkdown(report(960, 1800, 990));
     expect(md).toContain('| dtrain cluster, 2 workers | 1800 | 1.89 | 1.38 | 94 % |');
-    expect(md).toContain('- Scaling 1 → 2 workers ≥ 90 %: **met** (94 %).');
+    expect(md).toContain('- Scaling 1 → 2 workers ≥ 90 %: **met** (94 % from the medians).');
+  });
+
+  it('takes the median round of a cluster entry and keeps every round', () => {
+    const run = (sps: number) => ({ samples_per_s: sps, test_accuracy: sps / 1e4 });
+    const c = medianRun(2, [run(1700), run(1400), run(1600)]);
+    expect(c.rounds).toEqual([1700, 1400, 1600]);
+    expect(c.result).toEqual(run(1600));
+    expect(medianRun(2, [run(1700), run(1400)]).result).toEqual(run(1400));
+  });
+
+  it('fails a cluster entry when any of its rounds failed', () => {
+    const c = medianRun(4, [{ samples_per_s: 1700 }, { error: 'exited with 1' }]);
+    expect(c.result).toEqual({ error: 'exited with 1' });
+    expect(c.rounds).toEqual([1700]);
+    expect(medianRun(4, []).result).toEqual({ error: 'no rounds ran' });
+  });
+
+  it('pairs the rounds for per-round scaling and renders them', () => {
+    const r = report(1000, 1800, 990);
+    r.clusters = [medianRun(1, [{ samples_per_s: 1000 }, { samples_per_s: 900 }]), medianRun(2, [{ samples_per_s: 1800 }, { samples_per_s: 1710 }])];
+    r.rounds = 2;
+    expect(roundScaling(r)).toEqual([0.9, 0.95]);
+    const md = renderMarkdown(r);
+    expect(md).toContain('| dtrain cluster, 2 workers | 1710 (1800 / 1710) |');
+    expect(md).toContain('(95 % from the medians; round by round 90 %, 95 %).');
   });
 });

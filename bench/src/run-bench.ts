@@ -4,7 +4,7 @@
  * local`) with 1, 2 and 4 workers on mnist-subset, the PyTorch peer (1 process × 1 thread and DDP
  * 2 × 1, before and after ours, averaged) when Debian's python3-torch is installed, and the
  * 32-worker load test. Writes bench/results/latest.json and latest.md.
- * Options: --workers 1,2,4  --train-limit 6400  --steps 1000 (single process)  --no-peer  --no-load
+ * Options: --workers 1,2,4  --rounds 3  --train-limit 12800  --steps 1000 (single process)  --no-peer  --no-load
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { argNumber, argString } from './args';
 import type { PeerResult } from './torch-peer';
 import { runTorchPeer } from './torch-peer';
-import { renderMarkdown } from './bench-report';
-import type { BenchReport, ClusterRun } from './bench-report';
+import { medianRun, renderMarkdown } from './bench-report';
+import type { BenchReport, ChildResult } from './bench-report';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -42,13 +42,13 @@ function child(args: string[], what: string): Record<string, unknown> | { error:
   return json;
 }
 
-function cluster(workers: number, trainLimit: number): ClusterRun {
+function cluster(workers: number, trainLimit: number, round: number): ChildResult {
   const out = mkdtempSync(path.join(os.tmpdir(), 'dtrain-bench-'));
   try {
     const args = [dtrain, 'local', '--workers', String(workers), '--json', '--no-dashboard', '--train-limit', String(trainLimit), '--test-limit', '1000', '--epochs', '1', '--log-level', 'error', '--out', out];
     const r = child(args, `dtrain local --workers ${workers}`);
-    console.log('error' in r ? `cluster ×${workers}: ${r.error}` : `cluster ×${workers}: ${r['samples_per_s']} samples/s, accuracy ${r['test_accuracy']}`);
-    return { workers, result: r };
+    console.log('error' in r ? `round ${round} cluster ×${workers}: ${r.error}` : `round ${round} cluster ×${workers}: ${r['samples_per_s']} samples/s, accuracy ${r['test_accuracy']}`);
+    return r;
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -66,14 +66,19 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadStart = os.loadavg();
   const skipPeer = process.argv.includes('--no-peer');
-  const trainLimit = argNumber('train-limit', 6400);
+  const trainLimit = argNumber('train-limit', 12_800);
+  const rounds = argNumber('rounds', 3);
   const workerCounts = argString('workers', '1,2,4').split(',').map(Number);
   console.log(`load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} cpus`);
   // The machine may be shared: the peer runs before and after ours, and ratios use the mean.
   const peerBefore = peers(skipPeer);
   const single = child(['--expose-gc', '--import', 'tsx', path.join(here, 'single-process.ts'), '--steps', String(argNumber('steps', 1000)), '--every', '100'], 'single-process');
   console.log('error' in single ? `single process: ${single.error}` : `single process: ${single['samples_per_s']} samples/s`);
-  const clusters = workerCounts.map((n) => cluster(n, trainLimit));
+  // Rounds interleave the worker counts (1, 2, 4, 1, 2, 4, …) so a slow spell of a shared machine
+  // lands on every count rather than on one of them.
+  const runs = workerCounts.map((): ChildResult[] => []);
+  for (let round = 1; round <= rounds; round++) workerCounts.forEach((n, i) => runs[i]?.push(cluster(n, trainLimit, round)));
+  const clusters = workerCounts.map((n, i) => medianRun(n, runs[i] ?? []));
   const peerAfter = peers(skipPeer);
   const load = process.argv.includes('--no-load') ? { error: 'skipped (--no-load)' } : child(['--import', 'tsx', path.join(here, 'load-test.ts')], 'load test');
   const report: BenchReport = {
@@ -86,6 +91,7 @@ async function main(): Promise<void> {
     duration_s: Math.round((Date.now() - started) / 1000),
     dataset: 'mnist-subset',
     train_limit: trainLimit,
+    rounds,
     batch_per_worker: 64,
     single_process: single,
     clusters,
