@@ -21,6 +21,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
 const peerScript = path.resolve(repoRoot, '../shared/bench/torch_ddp_bench.py');
 const dtrain = path.join(repoRoot, 'bin/dtrain.js');
+/** As `npm start` and the image run the server (see bin/dtrain.js). */
+const SERVER_HEAP_FLAG = '--initial-old-space-size=256';
 /** A child run that takes longer than this on 2 cores is reported as failed, so the bench ends. */
 const CHILD_TIMEOUT_MS = 5 * 60_000;
 /** The peer's timed steps (its own default); ~5–10 s per run on 2 cores. */
@@ -45,7 +47,7 @@ function child(args: string[], what: string): Record<string, unknown> | { error:
 function cluster(workers: number, trainLimit: number, round: number): ChildResult {
   const out = mkdtempSync(path.join(os.tmpdir(), 'dtrain-bench-'));
   try {
-    const args = [dtrain, 'local', '--workers', String(workers), '--json', '--no-dashboard', '--train-limit', String(trainLimit), '--test-limit', '1000', '--epochs', '1', '--log-level', 'error', '--out', out];
+    const args = [SERVER_HEAP_FLAG, dtrain, 'local', '--workers', String(workers), '--json', '--no-dashboard', '--train-limit', String(trainLimit), '--test-limit', '1000', '--epochs', '1', '--log-level', 'error', '--out', out];
     const r = child(args, `dtrain local --workers ${workers}`);
     console.log('error' in r ? `round ${round} cluster ×${workers}: ${r.error}` : `round ${round} cluster ×${workers}: ${r['samples_per_s']} samples/s, accuracy ${r['test_accuracy']}`);
     return r;
