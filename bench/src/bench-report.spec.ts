@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchReport } from './bench-report';
-import { medianRun, peerMean, renderMarkdown, roundScaling, targets } from './bench-report';
+import { cpuPerStep, median, medianRun, pairRound, peerMean, renderMarkdown, roundScaling, targets } from './bench-report';
 
 const peer = (sps: number) => ({ available: true as const, samples_per_s: sps, ms_per_step: 64_000 / sps, raw: {} });
 
@@ -24,6 +24,7 @@ function report(c1: number, c2: number, single: number): BenchReport {
     batch_per_worker: 64,
     single_process: { samples_per_s: single, backend: 'wasm', tensors_flat: true, rss_flat: true, memory: [], steps: 1000 },
     clusters: [cluster(1, c1), cluster(2, c2)],
+    machine_ceiling: [],
     pytorch: { before: { one: peer(900), ddp2: peer(1300) }, after: { one: peer(1000), ddp2: { available: false, reason: 'x' } } },
     load_test: { error: 'skipped' },
   };
@@ -72,5 +73,25 @@ describe('bench report', () => {
     const md = renderMarkdown(r);
     expect(md).toContain('| dtrain cluster, 2 workers | 1710 (1800 / 1710) |');
     expect(md).toContain('(95 % from the medians; round by round 90 %, 95 %).');
+  });
+
+  it('sums the processes\' CPU per step and shows how busy the cores were', () => {
+    const r = report(1000, 1600, 990);
+    const two = r.clusters[1]?.result as Record<string, unknown>;
+    Object.assign(two, { server_cpu_ms_per_step: 30, worker_stats: [{ cpu_ms_per_step: 60 }, { cpu_ms_per_step: 50 }] });
+    expect(cpuPerStep(two)).toEqual({ server: 30, workers: [60, 50], total: 140 });
+    expect(cpuPerStep({ server_cpu_ms_per_step: 30, worker_stats: [{ cpu_ms_per_step: null }] }).total).toBeUndefined();
+    expect(renderMarkdown(r)).toContain('| 86 % | 30.0 | 60.0, 50.0 | 100 % |');
+  });
+
+  it('measures the machine ceiling from a trainer alone and a pair, and reports its median', () => {
+    expect(pairRound({ samples_per_s: 1000 }, [{ samples_per_s: 900 }, { samples_per_s: 950 }]).scaling).toBeCloseTo(0.925, 9);
+    expect(pairRound({ samples_per_s: 1000 }, [{ samples_per_s: 900 }, { error: 'x' }])).toEqual({ alone: 1000, pair: [900, undefined], scaling: undefined });
+    expect(median([3, undefined, 1, 2])).toBe(2);
+    expect(median([4, 1])).toBe(2.5);
+    expect(median([undefined])).toBeUndefined();
+    const r = report(1000, 1600, 990);
+    r.machine_ceiling = [pairRound({ samples_per_s: 1000 }, [{ samples_per_s: 900 }, { samples_per_s: 950 }])];
+    expect(renderMarkdown(r)).toContain("- The machine's own scaling (two independent single-process trainers at once vs one alone, no network or server): 93 % median; round by round 1000 alone, 900 + 950 together (93 %).");
   });
 });

@@ -25,6 +25,8 @@ export interface BenchReport {
   batch_per_worker: number;
   single_process: ChildResult;
   clusters: ClusterRun[];
+  /** Per round: one single-process trainer alone and two independent ones at once (samples/s). */
+  machine_ceiling: PairRound[];
   pytorch: { before: { one: PeerResult; ddp2: PeerResult }; after: { one: PeerResult; ddp2: PeerResult } };
   load_test: ChildResult;
 }
@@ -84,6 +86,38 @@ export function targets(r: BenchReport): Targets {
   };
 }
 
+/** CPU ms per steady step of the server and of each worker, and their sum when every one is known. */
+export function cpuPerStep(r: ChildResult): { server: number | undefined; workers: (number | undefined)[]; total: number | undefined } {
+  if ('error' in r) return { server: undefined, workers: [], total: undefined };
+  const server = num(r, 'server_cpu_ms_per_step');
+  const stats = (r['worker_stats'] as { cpu_ms_per_step?: number | null }[] | undefined) ?? [];
+  const workers = stats.map((w) => (typeof w.cpu_ms_per_step === 'number' ? w.cpu_ms_per_step : undefined));
+  const known = server !== undefined && workers.length > 0 && workers.every((x) => x !== undefined);
+  return { server, workers, total: known ? workers.reduce((a: number, x) => a + (x as number), server) : undefined };
+}
+
+export interface PairRound {
+  alone: number | undefined;
+  pair: (number | undefined)[];
+  /** (sum of the pair) / (2 · alone): the scaling the cores allow with nothing shared. */
+  scaling: number | undefined;
+}
+
+export function pairRound(alone: ChildResult, pair: ChildResult[]): PairRound {
+  const a = num(alone, 'samples_per_s');
+  const p = pair.map((x) => num(x, 'samples_per_s'));
+  const known = a !== undefined && p.length === 2 && p.every((x) => x !== undefined);
+  return { alone: a, pair: p, scaling: known ? p.reduce((s: number, x) => s + (x as number), 0) / (2 * a) : undefined };
+}
+
+/** Median of the known values, or undefined. */
+export function median(xs: (number | undefined)[]): number | undefined {
+  const s = xs.filter((x): x is number => x !== undefined).sort((x, y) => x - y);
+  if (s.length === 0) return undefined;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
 /** ×2 / (2 · ×1) of each round, pairing the runs made back to back (rounds with both counts only). */
 export function roundScaling(r: BenchReport): number[] {
   const one = r.clusters.find((x) => x.workers === 1)?.rounds ?? [];
@@ -123,16 +157,22 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     '## Step-time breakdown (ms per step, steady state)',
     '',
-    'Compute and encode are means over the workers; the rest column is what is left of the wall time: frames in flight, the worker loading new weights, event-loop and scheduling delays, and in BSP the wait for the slowest worker. Compute growing with the worker count (each worker on its own core would keep it flat) means the workers did not get a core each.',
+    'Compute and encode are means over the workers; the rest column is what is left of the wall time: frames in flight, the worker loading new weights, event-loop and scheduling delays, and in BSP the wait for the slowest worker. Compute growing with the worker count (each worker on its own core would keep it flat) means the workers did not get a core each. ' +
+      'CPU columns are each process\'s CPU time per steady step (all its threads, GC included); cores busy = their sum / (cpus × wall): near 100 % the step is bounded by the machine\'s cores, not by waiting.',
     '',
   );
-  lines.push('| run | wall | compute | encode | server decode | aggregate | apply (Adam) | weights encode | network, barrier wait, rest | compute share of wall |');
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push('| run | wall | compute | encode | server decode | aggregate | apply (Adam) | weights encode | network, barrier wait, rest | compute share of wall | CPU server | CPU per worker | cores busy |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const c of r.clusters) {
     const b = 'error' in c.result ? undefined : (c.result['step_breakdown_ms'] as Record<string, number> | null | undefined);
     const cell = (k: string): string => (b ? fmt(b[k], 2) : '–');
     const share = b && b['wall'] ? `${(((b['compute'] ?? 0) / (b['wall'] as number)) * 100).toFixed(0)} %` : '–';
-    lines.push(`| cluster ×${c.workers} | ${cell('wall')} | ${cell('compute')} | ${cell('encode')} | ${cell('decode')} | ${cell('aggregate')} | ${cell('apply')} | ${cell('weights_encode')} | ${cell('network')} | ${share} |`);
+    const cpu = cpuPerStep(c.result);
+    const busy = b?.['wall'] && cpu.total !== undefined ? `${((cpu.total / (r.cpus * b['wall'])) * 100).toFixed(0)} %` : '–';
+    lines.push(
+      `| cluster ×${c.workers} | ${cell('wall')} | ${cell('compute')} | ${cell('encode')} | ${cell('decode')} | ${cell('aggregate')} | ${cell('apply')} | ${cell('weights_encode')} | ${cell('network')} | ${share} | ` +
+        `${fmt(cpu.server, 1)} | ${cpu.workers.length > 0 ? cpu.workers.map((x) => fmt(x, 1)).join(', ') : '–'} | ${busy} |`,
+    );
   }
   lines.push('', '## Memory and tensors (end of run)', '');
   lines.push('| run | server peak RSS | server tensors | worker peak RSS | worker tensors |');
@@ -166,6 +206,13 @@ export function renderMarkdown(r: BenchReport): string {
   const c2 = num(r.clusters.find((x) => x.workers === 2)?.result, 'samples_per_s');
   lines.push(`- 2-worker cluster ≥ PyTorch DDP 2×1: ${verdict(t.cluster2VsDdp2)} (${fmt(c2)} vs ${fmt(p2)}).`);
   const perRound = roundScaling(r);
+  const ceiling = median(r.machine_ceiling.map((m) => m.scaling));
+  if (r.machine_ceiling.length > 0) {
+    lines.push(
+      `- The machine's own scaling (two independent single-process trainers at once vs one alone, no network or server): ${ceiling === undefined ? '–' : `${(ceiling * 100).toFixed(0)} %`} median; ` +
+        `round by round ${r.machine_ceiling.map((m) => `${m.alone ?? '?'} alone, ${m.pair.map((x) => x ?? '?').join(' + ')} together (${m.scaling === undefined ? '–' : `${(m.scaling * 100).toFixed(0)} %`})`).join('; ')}.`,
+    );
+  }
   lines.push(
     `- Scaling 1 → 2 workers ≥ 90 %: ${verdict(t.scaling12 === undefined ? undefined : t.scaling12 >= 0.9)} (${t.scaling12 === undefined ? '–' : `${(t.scaling12 * 100).toFixed(0)} %`} from the medians` +
       `${perRound.length > 1 ? `; round by round ${perRound.map((x) => `${(x * 100).toFixed(0)} %`).join(', ')}` : ''}).`,

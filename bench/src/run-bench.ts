@@ -4,9 +4,10 @@
  * local`) with 1, 2 and 4 workers on mnist-subset, the PyTorch peer (1 process × 1 thread and DDP
  * 2 × 1, before and after ours, averaged) when Debian's python3-torch is installed, and the
  * 32-worker load test. Writes bench/results/latest.json and latest.md.
- * Options: --workers 1,2,4  --rounds 3  --train-limit 12800  --steps 1000 (single process)  --no-peer  --no-load
+ * Each round also measures the machine's own scaling (one single-process trainer alone, then two at once).
+ * Options: --workers 1,2,4  --rounds 3  --train-limit 12800  --steps 1000 (single process)  --no-peer  --no-load  --no-ceiling
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { argNumber, argString } from './args';
 import type { PeerResult } from './torch-peer';
 import { runTorchPeer } from './torch-peer';
-import { medianRun, renderMarkdown } from './bench-report';
-import type { BenchReport, ChildResult } from './bench-report';
+import { medianRun, pairRound, renderMarkdown } from './bench-report';
+import type { BenchReport, ChildResult, PairRound } from './bench-report';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -56,6 +57,39 @@ function cluster(workers: number, trainLimit: number, round: number): ChildResul
   }
 }
 
+/** Steps of each independent trainer in the machine-ceiling probe (~15–20 s on 2 cores). */
+const PAIR_STEPS = '300';
+
+/** A single-process trainer as a promise, so two can run at once. */
+function singleAsync(steps: string): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(here, 'single-process.ts'), '--steps', steps, '--every', steps], { cwd: repoRoot });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      const json = code === 0 ? lastJsonLine(out) : undefined;
+      resolve(json ?? { error: `single-process exited with ${code}: ${err.slice(-400)}` });
+    });
+  });
+}
+
+/**
+ * The machine's own scaling: one single-process trainer alone, then two independent ones at once
+ * (no network, no server, no barrier). Two busy vCPUs of a VM may each run slower than one (shared
+ * physical cores, a noisy host), and no cluster can scale past what the cores do on their own.
+ */
+async function machineCeiling(round: number): Promise<PairRound> {
+  const alone = await singleAsync(PAIR_STEPS);
+  const pair = await Promise.all([singleAsync(PAIR_STEPS), singleAsync(PAIR_STEPS)]);
+  const r = pairRound(alone, pair);
+  console.log(`round ${round} machine: one trainer ${r.alone ?? 'failed'} samples/s, two at once ${r.pair.map((x) => x ?? 'failed').join(' + ')}`);
+  return r;
+}
+
 function peers(skip: boolean): { one: PeerResult; ddp2: PeerResult } {
   if (skip) return { one: { available: false, reason: 'skipped (--no-peer)' }, ddp2: { available: false, reason: 'skipped (--no-peer)' } };
   const one = runTorchPeer(peerScript, ['--procs', '1', '--threads', '1', '--steps', PEER_STEPS]);
@@ -79,7 +113,11 @@ async function main(): Promise<void> {
   // Rounds interleave the worker counts (1, 2, 4, 1, 2, 4, …) so a slow spell of a shared machine
   // lands on every count rather than on one of them.
   const runs = workerCounts.map((): ChildResult[] => []);
-  for (let round = 1; round <= rounds; round++) workerCounts.forEach((n, i) => runs[i]?.push(cluster(n, trainLimit, round)));
+  const machine: PairRound[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    if (!process.argv.includes('--no-ceiling')) machine.push(await machineCeiling(round));
+    workerCounts.forEach((n, i) => runs[i]?.push(cluster(n, trainLimit, round)));
+  }
   const clusters = workerCounts.map((n, i) => medianRun(n, runs[i] ?? []));
   const peerAfter = peers(skipPeer);
   const load = process.argv.includes('--no-load') ? { error: 'skipped (--no-load)' } : child(['--import', 'tsx', path.join(here, 'load-test.ts')], 'load test');
@@ -97,6 +135,7 @@ async function main(): Promise<void> {
     batch_per_worker: 64,
     single_process: single,
     clusters,
+    machine_ceiling: machine,
     pytorch: { before: peerBefore, after: peerAfter },
     load_test: load,
   };

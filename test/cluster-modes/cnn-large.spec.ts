@@ -32,6 +32,9 @@ describe('--model cnn-large runs in every mode', () => {
       expect(r.code).toBe(0);
       expect(r.json).toMatchObject({ model: 'cnn-large', mode, compression, train_samples: TRAIN, workers: 2 });
       expect(Number.isFinite(r.json['test_loss'])).toBe(true);
+      // The step-time breakdown's CPU: the server's own (≥ 2 steps ran); a worker's once a heartbeat followed its second step.
+      expect(r.json['server_cpu_ms_per_step']).toBeGreaterThan(0);
+      for (const w of r.json['worker_stats'] as { cpu_ms_per_step: number | null }[]) if (w.cpu_ms_per_step !== null) expect(w.cpu_ms_per_step).toBeGreaterThan(0);
       const applied = await readAppliedLog(out);
       expect(new Set(applied.map((a) => a.workerId)).size).toBe(2);
       if (mode === 'ssp') expect(Math.max(...applied.map((a) => a.staleness))).toBeLessThanOrEqual(1);

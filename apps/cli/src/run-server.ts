@@ -15,6 +15,7 @@ import { memory as tfMemory } from '@tensorflow/tfjs';
 import { checkpointDeps } from './checkpoint-wiring';
 import { compressionRatio } from './compression-ratio';
 import type { CliProgress } from './progress';
+import { createCpuMeter } from './cpu-meter';
 
 /**
  * Training samples evaluated at each epoch end for the "train accuracy" curve: enough for a
@@ -80,7 +81,8 @@ export async function launchServer(options: ServerOptions, log: Logger, extra: P
     throw err;
   }
   if (telemetry.dashboard) (progress?.writeLine ?? ((l: string) => process.stderr.write(l + '\n')))(`dtrain dashboard on ${telemetry.dashboard.url}`);
-  const events = combineEvents(telemetry.events, progress ? progressEvents(progress, options.run.epochs, samplesPerEpoch) : undefined, extra.events);
+  const cpu = createCpuMeter();
+  const events = combineEvents(cpu.events, telemetry.events, progress ? progressEvents(progress, options.run.epochs, samplesPerEpoch) : undefined, extra.events);
   const http = extra.http;
   let server: RunningServer;
   try {
@@ -106,7 +108,7 @@ export async function launchServer(options: ServerOptions, log: Logger, extra: P
   };
   const summary = server.done.then(
     async (r) => {
-      const s = toSummary(options, r, engine.backend);
+      const s = toSummary(options, r, engine.backend, cpu.perStep());
       telemetry.finish(true, r.report, summaryJson(s));
       await end();
       return s;
@@ -157,7 +159,7 @@ function trainSubsetEvaluator(options: ServerOptions, data: DatasetSplits, extra
   };
 }
 
-export function toSummary(options: ServerOptions, r: ServerResult, backend: string): TrainSummary {
+export function toSummary(options: ServerOptions, r: ServerResult, backend: string, serverCpuMsPerStep?: number): TrainSummary {
   const t = r.totals;
   const workers = r.workersSeen;
   return {
@@ -196,6 +198,7 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
       warmup_ms: Math.round(t.warmupMs),
       step_breakdown_ms: stepBreakdown(r),
       server_peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+      server_cpu_ms_per_step: serverCpuMsPerStep === undefined ? null : round2(serverCpuMsPerStep),
       server_tensors: tfMemory().numTensors,
       worker_stats: r.members.map((m) => ({
         worker: m.workerId,
@@ -205,6 +208,7 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
         mean_encode_ms: m.meanEncodeMs === undefined ? null : round2(m.meanEncodeMs),
         tensors: m.tensors ?? null,
         peak_rss_bytes: m.peakRssBytes ?? null,
+        cpu_ms_per_step: m.cpuMsPerStep === undefined ? null : round2(m.cpuMsPerStep),
       })),
     },
   };

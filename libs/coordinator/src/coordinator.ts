@@ -272,6 +272,7 @@ export class Coordinator {
           m.stats.rssBytes = st.rssBytes;
           // Heartbeat times are the worker's running totals (a push carries the last step's compute).
           m.stats.reported = { steps: st.step, computeMs: st.computeMs, encodeMs: st.encodeMs ?? 0, tensors: st.tensors ?? -1, peakRssBytes: st.peakRssBytes ?? st.rssBytes };
+          if (st.cpuMs !== undefined && st.cpuSteps !== undefined) Object.assign(m.stats.reported, { cpuMs: st.cpuMs, cpuSteps: st.cpuSteps });
         }
         return;
       case 'leave':

@@ -39,7 +39,7 @@ export interface MemberStats {
   /** Pushes counted in computeMsTotal (each worker's first, warm-up, push is not). */
   computePushes: number;
   /** The worker's own cumulative counters from its last heartbeat (step-time breakdown, leak watch). */
-  reported: { steps: number; computeMs: number; encodeMs: number; tensors: number; peakRssBytes: number } | undefined;
+  reported: { steps: number; computeMs: number; encodeMs: number; tensors: number; peakRssBytes: number; cpuMs?: number; cpuSteps?: number } | undefined;
 }
 
 export interface Member {

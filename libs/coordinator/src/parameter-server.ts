@@ -65,6 +65,8 @@ export interface MemberTiming {
   meanEncodeMs: number | undefined;
   tensors: number | undefined;
   peakRssBytes: number | undefined;
+  /** The worker process's CPU time per step after its first, from its last heartbeat. */
+  cpuMsPerStep: number | undefined;
 }
 
 function memberTimings(c: Coordinator): MemberTiming[] {
@@ -80,6 +82,7 @@ function memberTimings(c: Coordinator): MemberTiming[] {
       meanEncodeMs: rep && rep.steps > 0 ? rep.encodeMs / rep.steps : undefined,
       tensors: rep && rep.tensors >= 0 ? rep.tensors : undefined,
       peakRssBytes: rep?.peakRssBytes,
+      cpuMsPerStep: rep?.cpuMs !== undefined && rep.cpuSteps ? rep.cpuMs / rep.cpuSteps : undefined,
     };
   });
 }

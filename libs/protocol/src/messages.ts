@@ -111,6 +111,10 @@ export interface WorkerStats {
   tensors?: number;
   /** Peak resident set size of the worker process. */
   peakRssBytes?: number;
+  /** Process CPU time (user + system, every thread) since the worker's first step ended, in ms. */
+  cpuMs?: number;
+  /** Steps the worker finished in that time: cpuMs / cpuSteps is its CPU per steady step. */
+  cpuSteps?: number;
 }
 
 export interface Heartbeat extends Versioned {

@@ -171,6 +171,10 @@ function heartbeat(f: Fields): Heartbeat {
     if (encodeMs !== undefined) msg.stats.encodeMs = encodeMs;
     if (tensors !== undefined) msg.stats.tensors = tensors;
     if (peakRssBytes !== undefined) msg.stats.peakRssBytes = peakRssBytes;
+    const cpuMs = s.optional('cpuMs', (k) => s.finite(k, 0));
+    const cpuSteps = s.optional('cpuSteps', (k) => s.int(k));
+    if (cpuMs !== undefined) msg.stats.cpuMs = cpuMs;
+    if (cpuSteps !== undefined) msg.stats.cpuSteps = cpuSteps;
   }
   return msg;
 }

@@ -129,7 +129,7 @@ describe('startWorker against a scripted server', () => {
     await expect(w.done).rejects.toMatchObject({ code: 'WORKER_ERR_GAVE_UP' });
   });
 
-  it('keeps its live tensor count flat over 50 steps and reports it, with compute/encode totals and peak RSS, in heartbeats', async () => {
+  it('keeps its live tensor count flat over 50 steps and reports it, with compute/encode totals, peak RSS and CPU since step 1, in heartbeats', async () => {
     server = await fakeServer();
     const clock = new ManualClock();
     const w = startWorker(resolveWorkerOptions({ serverUrl: server.url, workerId: 'w', token: 't' }), { loadData: async () => data, clock });
@@ -151,6 +151,9 @@ describe('startWorker against a scripted server', () => {
         expect(hb.stats!.computeMs).toBeGreaterThan(0);
         expect(hb.stats!.encodeMs).toBeGreaterThan(0);
         expect(hb.stats!.peakRssBytes).toBeGreaterThanOrEqual(hb.stats!.rssBytes);
+        // CPU counts from the end of step 1: the steps after it, and real process time for them.
+        expect(hb.stats!.cpuSteps).toBe(step - 1);
+        expect(hb.stats!.cpuMs).toBeGreaterThan(0);
         tensorsAt.push(hb.stats!.tensors!);
       }
     }

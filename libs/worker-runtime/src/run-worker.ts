@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import type { Clock, Logger } from '@dtrain/common';
-import { isCodedError, silentLogger, systemClock } from '@dtrain/common';
+import { isCodedError, processCpuMs, silentLogger, systemClock } from '@dtrain/common';
 import type { DatasetSplits } from '@dtrain/data';
 import { loadDataset } from '@dtrain/data';
 import type { EncodedTensor, Message, Push, Welcome, Work, WorkerStats } from '@dtrain/protocol';
@@ -101,6 +101,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
   // The injected clock's timers do not hold the process open; a worker waiting to reconnect must.
   const keepAlive = setInterval(() => undefined, 60_000);
   let requestId = 0;
+  let cpuStart: CpuMark | undefined;
 
   const end = (err?: unknown): void => {
     if (finished) return;
@@ -186,6 +187,8 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     sendFrame(frame);
     result.steps++;
     result.samples += r.samples;
+    // CPU is counted from the end of the first step on: that one holds kernel compilation and warm-up.
+    cpuStart ??= { cpuMs: processCpuMs(), steps: result.steps };
   };
 
   const handle = async (msg: Message): Promise<void> => {
@@ -195,7 +198,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         reconnect.joined();
         if (heartbeat) clock.clearInterval(heartbeat);
         heartbeat = clock.setInterval(() => {
-          send({ type: 'heartbeat', v: PROTOCOL_VERSION, ts: clock.now(), stats: workerStats(result) });
+          send({ type: 'heartbeat', v: PROTOCOL_VERSION, ts: clock.now(), stats: workerStats(result, cpuStart) });
         }, msg.heartbeatMs);
         return;
       case 'assign':
@@ -329,9 +332,15 @@ function encodeGradient(feedback: ErrorFeedback, grads: Float32Array): EncodedTe
   return feedback.compress(grads);
 }
 
-/** What a heartbeat tells the server: cumulative times (for its step-time breakdown) and memory. */
-function workerStats(r: WorkerResult): WorkerStats {
+interface CpuMark {
+  cpuMs: number;
+  steps: number;
+}
+
+/** What a heartbeat tells the server: cumulative times (for its step-time breakdown), memory and CPU. */
+function workerStats(r: WorkerResult, cpuStart: CpuMark | undefined): WorkerStats {
   return {
+    ...(cpuStart && r.steps > cpuStart.steps ? { cpuMs: processCpuMs() - cpuStart.cpuMs, cpuSteps: r.steps - cpuStart.steps } : {}),
     step: r.steps,
     samplesPerSec: r.computeMs > 0 ? (r.samples / r.computeMs) * 1000 : 0,
     computeMs: r.computeMs,
