@@ -20,6 +20,7 @@ function report(c1: number, c2: number, single: number): BenchReport {
     duration_s: 1,
     dataset: 'mnist-subset',
     train_limit: 6400,
+    epochs: 1,
     rounds: 1,
     batch_per_worker: 64,
     single_process: { samples_per_s: single, backend: 'wasm', tensors_flat: true, rss_flat: true, memory: [], steps: 1000 },

@@ -20,6 +20,8 @@ export interface BenchReport {
   duration_s: number;
   dataset: string;
   train_limit: number;
+  /** Epochs of each cluster run (evaluations between them are outside its samples/s). */
+  epochs: number;
   /** Cluster runs per worker count; the table shows each entry's median run. */
   rounds: number;
   batch_per_worker: number;
@@ -135,8 +137,8 @@ export function renderMarkdown(r: BenchReport): string {
   lines.push(`# dtrain bench, ${r.when}`, '');
   lines.push(
     `${r.cpus} cpus (${r.cpu_model}), Node ${r.node}; load average ${r.loadavg.start.map((x) => x.toFixed(2)).join(' ')} at start, ` +
-      `${r.loadavg.end.map((x) => x.toFixed(2)).join(' ')} at end; ${r.duration_s} s. Data: ${r.dataset}, first ${r.train_limit} training samples, ` +
-      `batch ${r.batch_per_worker} per worker / process, Adam lr 1e-3. Cluster samples/s is the server's (1 epoch, warm-up update and evaluation excluded), ` +
+      `${r.loadavg.end.map((x) => x.toFixed(2)).join(' ')} at end; ${r.duration_s} s. Data: ${r.dataset}, first ${r.train_limit} training samples × ${r.epochs} epoch${r.epochs === 1 ? '' : 's'} per cluster run, ` +
+      `batch ${r.batch_per_worker} per worker / process, Adam lr 1e-3. Cluster samples/s is the server's (warm-up update and evaluations excluded), ` +
       `the median of ${r.rounds} round${r.rounds === 1 ? '' : 's'} that interleave the worker counts (every round in brackets); ` +
       `PyTorch is the mean of a run before and one after ours (shown as before / after).`,
     '',
