@@ -7,7 +7,7 @@
  * Each round also measures the machine's own scaling (one single-process trainer alone, then two at once).
  * Options: --workers 1,2,4  --rounds 3  --train-limit 8000  --epochs 2  --steps 1000 (single process)  --no-peer  --no-load  --no-ceiling
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -38,18 +38,33 @@ function lastJsonLine(stdout: string): Record<string, unknown> | undefined {
   }
 }
 
-function child(args: string[], what: string): Record<string, unknown> | { error: string } {
-  const run = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
-  const json = run.status === 0 ? lastJsonLine(run.stdout) : undefined;
-  if (!json) return { error: `${what} exited with ${run.status ?? run.signal}: ${run.stderr.slice(-400)}` };
-  return json;
+/** One node child run to its last stdout JSON line; async, so the machine-ceiling probe can run two at once. */
+function child(args: string[], what: string): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, args, { cwd: repoRoot });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const json = code === 0 ? lastJsonLine(out) : undefined;
+      resolve(json ?? { error: `${what} exited with ${code ?? signal}: ${err.slice(-400)}` });
+    });
+  });
 }
 
-function cluster(workers: number, trainLimit: number, epochs: number, round: number): ChildResult {
+/** single-process.ts: the worker's code path with no network (the leak check, and the ceiling probe). */
+function singleProcess(steps: number, every: number): Promise<ChildResult> {
+  return child(['--expose-gc', '--import', 'tsx', path.join(here, 'single-process.ts'), '--steps', String(steps), '--every', String(every)], 'single-process');
+}
+
+async function cluster(workers: number, trainLimit: number, epochs: number, round: number): Promise<ChildResult> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'dtrain-bench-'));
   try {
     const args = [SERVER_HEAP_FLAG, dtrain, 'local', '--workers', String(workers), '--json', '--no-dashboard', '--train-limit', String(trainLimit), '--test-limit', '1000', '--epochs', String(epochs), '--log-level', 'error', '--out', out];
-    const r = child(args, `dtrain local --workers ${workers}`);
+    const r = await child(args, `dtrain local --workers ${workers}`);
     console.log('error' in r ? `round ${round} cluster ×${workers}: ${r.error}` : `round ${round} cluster ×${workers}: ${r['samples_per_s']} samples/s, accuracy ${r['test_accuracy']}`);
     return r;
   } finally {
@@ -58,24 +73,7 @@ function cluster(workers: number, trainLimit: number, epochs: number, round: num
 }
 
 /** Steps of each independent trainer in the machine-ceiling probe (~15–20 s on 2 cores). */
-const PAIR_STEPS = '300';
-
-/** A single-process trainer as a promise, so two can run at once. */
-function singleAsync(steps: string): Promise<ChildResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(here, 'single-process.ts'), '--steps', steps, '--every', steps], { cwd: repoRoot });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      const json = code === 0 ? lastJsonLine(out) : undefined;
-      resolve(json ?? { error: `single-process exited with ${code}: ${err.slice(-400)}` });
-    });
-  });
-}
+const PAIR_STEPS = 300;
 
 /**
  * The machine's own scaling: one single-process trainer alone, then two independent ones at once
@@ -83,8 +81,8 @@ function singleAsync(steps: string): Promise<ChildResult> {
  * physical cores, a noisy host), and no cluster can scale past what the cores do on their own.
  */
 async function machineCeiling(round: number): Promise<PairRound> {
-  const alone = await singleAsync(PAIR_STEPS);
-  const pair = await Promise.all([singleAsync(PAIR_STEPS), singleAsync(PAIR_STEPS)]);
+  const alone = await singleProcess(PAIR_STEPS, PAIR_STEPS);
+  const pair = await Promise.all([singleProcess(PAIR_STEPS, PAIR_STEPS), singleProcess(PAIR_STEPS, PAIR_STEPS)]);
   const r = pairRound(alone, pair);
   console.log(`round ${round} machine: one trainer ${r.alone ?? 'failed'} samples/s, two at once ${r.pair.map((x) => x ?? 'failed').join(' + ')}`);
   return r;
@@ -111,7 +109,7 @@ async function main(): Promise<void> {
   console.log(`load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} cpus`);
   // The machine may be shared: the peer runs before and after ours, and ratios use the mean.
   const peerBefore = peers(skipPeer);
-  const single = child(['--expose-gc', '--import', 'tsx', path.join(here, 'single-process.ts'), '--steps', String(argNumber('steps', 1000)), '--every', '100'], 'single-process');
+  const single = await singleProcess(argNumber('steps', 1000), 100);
   console.log('error' in single ? `single process: ${single.error}` : `single process: ${single['samples_per_s']} samples/s`);
   // Rounds interleave the worker counts (1, 2, 4, 1, 2, 4, …) so a slow spell of a shared machine
   // lands on every count rather than on one of them.
@@ -119,11 +117,11 @@ async function main(): Promise<void> {
   const machine: PairRound[] = [];
   for (let round = 1; round <= rounds; round++) {
     if (!process.argv.includes('--no-ceiling')) machine.push(await machineCeiling(round));
-    workerCounts.forEach((n, i) => runs[i]?.push(cluster(n, trainLimit, epochs, round)));
+    for (const [i, n] of workerCounts.entries()) runs[i]?.push(await cluster(n, trainLimit, epochs, round));
   }
   const clusters = workerCounts.map((n, i) => medianRun(n, runs[i] ?? []));
   const peerAfter = peers(skipPeer);
-  const load = process.argv.includes('--no-load') ? { error: 'skipped (--no-load)' } : child(['--import', 'tsx', path.join(here, 'load-test.ts')], 'load test');
+  const load = process.argv.includes('--no-load') ? { error: 'skipped (--no-load)' } : await child(['--import', 'tsx', path.join(here, 'load-test.ts')], 'load test');
   const report: BenchReport = {
     benchmark: 'dtrain bench',
     when: new Date().toISOString(),
