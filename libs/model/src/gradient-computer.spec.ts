@@ -99,6 +99,30 @@ describe('createGradientComputer', () => {
     model.dispose();
   });
 
+  it('runs conv1 → ReLU → pool1 as the engine\'s fused op on wasm, with the gradients of the unfused ops', async () => {
+    tf.setBackend('wasm');
+    const model = buildModel(modelConfig('cnn'), { seed: 11 });
+    const { images, labels } = fakeBatch(8, 784, 10, 5);
+    const fused = createGradientComputer(model, { reuseBuffer: false });
+    const plain = createGradientComputer(model, { reuseBuffer: false, fuse: false });
+    const kernelsOf = async (gc: ReturnType<typeof createGradientComputer>): Promise<string[]> =>
+      (await tf.profile(() => void gc.compute(images, labels, 8))).kernels.map((k) => k.name);
+    const fusedKernels = await kernelsOf(fused);
+    expect(fusedKernels).toContain('DtrainConvReluPool');
+    expect(fusedKernels).toContain('DtrainConvReluPoolBackprop');
+    // pool2's gradient remains; pool1's (and conv1's own filter-gradient kernel) are gone
+    expect(fusedKernels.filter((k) => k === 'MaxPoolGrad')).toHaveLength(1);
+    expect(fusedKernels.filter((k) => k === 'Conv2DBackpropFilter')).toHaveLength(1);
+    expect(await kernelsOf(plain)).not.toContain('DtrainConvReluPool');
+    const a = fused.compute(images, labels, 8);
+    const b = plain.compute(images, labels, 8);
+    expect(Math.abs(a.loss - b.loss) / b.loss).toBeLessThan(TOL);
+    for (const e of weightManifest(model).entries) {
+      expect(relErr(a.grads.subarray(e.offset, e.offset + e.size), b.grads.subarray(e.offset, e.offset + e.size)), e.name).toBeLessThan(TOL);
+    }
+    model.dispose();
+  });
+
   it('does not leak tensors across calls and reuses its buffer unless told not to', () => {
     tf.setBackend('wasm');
     const model = buildModel(modelConfig('cnn'), { seed: 7 });

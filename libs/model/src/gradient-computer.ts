@@ -28,6 +28,8 @@ export interface GradientComputerOptions {
    * full GC: a worker reusing it ran 13 instead of 22 mark-compacts (~10–20 ms each) in 100 steps.
    */
   reuseBuffer?: boolean;
+  /** Fused conv → ReLU → pool blocks where the engine has them (default true; see ForwardPassOptions). */
+  fuse?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface GradientComputerOptions {
  * and the grads are copied straight from backend memory into the flat array, then disposed.
  */
 export function createGradientComputer(model: tf.LayersModel, opts: GradientComputerOptions = {}): GradientComputer {
-  const forward = createForwardPass(model);
+  const forward = createForwardPass(model, { fuse: opts.fuse ?? true });
   const manifest = weightManifest(model);
   const inShape = model.inputs[0]?.shape.slice(1) as number[];
   const perSample = inShape.reduce((a, b) => a * b, 1);

@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { conv2DConfig } from './conv2d';
+import { convReluPoolBackpropConfig, convReluPoolConfig, convReluPoolGradConfig } from './conv-relu-pool';
 import { fusedConv2DConfig } from './fused-conv2d';
 import { addConfig } from './add';
 import { batchMatMulConfig } from './batch-mat-mul';
@@ -26,6 +27,9 @@ const TRAINING_KERNELS: tf.KernelConfig[] = [
   addConfig,
   identityConfig,
   castConfig,
+  // our own fused block (conv1 → ReLU → pool1), reached through convReluPool()
+  convReluPoolConfig,
+  convReluPoolBackpropConfig,
 ];
 
 /**
@@ -44,5 +48,9 @@ export function registerWasmTrainingKernels(): void {
     // backend initialises; ours forwards it so the stock fallback works if we registered first.
     const stockSetup = originalKernels.get(config.kernelName)?.setupFunc;
     tf.registerKernel(stockSetup ? { ...config, setupFunc: stockSetup } : config);
+  }
+  if (tf.getGradient(convReluPoolGradConfig.kernelName) !== convReluPoolGradConfig) {
+    if (tf.getGradient(convReluPoolGradConfig.kernelName)) tf.unregisterGradient(convReluPoolGradConfig.kernelName);
+    tf.registerGradient(convReluPoolGradConfig);
   }
 }

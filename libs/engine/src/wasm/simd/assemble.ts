@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** The .wat sources beside this file, by base name (also the keys of SIMD_BYTES). */
-export const SIMD_SOURCES = ['max-pool-grad', 'filter-grad', 'bias', 'transpose', 'winograd', 'gemm', 'conv-one-channel', 'filter-grad-one-channel', 'gemm-fma', 'conv-one-channel-fma', 'filter-grad-one-channel-fma'] as const;
+export const SIMD_SOURCES = ['max-pool-grad', 'filter-grad', 'bias', 'transpose', 'winograd', 'gemm', 'conv-one-channel', 'filter-grad-one-channel', 'gemm-fma', 'conv-one-channel-fma', 'filter-grad-one-channel-fma', 'pool-bias-relu'] as const;
 
 /** Build/test-time only: wabt (a dev dependency) turns a .wat file into module bytes. */
 export async function assembleSimd(watPath: string): Promise<Uint8Array> {

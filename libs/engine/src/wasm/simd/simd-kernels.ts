@@ -28,6 +28,10 @@ export interface SimdKernels {
   conv1ch(xs: number, ws: number, ys: number, B: number, H: number, W: number, OH: number, OW: number, CO: number, KH: number, KW: number): void;
   /** filter-grad-one-channel.wat: dW[kh, kw, 0, co] += Σ x[b, oh + kh, ow + kw] · dy[b, oh, ow, co]; one input channel, KW = 3, stride 1, valid; CO % 8 = 0 (caller zeroes `out`) */
   filtergrad1ch(xs: number, ds: number, out: number, B: number, H: number, W: number, OH: number, OW: number, CO: number, KH: number): void;
+  /** pool-bias-relu.wat: out[b, oh, ow, c] = max over the 2×2/2 window of relu(z + bias[c]); C % 4 = 0, (H, W) the conv output's size, (OH, OW) the pool's */
+  poolbiasrelu(zs: number, bs: number, out: number, B: number, H: number, W: number, C: number, OH: number, OW: number): void;
+  /** pool-bias-relu.wat: that function's gradient with respect to z (dy to the first maximum of z + bias when it is > 0); cells outside every window are not written */
+  poolbiasrelugrad(zs: number, bs: number, ds: number, out: number, B: number, H: number, W: number, C: number, OH: number, OW: number): void;
   /** gemm.wat: C = A·B (C += A·B when `acc` is 1), A(m, k) at a + 4(m·sam + k·sak), B and C row-major (ldb, ldc floats); M % 4 = 0, N % 8 = 0, K ≥ 1; K in chunks of `kc` */
   gemm(a: number, sam: number, sak: number, b: number, ldb: number, c: number, ldc: number, M: number, K: number, N: number, kc: number, acc: number): void;
 }

@@ -1,0 +1,123 @@
+;; The tail of conv → bias → ReLU → 2×2/2 max pool, fused, for one conv output z [B, H, W, C] (no bias
+;; added yet) that lies in cache: NHWC float32, C a multiple of 4, no padding.
+;; poolbiasrelu:     out[b, oh, ow, c] = max over the window of relu(z + bias[c])
+;; poolbiasrelugrad: the gradient of that with respect to z: dy[b, oh, ow, c] goes to the first maximum of
+;;                   z + bias in the window (row-major, strict '>', as the cpu MaxPoolGrad) when that
+;;                   maximum is > 0 (ReLU's gradient), every other cell of the window gets 0. Cells outside
+;;                   every window (odd H or W) are not written: the caller zeroes them.
+;; Values are compared after adding the bias, as the unfused kernels do, so ties break the same way.
+;; Build: npx tsx libs/engine/scripts/build-simd.ts
+(module
+  (import "env" "memory" (memory 1))
+  (func (export "poolbiasrelu")
+    (param $zs i32) (param $bs i32) (param $out i32)
+    (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
+    (local $cb i32) (local $row i32) (local $b i32) (local $oh i32) (local $ow i32) (local $c i32)
+    (local $p00 i32) (local $za i32) (local $po i32) (local $bias v128) (local $m v128) (local $v v128)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $row (i32.mul (local.get $W) (local.get $cb)))
+    (local.set $po (local.get $out))
+    (local.set $b (i32.const 0))
+    (block $bdone (loop $bloop
+      (br_if $bdone (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $oh (i32.const 0))
+      (block $ohdone (loop $ohloop
+        (br_if $ohdone (i32.ge_u (local.get $oh) (local.get $OH)))
+        (local.set $ow (i32.const 0))
+        (block $owdone (loop $owloop
+          (br_if $owdone (i32.ge_u (local.get $ow) (local.get $OW)))
+          (local.set $p00
+            (i32.add (local.get $zs)
+              (i32.add (i32.mul (i32.mul (local.get $b) (local.get $H)) (local.get $row))
+                (i32.add
+                  (i32.mul (i32.shl (local.get $oh) (i32.const 1)) (local.get $row))
+                  (i32.mul (i32.shl (local.get $ow) (i32.const 1)) (local.get $cb))))))
+          (local.set $c (i32.const 0))
+          (block $cdone (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $cb)))
+            (local.set $za (i32.add (local.get $p00) (local.get $c)))
+            (local.set $bias (v128.load (i32.add (local.get $bs) (local.get $c))))
+            ;; ReLU first: relu(v) = v > 0 ? v : 0, then the running max (a later cell wins only if greater)
+            (local.set $m (f32x4.add (v128.load (local.get $za)) (local.get $bias)))
+            (local.set $m (v128.and (local.get $m) (f32x4.gt (local.get $m) (f32x4.splat (f32.const 0)))))
+            (local.set $v (f32x4.add (v128.load (i32.add (local.get $za) (local.get $cb))) (local.get $bias)))
+            (local.set $m (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))
+            (local.set $v (f32x4.add (v128.load (i32.add (local.get $za) (local.get $row))) (local.get $bias)))
+            (local.set $m (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))
+            (local.set $v (f32x4.add (v128.load (i32.add (local.get $za) (i32.add (local.get $row) (local.get $cb)))) (local.get $bias)))
+            (local.set $m (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))
+            (v128.store (i32.add (local.get $po) (local.get $c)) (local.get $m))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cloop)))
+          (local.set $po (i32.add (local.get $po) (local.get $cb)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+          (br $owloop)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $ohloop)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bloop)))
+  )
+  (func (export "poolbiasrelugrad")
+    (param $zs i32) (param $bs i32) (param $ds i32) (param $out i32)
+    (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
+    (local $cb i32) (local $row i32) (local $b i32) (local $oh i32) (local $ow i32) (local $c i32)
+    (local $p00 i32) (local $q i32) (local $pd i32) (local $za i32) (local $oa i32)
+    (local $bias v128) (local $m v128) (local $v01 v128) (local $v10 v128) (local $v11 v128) (local $g v128)
+    (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $row (i32.mul (local.get $W) (local.get $cb)))
+    (local.set $pd (local.get $ds))
+    (local.set $b (i32.const 0))
+    (block $bdone (loop $bloop
+      (br_if $bdone (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $oh (i32.const 0))
+      (block $ohdone (loop $ohloop
+        (br_if $ohdone (i32.ge_u (local.get $oh) (local.get $OH)))
+        (local.set $ow (i32.const 0))
+        (block $owdone (loop $owloop
+          (br_if $owdone (i32.ge_u (local.get $ow) (local.get $OW)))
+          (local.set $p00
+            (i32.add (i32.mul (i32.mul (local.get $b) (local.get $H)) (local.get $row))
+              (i32.add
+                (i32.mul (i32.shl (local.get $oh) (i32.const 1)) (local.get $row))
+                (i32.mul (i32.shl (local.get $ow) (i32.const 1)) (local.get $cb)))))
+          (local.set $c (i32.const 0))
+          (block $cdone (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $cb)))
+            (local.set $q (i32.add (local.get $p00) (local.get $c)))
+            (local.set $za (i32.add (local.get $zs) (local.get $q)))
+            (local.set $oa (i32.add (local.get $out) (local.get $q)))
+            (local.set $bias (v128.load (i32.add (local.get $bs) (local.get $c))))
+            (local.set $m (f32x4.add (v128.load (local.get $za)) (local.get $bias)))
+            (local.set $v01 (f32x4.add (v128.load (i32.add (local.get $za) (local.get $cb))) (local.get $bias)))
+            (local.set $v10 (f32x4.add (v128.load (i32.add (local.get $za) (local.get $row))) (local.get $bias)))
+            (local.set $v11 (f32x4.add (v128.load (i32.add (local.get $za) (i32.add (local.get $row) (local.get $cb)))) (local.get $bias)))
+            (local.set $c1 (f32x4.gt (local.get $v01) (local.get $m)))
+            (local.set $m (v128.bitselect (local.get $v01) (local.get $m) (local.get $c1)))
+            (local.set $c2 (f32x4.gt (local.get $v10) (local.get $m)))
+            (local.set $m (v128.bitselect (local.get $v10) (local.get $m) (local.get $c2)))
+            (local.set $c3 (f32x4.gt (local.get $v11) (local.get $m)))
+            (local.set $m (v128.bitselect (local.get $v11) (local.get $m) (local.get $c3)))
+            ;; ReLU's gradient: nothing flows where the window's maximum is not > 0
+            (local.set $g (v128.and (v128.load (i32.add (local.get $pd) (local.get $c)))
+              (f32x4.gt (local.get $m) (f32x4.splat (f32.const 0)))))
+            ;; winner masks as max-pool-grad.wat: 11 if c3; 10 if c2 and not c3; 01 if c1 and neither; 00 otherwise
+            (v128.store (local.get $oa)
+              (v128.andnot (local.get $g) (v128.or (v128.or (local.get $c1) (local.get $c2)) (local.get $c3))))
+            (v128.store (i32.add (local.get $oa) (local.get $cb))
+              (v128.and (v128.andnot (local.get $g) (v128.or (local.get $c2) (local.get $c3))) (local.get $c1)))
+            (v128.store (i32.add (local.get $oa) (local.get $row))
+              (v128.and (v128.andnot (local.get $g) (local.get $c3)) (local.get $c2)))
+            (v128.store (i32.add (local.get $oa) (i32.add (local.get $row) (local.get $cb)))
+              (v128.and (local.get $g) (local.get $c3)))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cloop)))
+          (local.set $pd (i32.add (local.get $pd) (local.get $cb)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+          (br $owloop)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $ohloop)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bloop)))
+  )
+)
