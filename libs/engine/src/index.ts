@@ -5,3 +5,4 @@ export type { EngineErrorCode } from './engine-error';
 export { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
 export { readFloat32Into } from './read-into';
 export { convReluPool, convReluPoolSupported } from './wasm/conv-relu-pool';
+export { reluPool, reluPoolSupported } from './wasm/relu-pool';

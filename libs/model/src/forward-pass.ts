@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { convReluPool, convReluPoolSupported } from '@dtrain/engine';
+import { convReluPool, convReluPoolSupported, reluPool, reluPoolSupported } from '@dtrain/engine';
 import { ModelError } from './model-error';
 
 type Activation = 'relu' | 'linear';
@@ -69,10 +69,21 @@ export function createForwardPass(model: tf.LayersModel, opts: ForwardPassOption
         if (i === skip) return;
         switch (op.kind) {
           case 'conv2d':
-            if (fuse && fusesWithPool(op, ops[i + 1]) && op.bias && convReluPoolSupported(h.shape, op.kernel.shape as number[])) {
-              h = convReluPool(h as tf.Tensor4D, op.kernel.read() as tf.Tensor4D, op.bias.read() as tf.Tensor1D);
-              skip = i + 1;
-              break;
+            if (fuse && fusesWithPool(op, ops[i + 1])) {
+              if (op.bias && op.padding === 'valid' && ones(op.strides) && convReluPoolSupported(h.shape, op.kernel.shape as number[])) {
+                h = convReluPool(h as tf.Tensor4D, op.kernel.read() as tf.Tensor4D, op.bias.read() as tf.Tensor1D);
+                skip = i + 1;
+                break;
+              }
+              const { outShape } = tf.backend_util.computeConv2DInfo(h.shape as [number, number, number, number], op.kernel.shape as [number, number, number, number], op.strides, 1, op.padding);
+              // Not for the first layer: TF.js's fused conv computes its input gradient unasked, and the data needs none.
+              if (i > 0 && reluPoolSupported(outShape)) {
+                // conv + bias stays one kernel while training (TF.js unfuses only a ReLU), and ReLU + pool become one
+                const z = tf.fused.conv2d({ x: h as tf.Tensor4D, filter: op.kernel.read() as tf.Tensor4D, strides: op.strides, pad: op.padding, bias: op.bias?.read(), activation: 'linear' });
+                h = reluPool(z);
+                skip = i + 1;
+                break;
+              }
             }
             h = tf.fused.conv2d({ x: h as tf.Tensor4D, filter: op.kernel.read() as tf.Tensor4D, strides: op.strides, pad: op.padding, bias: op.bias?.read(), activation: op.activation });
             break;
@@ -95,9 +106,10 @@ export function createForwardPass(model: tf.LayersModel, opts: ForwardPassOption
   };
 }
 
-/** conv (stride 1, valid, ReLU) directly followed by a 2×2 pool of stride 2, valid: the block convReluPool covers. */
+const ones = (v: [number, number]): boolean => v[0] === 1 && v[1] === 1;
+const twos = (v: [number, number]): boolean => v[0] === 2 && v[1] === 2;
+
+/** A ReLU conv directly followed by a 2×2 pool of stride 2, valid: the blocks the engine's fused ops cover (convReluPool for the whole block where its conv fits, else reluPool for ReLU + pool). */
 function fusesWithPool(conv: Op & { kind: 'conv2d' }, next: Op | undefined): boolean {
-  const ones = (v: [number, number]): boolean => v[0] === 1 && v[1] === 1;
-  const twos = (v: [number, number]): boolean => v[0] === 2 && v[1] === 2;
-  return conv.activation === 'relu' && conv.padding === 'valid' && ones(conv.strides) && next?.kind === 'maxPool2d' && next.padding === 'valid' && twos(next.poolSize) && twos(next.strides);
+  return conv.activation === 'relu' && next?.kind === 'maxPool2d' && next.padding === 'valid' && twos(next.poolSize) && twos(next.strides);
 }

@@ -99,7 +99,7 @@ describe('createGradientComputer', () => {
     model.dispose();
   });
 
-  it('runs conv1 → ReLU → pool1 as the engine\'s fused op on wasm, with the gradients of the unfused ops', async () => {
+  it('runs conv1 → ReLU → pool1 and conv2\'s ReLU → pool2 as the engine\'s fused ops on wasm, with the gradients of the unfused ops', async () => {
     tf.setBackend('wasm');
     const model = buildModel(modelConfig('cnn'), { seed: 11 });
     const { images, labels } = fakeBatch(8, 784, 10, 5);
@@ -110,10 +110,17 @@ describe('createGradientComputer', () => {
     const fusedKernels = await kernelsOf(fused);
     expect(fusedKernels).toContain('DtrainConvReluPool');
     expect(fusedKernels).toContain('DtrainConvReluPoolBackprop');
-    // pool2's gradient remains; pool1's (and conv1's own filter-gradient kernel) are gone
-    expect(fusedKernels.filter((k) => k === 'MaxPoolGrad')).toHaveLength(1);
+    // conv2 keeps its bias inside the conv kernel, and its ReLU + pool are one op each way
+    expect(fusedKernels).toContain('FusedConv2D');
+    expect(fusedKernels).toContain('DtrainReluPool');
+    expect(fusedKernels).toContain('DtrainReluPoolGrad');
+    for (const gone of ['MaxPool', 'MaxPoolGrad']) expect(fusedKernels, gone).not.toContain(gone);
+    // the ReLU left is fc1's (a dense layer): one forward, one mask
+    expect(fusedKernels.filter((k) => k === 'Relu')).toHaveLength(1);
+    // conv1's own filter-gradient kernel is gone too
     expect(fusedKernels.filter((k) => k === 'Conv2DBackpropFilter')).toHaveLength(1);
-    expect(await kernelsOf(plain)).not.toContain('DtrainConvReluPool');
+    const plainKernels = await kernelsOf(plain);
+    for (const ours of ['DtrainConvReluPool', 'DtrainReluPool']) expect(plainKernels).not.toContain(ours);
     const a = fused.compute(images, labels, 8);
     const b = plain.compute(images, labels, 8);
     expect(Math.abs(a.loss - b.loss) / b.loss).toBeLessThan(TOL);
@@ -122,6 +129,26 @@ describe('createGradientComputer', () => {
     }
     model.dispose();
   });
+
+  it('gives the unfused gradients for cnn-large too (ReLU → pool fused after its second and third convs)', async () => {
+    tf.setBackend('wasm');
+    const model = buildModel(modelConfig('cnn-large'), { seed: 12 });
+    const { images, labels } = fakeBatch(2, 784, 10, 6);
+    const fused = createGradientComputer(model, { reuseBuffer: false, seed: 3 });
+    const kernels = (await tf.profile(() => void fused.compute(images, labels, 2))).kernels.map((k) => k.name);
+    expect(kernels.filter((k) => k === 'DtrainReluPool')).toHaveLength(2);
+    // conv1 (the first layer, not followed by a pool) stays unfused: no input gradient for the data
+    expect(kernels.filter((k) => k === 'Conv2DBackpropInput')).toHaveLength(2);
+    const plainRun = createGradientComputer(model, { reuseBuffer: false, seed: 3, fuse: false });
+    plainRun.compute(images, labels, 2); // the same number of calls, so the same dropout masks
+    const a = fused.compute(images, labels, 2);
+    const b = plainRun.compute(images, labels, 2);
+    expect(Math.abs(a.loss - b.loss) / b.loss).toBeLessThan(TOL);
+    for (const e of weightManifest(model).entries) {
+      expect(relErr(a.grads.subarray(e.offset, e.offset + e.size), b.grads.subarray(e.offset, e.offset + e.size)), e.name).toBeLessThan(TOL);
+    }
+    model.dispose();
+  }, 30_000);
 
   it('does not leak tensors across calls and reuses its buffer unless told not to', () => {
     tf.setBackend('wasm');

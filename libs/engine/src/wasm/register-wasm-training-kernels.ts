@@ -6,6 +6,7 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { conv2DConfig } from './conv2d';
 import { convReluPoolBackpropConfig, convReluPoolConfig, convReluPoolGradConfig } from './conv-relu-pool';
+import { reluPoolConfig, reluPoolGradConfig, reluPoolGradKernelConfig } from './relu-pool';
 import { fusedConv2DConfig } from './fused-conv2d';
 import { addConfig } from './add';
 import { batchMatMulConfig } from './batch-mat-mul';
@@ -27,10 +28,15 @@ const TRAINING_KERNELS: tf.KernelConfig[] = [
   addConfig,
   identityConfig,
   castConfig,
-  // our own fused block (conv1 → ReLU → pool1), reached through convReluPool()
+  // our own fused blocks, reached through convReluPool() (conv1 → ReLU → pool1) and reluPool() (ReLU → pool2)
   convReluPoolConfig,
   convReluPoolBackpropConfig,
+  reluPoolConfig,
+  reluPoolGradKernelConfig,
 ];
+
+/** Gradients of our own kernels (registered once; TF.js keeps gradients per kernel name, for every backend). */
+const GRADIENTS: tf.GradConfig[] = [convReluPoolGradConfig, reluPoolGradConfig];
 
 /**
  * Idempotent. Registers (or replaces) our wasm training kernels; the stock ones are kept in
@@ -49,8 +55,10 @@ export function registerWasmTrainingKernels(): void {
     const stockSetup = originalKernels.get(config.kernelName)?.setupFunc;
     tf.registerKernel(stockSetup ? { ...config, setupFunc: stockSetup } : config);
   }
-  if (tf.getGradient(convReluPoolGradConfig.kernelName) !== convReluPoolGradConfig) {
-    if (tf.getGradient(convReluPoolGradConfig.kernelName)) tf.unregisterGradient(convReluPoolGradConfig.kernelName);
-    tf.registerGradient(convReluPoolGradConfig);
+  for (const grad of GRADIENTS) {
+    const current = tf.getGradient(grad.kernelName);
+    if (current === grad) continue;
+    if (current) tf.unregisterGradient(grad.kernelName);
+    tf.registerGradient(grad);
   }
 }
