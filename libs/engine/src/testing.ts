@@ -42,3 +42,16 @@ export function randomValues(n: number, seed: number): Float32Array {
   const rng = createRng(seed);
   return Float32Array.from({ length: n }, () => rng.normal());
 }
+
+/**
+ * Runs `step` once to warm up, then five more times, and fails if any of those left a tensor or a
+ * byte of backend memory behind (scratch buffers, saved tensors, gradients not disposed).
+ */
+export function expectNoLeak(step: () => void, expectEqual: (actual: number, expected: number, what: string) => void): void {
+  step();
+  const before = tf.memory();
+  for (let i = 0; i < 5; i++) step();
+  const after = tf.memory();
+  expectEqual(after.numTensors, before.numTensors, 'live tensors');
+  expectEqual(after.numBytes, before.numBytes, 'backend bytes');
+}

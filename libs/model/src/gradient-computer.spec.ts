@@ -41,6 +41,14 @@ function referenceGrads(model: tf.LayersModel, images: Float32Array, labels: Int
   return { loss, grads: flat };
 }
 
+/** Same loss, and per weight (so a wrong layer cannot hide behind a larger one) the same gradient, within TOL. */
+function expectSameGradients(model: tf.LayersModel, got: { loss: number; grads: Float32Array }, want: { loss: number; grads: Float32Array }): void {
+  expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(TOL);
+  for (const e of weightManifest(model).entries) {
+    expect(relErr(got.grads.subarray(e.offset, e.offset + e.size), want.grads.subarray(e.offset, e.offset + e.size)), e.name).toBeLessThan(TOL);
+  }
+}
+
 /** The small test model without dropout, whose masks the model.apply reference would draw differently. */
 const SMALL: ModelConfig = { ...smallConfig(), layers: smallConfig().layers.filter((l) => l.kind !== 'dropout') };
 
@@ -75,14 +83,9 @@ describe('createGradientComputer', () => {
     };
     const cpu = run('cpu');
     const wasm = run('wasm');
-    expect(Math.abs(wasm.loss - cpu.loss) / cpu.loss).toBeLessThan(TOL);
     const probe = buildModel(cfg);
-    const m = weightManifest(probe);
+    expectSameGradients(probe, wasm, cpu);
     probe.dispose();
-    for (const e of m.entries) {
-      // Per weight, so a wrong layer cannot hide behind a larger one.
-      expect(relErr(wasm.grads.subarray(e.offset, e.offset + e.size), cpu.grads.subarray(e.offset, e.offset + e.size)), e.name).toBeLessThan(TOL);
-    }
   }, 30_000);
 
   it('never computes the first layer input gradient', async () => {
@@ -123,10 +126,7 @@ describe('createGradientComputer', () => {
     for (const ours of ['DtrainConvReluPool', 'DtrainReluPool']) expect(plainKernels).not.toContain(ours);
     const a = fused.compute(images, labels, 8);
     const b = plain.compute(images, labels, 8);
-    expect(Math.abs(a.loss - b.loss) / b.loss).toBeLessThan(TOL);
-    for (const e of weightManifest(model).entries) {
-      expect(relErr(a.grads.subarray(e.offset, e.offset + e.size), b.grads.subarray(e.offset, e.offset + e.size)), e.name).toBeLessThan(TOL);
-    }
+    expectSameGradients(model, a, b);
     model.dispose();
   });
 
@@ -143,10 +143,7 @@ describe('createGradientComputer', () => {
     plainRun.compute(images, labels, 2); // the same number of calls, so the same dropout masks
     const a = fused.compute(images, labels, 2);
     const b = plainRun.compute(images, labels, 2);
-    expect(Math.abs(a.loss - b.loss) / b.loss).toBeLessThan(TOL);
-    for (const e of weightManifest(model).entries) {
-      expect(relErr(a.grads.subarray(e.offset, e.offset + e.size), b.grads.subarray(e.offset, e.offset + e.size)), e.name).toBeLessThan(TOL);
-    }
+    expectSameGradients(model, a, b);
     model.dispose();
   }, 30_000);
 

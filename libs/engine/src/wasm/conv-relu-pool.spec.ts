@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initWasmAndCpu, randomValues, relativeError, KERNEL_TOLERANCE } from '../testing';
+import { expectNoLeak, initWasmAndCpu, randomValues, relativeError, KERNEL_TOLERANCE } from '../testing';
 import { convReluPool, convReluPoolSupported } from './conv-relu-pool';
 
 const TOL = KERNEL_TOLERANCE;
@@ -113,11 +113,7 @@ describe('fused conv → bias → ReLU → 2×2 pool (wasm) vs the unfused ops o
       const { value, grads } = tf.variableGrads(() => tf.sum(convReluPool(x, w as unknown as tf.Tensor4D, b as unknown as tf.Tensor1D)));
       tf.dispose([value, ...Object.values(grads)]);
     };
-    step();
-    const before = tf.memory();
-    for (let i = 0; i < 5; i++) step();
-    expect(tf.memory().numTensors).toBe(before.numTensors);
-    expect(tf.memory().numBytes).toBe(before.numBytes);
+    expectNoLeak(step, (actual, expected, what) => expect(actual, what).toBe(expected));
     tf.dispose([x, w, b]);
   });
 });

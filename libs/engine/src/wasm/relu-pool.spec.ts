@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initWasmAndCpu, randomValues, relativeError, KERNEL_TOLERANCE } from '../testing';
+import { expectNoLeak, initWasmAndCpu, randomValues, relativeError, KERNEL_TOLERANCE } from '../testing';
 import { reluPool, reluPoolSupported } from './relu-pool';
 
 const SHAPES: [number, number, number, number][] = [
@@ -70,11 +70,7 @@ describe('fused ReLU → 2×2 pool (wasm) vs relu + maxPool on cpu', () => {
       const { value, grads } = tf.variableGrads(() => tf.sum(reluPool(z as unknown as tf.Tensor4D)));
       tf.dispose([value, ...Object.values(grads)]);
     };
-    step();
-    const before = tf.memory();
-    for (let i = 0; i < 5; i++) step();
-    expect(tf.memory().numTensors).toBe(before.numTensors);
-    expect(tf.memory().numBytes).toBe(before.numBytes);
+    expectNoLeak(step, (actual, expected, what) => expect(actual, what).toBe(expected));
     z.dispose();
   });
 });
