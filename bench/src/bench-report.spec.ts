@@ -94,5 +94,11 @@ describe('bench report', () => {
     const r = report(1000, 1600, 990);
     r.machine_ceiling = [pairRound({ samples_per_s: 1000 }, [{ samples_per_s: 900 }, { samples_per_s: 950 }])];
     expect(renderMarkdown(r)).toContain("- The machine's own scaling (two independent single-process trainers at once vs one alone, no network or server): 93 % median; round by round 1000 alone, 900 + 950 together (93 %).");
+    // no lockstep rounds (an older report, or --no-ceiling): no lockstep line
+    expect(renderMarkdown(r)).not.toContain('lockstep');
+    r.lockstep_ceiling = [pairRound({ samples_per_s: 1000 }, [{ samples_per_s: 850 }, { samples_per_s: 870 }]), pairRound({ samples_per_s: 1000 }, [{ samples_per_s: 800 }, { error: 'x' }])];
+    expect(renderMarkdown(r)).toContain(
+      '- The same two trainers held in lockstep by a per-step barrier, as BSP holds its workers (no network or server; each alone behind the same barrier): 86 % median; round by round 1000 alone, 850 + 870 in step (86 %); 1000 alone, 800 + ? in step (–).',
+    );
   });
 });

@@ -29,6 +29,8 @@ export interface BenchReport {
   clusters: ClusterRun[];
   /** Per round: one single-process trainer alone and two independent ones at once (samples/s). */
   machine_ceiling: PairRound[];
+  /** The same two trainers held in lockstep by a per-step barrier: what BSP can reach here at best. */
+  lockstep_ceiling?: PairRound[];
   pytorch: { before: { one: PeerResult; ddp2: PeerResult }; after: { one: PeerResult; ddp2: PeerResult } };
   load_test: ChildResult;
 }
@@ -110,6 +112,11 @@ export function pairRound(alone: ChildResult, pair: ChildResult[]): PairRound {
   const p = pair.map((x) => num(x, 'samples_per_s'));
   const known = a !== undefined && p.length === 2 && p.every((x) => x !== undefined);
   return { alone: a, pair: p, scaling: known ? p.reduce((s: number, x) => s + (x as number), 0) / (2 * a) : undefined };
+}
+
+/** "A alone, B + C <how> (S %)" per round. */
+function pairRounds(rounds: PairRound[], how: string): string {
+  return rounds.map((m) => `${m.alone ?? '?'} alone, ${m.pair.map((x) => x ?? '?').join(' + ')} ${how} (${m.scaling === undefined ? '–' : `${(m.scaling * 100).toFixed(0)} %`})`).join('; ');
 }
 
 /** Median of the known values, or undefined. */
@@ -212,7 +219,15 @@ export function renderMarkdown(r: BenchReport): string {
   if (r.machine_ceiling.length > 0) {
     lines.push(
       `- The machine's own scaling (two independent single-process trainers at once vs one alone, no network or server): ${ceiling === undefined ? '–' : `${(ceiling * 100).toFixed(0)} %`} median; ` +
-        `round by round ${r.machine_ceiling.map((m) => `${m.alone ?? '?'} alone, ${m.pair.map((x) => x ?? '?').join(' + ')} together (${m.scaling === undefined ? '–' : `${(m.scaling * 100).toFixed(0)} %`})`).join('; ')}.`,
+        `round by round ${pairRounds(r.machine_ceiling, 'together')}.`,
+    );
+  }
+  const inStep = r.lockstep_ceiling ?? [];
+  if (inStep.length > 0) {
+    const m = median(inStep.map((x) => x.scaling));
+    lines.push(
+      `- The same two trainers held in lockstep by a per-step barrier, as BSP holds its workers (no network or server; each alone behind the same barrier): ${m === undefined ? '–' : `${(m * 100).toFixed(0)} %`} median; ` +
+        `round by round ${pairRounds(inStep, 'in step')}.`,
     );
   }
   lines.push(

@@ -4,7 +4,8 @@
  * local`) with 1, 2 and 4 workers on mnist-subset, the PyTorch peer (1 process × 1 thread and DDP
  * 2 × 1, before and after ours, averaged) when Debian's python3-torch is installed, and the
  * 32-worker load test. Writes bench/results/latest.json and latest.md.
- * Each round also measures the machine's own scaling (one single-process trainer alone, then two at once).
+ * Each round also measures the machine's own scaling (one single-process trainer alone, then two at once),
+ * free-running and held in lockstep by a per-step barrier (BSP's ceiling here: no network, no server).
  * Options: --workers 1,2,4  --rounds 3  --train-limit 8000  --epochs 2  --steps 1000 (single process)  --no-peer  --no-load  --no-ceiling
  */
 import { spawn } from 'node:child_process';
@@ -88,6 +89,65 @@ async function machineCeiling(round: number): Promise<PairRound> {
   return r;
 }
 
+/**
+ * `n` single-process trainers held in lockstep: the parent sends each a 'go' per step and waits for
+ * every 'done', as a BSP step waits for its slowest worker (IPC in place of the network, no server).
+ */
+function lockstep(n: number, steps: number): Promise<ChildResult[]> {
+  const kids = Array.from({ length: n }, () =>
+    spawn(process.execPath, ['--import', 'tsx', path.join(here, 'single-process.ts'), '--steps', String(steps), '--every', String(steps), '--barrier'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
+  );
+  const results = kids.map(
+    (k) =>
+      new Promise<ChildResult>((resolve) => {
+        let out = '';
+        let err = '';
+        k.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+        k.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+        const timer = setTimeout(() => k.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+        k.on('close', (code, signal) => {
+          clearTimeout(timer);
+          resolve((code === 0 ? lastJsonLine(out) : undefined) ?? { error: `lockstep trainer exited with ${code ?? signal}: ${err.slice(-400)}` });
+        });
+      }),
+  );
+  const next = (k: ReturnType<typeof spawn>, want: string): Promise<boolean> =>
+    new Promise((resolve) => {
+      const onMessage = (m: unknown): void => {
+        if (m !== want) return;
+        k.off('message', onMessage);
+        k.off('exit', onExit);
+        resolve(true);
+      };
+      const onExit = (): void => {
+        k.off('message', onMessage);
+        resolve(false);
+      };
+      k.on('message', onMessage);
+      k.once('exit', onExit);
+    });
+  const drive = async (): Promise<void> => {
+    if (!(await Promise.all(kids.map((k) => next(k, 'ready')))).every(Boolean)) return;
+    for (let s = 0; s < steps; s++) {
+      const done = kids.map((k) => next(k, 'done'));
+      for (const k of kids) k.send('go');
+      if (!(await Promise.all(done)).every(Boolean)) return;
+    }
+  };
+  return drive().then(() => Promise.all(results));
+}
+
+/** BSP's ceiling on this machine: one trainer alone, then two, each behind the same per-step barrier. */
+async function lockstepCeiling(round: number): Promise<PairRound> {
+  const [alone] = await lockstep(1, PAIR_STEPS);
+  const r = pairRound(alone ?? { error: 'no result' }, await lockstep(2, PAIR_STEPS));
+  console.log(`round ${round} lockstep: one trainer ${r.alone ?? 'failed'} samples/s, two in step ${r.pair.map((x) => x ?? 'failed').join(' + ')}`);
+  return r;
+}
+
 function peers(skip: boolean): { one: PeerResult; ddp2: PeerResult } {
   if (skip) return { one: { available: false, reason: 'skipped (--no-peer)' }, ddp2: { available: false, reason: 'skipped (--no-peer)' } };
   const one = runTorchPeer(peerScript, ['--procs', '1', '--threads', '1', '--steps', PEER_STEPS]);
@@ -115,8 +175,12 @@ async function main(): Promise<void> {
   // lands on every count rather than on one of them.
   const runs = workerCounts.map((): ChildResult[] => []);
   const machine: PairRound[] = [];
+  const inStep: PairRound[] = [];
   for (let round = 1; round <= rounds; round++) {
-    if (!process.argv.includes('--no-ceiling')) machine.push(await machineCeiling(round));
+    if (!process.argv.includes('--no-ceiling')) {
+      machine.push(await machineCeiling(round));
+      inStep.push(await lockstepCeiling(round));
+    }
     for (const [i, n] of workerCounts.entries()) runs[i]?.push(await cluster(n, trainLimit, epochs, round));
   }
   const clusters = workerCounts.map((n, i) => medianRun(n, runs[i] ?? []));
@@ -138,6 +202,7 @@ async function main(): Promise<void> {
     single_process: single,
     clusters,
     machine_ceiling: machine,
+    lockstep_ceiling: inStep,
     pytorch: { before: peerBefore, after: peerAfter },
     load_test: load,
   };

@@ -4,6 +4,8 @@
  * doubles as the leak check: live tensors and RSS are recorded every `--every` steps.
  * Run: node --expose-gc --import tsx bench/src/single-process.ts [--steps 1000] [--every 100] [--backend wasm]
  * Prints one JSON line (samples_per_s, samples: [{step, tensors, rss_bytes, heap_used_bytes}], flat).
+ * With --barrier (started with an IPC channel), each timed step waits for the parent's 'go' and answers
+ * 'done', as BSP workers wait for the slowest one; samples_per_s then counts that wait too.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '@dtrain/engine';
@@ -35,6 +37,7 @@ export interface MemorySample {
 async function main(): Promise<void> {
   const steps = argNumber('steps', 1000);
   const every = argNumber('every', 100);
+  const barrier = process.argv.includes('--barrier') && typeof process.send === 'function' ? ipcBarrier() : undefined;
   const backend = argString('backend', 'wasm') as BackendName;
   const engine = await initEngine({ backend, env: {} });
   const data = await loadDataset(argString('dataset', 'mnist-subset'));
@@ -64,12 +67,20 @@ async function main(): Promise<void> {
   };
   record(0);
   let timedMs = 0;
+  barrier?.ready();
   for (let i = 1; i <= steps; i++) {
+    if (barrier) await barrier.go();
     const t0 = performance.now();
     step(WARMUP + i);
     timedMs += performance.now() - t0;
+    if (barrier) {
+      barrier.done();
+      // the time from one go to the next is the step as the pair sees it (the first go waits for the start)
+      if (i > 1) timedMs += barrier.waitedMs();
+    }
     if (i % every === 0) record(i);
   }
+  barrier?.close();
   const second = samples[1] ?? samples[0]!;
   const last = samples[samples.length - 1]!;
   const tensorsFlat = samples.every((s) => s.tensors === samples[0]!.tensors);
@@ -92,6 +103,36 @@ async function main(): Promise<void> {
   );
   grads.dispose();
   model.dispose();
+}
+
+/** The child's side of the parent's per-step barrier: 'go' starts a step, 'done' reports it. */
+function ipcBarrier(): { ready(): void; go(): Promise<void>; done(): void; waitedMs(): number; close(): void } {
+  let release: (() => void) | undefined;
+  let pending = 0;
+  let waited = 0;
+  process.on('message', (m: unknown) => {
+    if (m !== 'go') return;
+    if (release) {
+      release();
+      release = undefined;
+    } else pending++;
+  });
+  return {
+    go: () => {
+      const t0 = performance.now();
+      const settle = (): void => void (waited = performance.now() - t0);
+      if (pending > 0) {
+        pending--;
+        settle();
+        return Promise.resolve();
+      }
+      return new Promise<void>((res) => (release = () => (settle(), res())));
+    },
+    ready: () => void process.send?.('ready'),
+    done: () => void process.send?.('done'),
+    waitedMs: () => waited,
+    close: () => process.disconnect?.(),
+  };
 }
 
 main().catch((err: unknown) => {
