@@ -14,8 +14,9 @@ type Op =
 
 export interface ForwardPassOptions {
   /**
-   * Run conv → ReLU → 2×2 pool blocks the engine has a fused kernel for (conv1 + pool1 of the model
-   * of record, on wasm) as that one op (default true). Same results, a fraction of the memory traffic.
+   * Run conv → ReLU → 2×2 pool blocks as the engine's fused ops where it has them (on wasm: the whole
+   * block for conv1 + pool1 of the model of record, ReLU + pool after later convs), default true.
+   * Same results, a fraction of the memory traffic.
    */
   fuse?: boolean;
 }
@@ -70,7 +71,7 @@ export function createForwardPass(model: tf.LayersModel, opts: ForwardPassOption
         switch (op.kind) {
           case 'conv2d':
             if (fuse && fusesWithPool(op, ops[i + 1])) {
-              if (op.bias && op.padding === 'valid' && ones(op.strides) && convReluPoolSupported(h.shape, op.kernel.shape as number[])) {
+              if (op.bias && convReluPoolSupported(h.shape, op.kernel.shape as number[], { strides: op.strides, pad: op.padding })) {
                 h = convReluPool(h as tf.Tensor4D, op.kernel.read() as tf.Tensor4D, op.bias.read() as tf.Tensor1D);
                 skip = i + 1;
                 break;
@@ -106,7 +107,6 @@ export function createForwardPass(model: tf.LayersModel, opts: ForwardPassOption
   };
 }
 
-const ones = (v: [number, number]): boolean => v[0] === 1 && v[1] === 1;
 const twos = (v: [number, number]): boolean => v[0] === 2 && v[1] === 2;
 
 /** A ReLU conv directly followed by a 2×2 pool of stride 2, valid: the blocks the engine's fused ops cover (convReluPool for the whole block where its conv fits, else reluPool for ReLU + pool). */

@@ -94,6 +94,9 @@ describe('fused conv → bias → ReLU → 2×2 pool (wasm) vs the unfused ops o
     expect(convReluPoolSupported([2, 28, 28, 1], [3, 3, 1, 12])).toBe(false); // channels not a multiple of 8
     expect(convReluPoolSupported([2, 28, 28, 1], [5, 5, 1, 32])).toBe(false); // 5×5
     expect(convReluPoolSupported([2, 3, 3, 1], [3, 3, 1, 8])).toBe(false); // a 1×1 conv output has no full window
+    expect(convReluPoolSupported([2, 28, 28, 1], [3, 3, 1, 32], { strides: [2, 2], pad: 'valid' })).toBe(false);
+    expect(convReluPoolSupported([2, 28, 28, 1], [3, 3, 1, 32], { strides: [1, 1], pad: 'same' })).toBe(false);
+    expect(convReluPoolSupported([2, 28, 28, 1], [3, 3, 1, 32], { strides: [1, 1], pad: 'valid' })).toBe(true);
     expect(() => tf.tidy(() => convReluPool(tf.zeros([1, 8, 8, 1]), tf.zeros([3, 3, 1, 12]), tf.zeros([12])))).toThrow(
       expect.objectContaining({ code: 'ENGINE_ERR_UNSUPPORTED' }),
     );

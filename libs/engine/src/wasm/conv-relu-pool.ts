@@ -70,12 +70,17 @@ function checkedGeometry(x: TensorInfo, filter: TensorInfo, bias: TensorInfo): G
 }
 
 /**
- * Whether `convReluPool` runs here: the active backend is wasm with our SIMD kernels, and the shapes
- * are the covered block's. DTRAIN_FUSE=0 in the environment turns it off (the unfused ops run), for
+ * Whether `convReluPool` runs here for a conv of these shapes and attributes: the active backend is
+ * wasm with our SIMD kernels, and the conv is the covered block's (stride 1, valid, the shapes above). DTRAIN_FUSE=0 in the environment turns it off (the unfused ops run), for
  * measurements and for ruling the fusion out.
  */
-export function convReluPoolSupported(xShape: readonly number[], filterShape: readonly number[]): boolean {
-  if (process.env['DTRAIN_FUSE'] === '0' || tf.getBackend() !== 'wasm' || !geometry(xShape, filterShape) || !tf.getKernel(CONV_RELU_POOL, 'wasm')) return false;
+export function convReluPoolSupported(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  conv: { strides: readonly [number, number]; pad: 'valid' | 'same' } = { strides: [1, 1], pad: 'valid' },
+): boolean {
+  const unitValid = conv.pad === 'valid' && conv.strides[0] === 1 && conv.strides[1] === 1;
+  if (!unitValid || process.env['DTRAIN_FUSE'] === '0' || tf.getBackend() !== 'wasm' || !geometry(xShape, filterShape) || !tf.getKernel(CONV_RELU_POOL, 'wasm')) return false;
   const backend = tf.backend() as unknown as WasmBackendLike;
   return simdKernels(backend.wasm.asm?.memory) !== undefined;
 }
