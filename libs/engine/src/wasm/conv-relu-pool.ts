@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { EngineError } from '../engine-error';
-import { simdKernels } from './simd/simd-kernels';
-import type { SimdKernels } from './simd/simd-kernels';
+import { fusedKernelAvailable, simdForFusedKernel } from './fused-kernel-support';
 import type { WasmBackendLike } from './wasm-memory';
 import { freeAll, heapOffset, heapView } from './wasm-memory';
 
@@ -51,12 +50,6 @@ function geometry(xShape: readonly number[], filterShape: readonly number[]): Ge
   return { B, H, W, CO, OH, OW, PH, PW, n };
 }
 
-function kernels(backend: WasmBackendLike): SimdKernels {
-  const simd = simdKernels(backend.wasm.asm?.memory);
-  if (!simd) throw new EngineError('ENGINE_ERR_UNSUPPORTED', `${CONV_RELU_POOL} needs wasm SIMD`);
-  return simd;
-}
-
 function checkedGeometry(x: TensorInfo, filter: TensorInfo, bias: TensorInfo): Geometry {
   const g = geometry(x.shape, filter.shape);
   if (!g || bias.shape.length !== 1 || bias.shape[0] !== g.CO) {
@@ -80,9 +73,7 @@ export function convReluPoolSupported(
   conv: { strides: readonly [number, number]; pad: 'valid' | 'same' } = { strides: [1, 1], pad: 'valid' },
 ): boolean {
   const unitValid = conv.pad === 'valid' && conv.strides[0] === 1 && conv.strides[1] === 1;
-  if (!unitValid || process.env['DTRAIN_FUSE'] === '0' || tf.getBackend() !== 'wasm' || !geometry(xShape, filterShape) || !tf.getKernel(CONV_RELU_POOL, 'wasm')) return false;
-  const backend = tf.backend() as unknown as WasmBackendLike;
-  return simdKernels(backend.wasm.asm?.memory) !== undefined;
+  return unitValid && geometry(xShape, filterShape) !== undefined && fusedKernelAvailable(CONV_RELU_POOL);
 }
 
 /**
@@ -101,7 +92,7 @@ export function convReluPool(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tenso
 function forward(args: { inputs: { x: TensorInfo; filter: TensorInfo; bias: TensorInfo }; backend: WasmBackendLike }): TensorInfo {
   const { inputs, backend } = args;
   const g = checkedGeometry(inputs.x, inputs.filter, inputs.bias);
-  const simd = kernels(backend);
+  const simd = simdForFusedKernel(backend, CONV_RELU_POOL);
   const y = backend.makeOutput([g.B, g.PH, g.PW, g.CO], 'float32');
   const z = backend.makeOutput([g.n, g.OH, g.OW, g.CO], 'float32');
   const [xOff, wOff, bOff, yOff, zOff] = [inputs.x, inputs.filter, inputs.bias, y, z].map((t) => heapOffset(backend, t)) as [number, number, number, number, number];
@@ -121,7 +112,7 @@ function backprop(args: {
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const g = checkedGeometry(inputs.x, inputs.filter, inputs.bias);
-  const simd = kernels(backend);
+  const simd = simdForFusedKernel(backend, CONV_RELU_POOL);
   const wantDz = attrs.output === 'dz';
   const out = backend.makeOutput(wantDz ? [g.B, g.OH, g.OW, g.CO] : [3, 3, 1, g.CO], 'float32');
   const z = backend.makeOutput([g.n, g.OH, g.OW, g.CO], 'float32');

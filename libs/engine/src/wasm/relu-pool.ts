@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { EngineError } from '../engine-error';
-import { simdKernels } from './simd/simd-kernels';
+import { fusedKernelAvailable, simdForFusedKernel } from './fused-kernel-support';
+import type { SimdKernels } from './simd/simd-kernels';
 import type { WasmBackendLike } from './wasm-memory';
 import { freeAll, heapOffset, heapView } from './wasm-memory';
 
@@ -29,20 +30,15 @@ function geometry(shape: readonly number[]): Geometry | undefined {
   return { B, H, W, C, PH, PW };
 }
 
-function checked(backend: WasmBackendLike, z: TensorInfo): { g: Geometry; simd: NonNullable<ReturnType<typeof simdKernels>> } {
+function checked(backend: WasmBackendLike, z: TensorInfo): { g: Geometry; simd: SimdKernels } {
   const g = z.dtype === 'float32' ? geometry(z.shape) : undefined;
-  const simd = simdKernels(backend.wasm.asm?.memory);
-  if (!g || !simd) {
-    throw new EngineError('ENGINE_ERR_UNSUPPORTED', `${RELU_POOL} covers float32 [B, H ≥ 2, W ≥ 2, 4k] on wasm SIMD`, { shape: [...z.shape], dtype: z.dtype });
-  }
-  return { g, simd };
+  if (!g) throw new EngineError('ENGINE_ERR_UNSUPPORTED', `${RELU_POOL} covers float32 [B, H ≥ 2, W ≥ 2, 4k]`, { shape: [...z.shape], dtype: z.dtype });
+  return { g, simd: simdForFusedKernel(backend, RELU_POOL) };
 }
 
 /** Whether `reluPool` runs here: wasm with our SIMD kernels and a covered shape; DTRAIN_FUSE=0 turns it off. */
 export function reluPoolSupported(shape: readonly number[]): boolean {
-  if (process.env['DTRAIN_FUSE'] === '0' || tf.getBackend() !== 'wasm' || !geometry(shape) || !tf.getKernel(RELU_POOL, 'wasm')) return false;
-  const backend = tf.backend() as unknown as WasmBackendLike;
-  return simdKernels(backend.wasm.asm?.memory) !== undefined;
+  return geometry(shape) !== undefined && fusedKernelAvailable(RELU_POOL);
 }
 
 /**
