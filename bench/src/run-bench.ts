@@ -9,6 +9,7 @@
  * Options: --workers 1,2,4  --rounds 3  --train-limit 8000  --epochs 2  --steps 1000 (single process)  --no-peer  --no-load  --no-ceiling
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -41,12 +42,16 @@ function lastJsonLine(stdout: string): Record<string, unknown> | undefined {
 
 /** One node child run to its last stdout JSON line; async, so the machine-ceiling probe can run two at once. */
 function child(args: string[], what: string): Promise<ChildResult> {
+  return result(spawn(process.execPath, args, { cwd: repoRoot }), what);
+}
+
+/** A started child's last stdout JSON line, or why there is none (it failed, or ran past the timeout). */
+function result(p: ChildProcess, what: string): Promise<ChildResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, args, { cwd: repoRoot });
     let out = '';
     let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     const timer = setTimeout(() => p.kill('SIGKILL'), CHILD_TIMEOUT_MS);
     p.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -100,21 +105,8 @@ function lockstep(n: number, steps: number): Promise<ChildResult[]> {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     }),
   );
-  const results = kids.map(
-    (k) =>
-      new Promise<ChildResult>((resolve) => {
-        let out = '';
-        let err = '';
-        k.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-        k.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-        const timer = setTimeout(() => k.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-        k.on('close', (code, signal) => {
-          clearTimeout(timer);
-          resolve((code === 0 ? lastJsonLine(out) : undefined) ?? { error: `lockstep trainer exited with ${code ?? signal}: ${err.slice(-400)}` });
-        });
-      }),
-  );
-  const next = (k: ReturnType<typeof spawn>, want: string): Promise<boolean> =>
+  const results = kids.map((k) => result(k, 'lockstep trainer'));
+  const next = (k: ChildProcess, want: string): Promise<boolean> =>
     new Promise((resolve) => {
       const onMessage = (m: unknown): void => {
         if (m !== want) return;
