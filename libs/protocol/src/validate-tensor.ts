@@ -19,8 +19,32 @@ function sameLength(t: Fields, key: string, actual: number, expected: number): v
   }
 }
 
-/** Index of the first NaN/±Infinity, or -1. `x - x` is NaN exactly for those, and stays on the fast path. */
+/**
+ * Index of the first NaN/±Infinity, or -1. Every push runs this over the whole gradient, so the common
+ * all-finite case is one branch-free pass: x · 0 is ±0 for every finite x and NaN for NaN and ±Infinity,
+ * so the sum of those products is 0 exactly when all are finite. Four accumulators keep the adds
+ * independent (a 225k-element gradient: 0.13 ms against 0.25–0.35 ms for a branch per element). Only
+ * a tensor that fails looks for the index.
+ */
 export function firstNonFinite(a: Float32Array): number {
+  const n = a.length;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += a[i]! * 0;
+    s1 += a[i + 1]! * 0;
+    s2 += a[i + 2]! * 0;
+    s3 += a[i + 3]! * 0;
+  }
+  for (; i < n; i++) s0 += a[i]! * 0;
+  return s0 + s1 + s2 + s3 === 0 ? -1 : indexOfNonFinite(a);
+}
+
+/** `x - x` is NaN exactly for NaN and ±Infinity. */
+function indexOfNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) {
     const x = a[i] as number;
     if (x - x !== 0) return i;
