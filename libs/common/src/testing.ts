@@ -1,1 +1,2 @@
 export { ManualClock } from './manual-clock';
+export { assembleWat, renderBytesModule } from './wat-assembler';

@@ -7,10 +7,11 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SIMD_SOURCES, assembleSimd, renderBytesModule } from '../src/wasm/simd/assemble';
+import { assembleWat, renderBytesModule } from '@dtrain/common/testing';
+import { SIMD_SOURCES } from '../src/wasm/simd/assemble';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/wasm/simd');
 const bytes: Record<string, Uint8Array> = {};
-for (const name of SIMD_SOURCES) bytes[name] = await assembleSimd(path.join(dir, `${name}.wat`));
-writeFileSync(path.join(dir, 'simd-bytes.ts'), renderBytesModule(bytes));
+for (const name of SIMD_SOURCES) bytes[name] = await assembleWat(path.join(dir, `${name}.wat`));
+writeFileSync(path.join(dir, 'simd-bytes.ts'), renderBytesModule(bytes, { generator: 'libs/engine/scripts/build-simd.ts', constName: 'SIMD_BYTES' }));
 console.log(`wrote ${path.join(dir, 'simd-bytes.ts')}: ${Object.entries(bytes).map(([k, v]) => `${k} ${v.length} B`).join(', ')}`);

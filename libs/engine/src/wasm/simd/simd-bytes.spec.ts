@@ -1,14 +1,15 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SIMD_SOURCES, assembleSimd } from './assemble';
+import { assembleWat } from '@dtrain/common/testing';
+import { SIMD_SOURCES } from './assemble';
 import { SIMD_BYTES } from './simd-bytes';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 
 describe('checked-in SIMD module bytes', () => {
   it.each(SIMD_SOURCES)('%s.wat assembles to the bytes in simd-bytes.ts (run scripts/build-simd.ts after editing)', async (name) => {
-    const bytes = await assembleSimd(path.join(dir, `${name}.wat`));
+    const bytes = await assembleWat(path.join(dir, `${name}.wat`));
     expect(Buffer.from(bytes).toString('base64')).toBe(SIMD_BYTES[name]);
   });
 });
