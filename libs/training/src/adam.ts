@@ -1,6 +1,7 @@
 import { ADAM_DEFAULT_BETA1, ADAM_DEFAULT_BETA2, ADAM_DEFAULT_EPSILON, ADAM_DEFAULT_LEARNING_RATE } from './constants';
 import type { Optimizer, OptimizerState } from './optimizer';
 import { checkApplyArgs, checkHyper, checkLearningRate, checkSize, restoreSlots } from './optimizer';
+import { createSimdAdam } from './simd/simd-adam';
 
 export interface AdamOptions {
   /** Default 1e-3 (TF.js). */
@@ -11,6 +12,11 @@ export interface AdamOptions {
   beta2?: number;
   /** Default 1e-7, the TF.js float32 backend epsilon. */
   epsilon?: number;
+  /**
+   * Run the element loop in wasm SIMD where it compiles (default true): the same bits as the JS loop,
+   * ~4× faster. False keeps the JS loop (the tests compare the two).
+   */
+  simd?: boolean;
 }
 
 /**
@@ -33,12 +39,14 @@ export function createAdam(size: number, opts: AdamOptions = {}, state?: Optimiz
   const beta2 = checkHyper('beta2', opts.beta2 ?? ADAM_DEFAULT_BETA2, 0, 1, false);
   const epsilon = checkHyper('epsilon', opts.epsilon ?? ADAM_DEFAULT_EPSILON, Number.MIN_VALUE, Infinity, false);
   let step = 0;
-  let m: Float32Array = new Float32Array(size);
-  let v: Float32Array = new Float32Array(size);
+  const simd = (opts.simd ?? true) ? createSimdAdam(size) : undefined;
+  const m: Float32Array = simd?.m ?? new Float32Array(size);
+  const v: Float32Array = simd?.v ?? new Float32Array(size);
   if (state) {
     const r = restoreSlots('adam', size, state, ['m', 'v']);
     step = r.step;
-    [m, v] = r.slots as [Float32Array, Float32Array];
+    m.set(r.slots[0]!);
+    v.set(r.slots[1]!);
   }
 
   return {
@@ -54,7 +62,11 @@ export function createAdam(size: number, opts: AdamOptions = {}, state?: Optimiz
       checkApplyArgs(size, weights, grad, mask);
       step++;
       const lrHat = learningRate / (1 - beta1 ** step);
-      adamKernel(weights, grad, m, v, mask, beta1, beta2, lrHat, 1 / (1 - beta2 ** step), epsilon);
+      const ib2 = 1 / (1 - beta2 ** step);
+      if (!simd) return adamKernel(weights, grad, m, v, mask, beta1, beta2, lrHat, ib2, epsilon);
+      simd.apply(weights, grad, mask, beta1, beta2, lrHat, ib2, epsilon);
+      const at = simd.vectorLength;
+      if (at < size) adamKernel(weights.subarray(at), grad.subarray(at), m.subarray(at), v.subarray(at), mask?.subarray(at), beta1, beta2, lrHat, ib2, epsilon);
     },
     state: () => ({ kind: 'adam', step, slots: { m: m.slice(), v: v.slice() } }),
   };
