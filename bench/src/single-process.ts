@@ -1,6 +1,6 @@
 /**
  * One process training the model of record on the chosen backend with the worker's own code path
- * (batch fill + gradients from @dtrain/trainer, flat Adam, weights written back), no network. It
+ * (batch fill + gradients from @dtrain/trainer, the server's Adam from @dtrain/training, weights written back), no network. It
  * doubles as the leak check: live tensors and RSS are recorded every `--every` steps.
  * Run: node --expose-gc --import tsx bench/src/single-process.ts [--steps 1000] [--every 100] [--backend wasm]
  * Prints one JSON line (samples_per_s, samples: [{step, tensors, rss_bytes, heap_used_bytes}], flat).
@@ -14,7 +14,8 @@ import { loadDataset } from '@dtrain/data';
 import { buildModel, getFlatWeights, modelConfig, setFlatWeights } from '@dtrain/model';
 import { createBatchGradients } from '@dtrain/trainer';
 import { createRng, shuffleInPlace } from '@dtrain/common';
-import { createFlatAdam } from './flat-adam';
+import { createAdam } from '@dtrain/training';
+import { PEER_ADAM } from './peer-adam';
 import { argNumber, argString } from './args';
 
 /** Batch per step, as the PyTorch peer and each cluster worker. */
@@ -44,14 +45,14 @@ async function main(): Promise<void> {
   const model = buildModel(modelConfig('cnn', data.train.numClasses), { seed: 1 });
   const grads = createBatchGradients(model, data.train, { augment: null });
   const weights = getFlatWeights(model);
-  const adam = createFlatAdam(weights.length);
+  const adam = createAdam(weights.length, PEER_ADAM);
   const order = Uint32Array.from({ length: data.train.count }, (_, i) => i);
   shuffleInPlace(order, createRng(42));
   const batches = Math.floor(order.length / BATCH);
   const step = (i: number): void => {
     const b = i % batches;
     const r = grads.compute(order.subarray(b * BATCH, (b + 1) * BATCH), 0);
-    adam(weights, r.grads);
+    adam.apply(weights, r.grads);
     setFlatWeights(model, weights);
   };
   for (let i = 0; i < WARMUP; i++) step(i);

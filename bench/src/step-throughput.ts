@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '@dtrain/engine';
 import { initEngine } from '@dtrain/engine';
 import { buildModel, createGradientComputer, getFlatWeights, modelConfig, setFlatWeights, weightManifest } from '@dtrain/model';
-import { createFlatAdam } from './flat-adam';
+import { createAdam } from '@dtrain/training';
+import { PEER_ADAM } from './peer-adam';
 import type { PeerResult } from './torch-peer';
 import { runTorchPeer } from './torch-peer';
 
@@ -74,7 +75,7 @@ async function measure(backend: BackendName, steps: number, profile: boolean): P
   const model = buildModel(cfg, { seed: 1 });
   const perSample = cfg.inputShape.reduce((a, b) => a * b, 1);
   const grads = createGradientComputer(model, { reuseBuffer: true });
-  const adam = createFlatAdam(weightManifest(model).totalSize);
+  const adam = createAdam(weightManifest(model).totalSize, PEER_ADAM);
   const weights = getFlatWeights(model);
   const data = pool(perSample);
   let gradMs = 0;
@@ -84,7 +85,7 @@ async function measure(backend: BackendName, steps: number, profile: boolean): P
     const t0 = performance.now();
     const r = grads.compute(data.images.subarray(b * BATCH * perSample, (b + 1) * BATCH * perSample), data.labels.subarray(b * BATCH, (b + 1) * BATCH), BATCH);
     const t1 = performance.now();
-    adam(weights, r.grads);
+    adam.apply(weights, r.grads);
     setFlatWeights(model, weights);
     gradMs += t1 - t0;
     updateMs += performance.now() - t1;
