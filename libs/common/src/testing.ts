@@ -1,2 +1,2 @@
 export { ManualClock } from './manual-clock';
-export { assembleWat, renderBytesModule } from './wat-assembler';
+export { assembleWat, renderBytesModule, writeSimdBytes } from './wat-assembler';

@@ -4,14 +4,10 @@
  * Run after editing a .wat: npx tsx libs/engine/scripts/build-simd.ts
  * (src/wasm/simd/simd-bytes.spec.ts fails when the checked-in bytes are not those of the sources.)
  */
-import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assembleWat, renderBytesModule } from '@dtrain/common/testing';
+import { writeSimdBytes } from '@dtrain/common/testing';
 import { SIMD_SOURCES } from '../src/wasm/simd/assemble';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/wasm/simd');
-const bytes: Record<string, Uint8Array> = {};
-for (const name of SIMD_SOURCES) bytes[name] = await assembleWat(path.join(dir, `${name}.wat`));
-writeFileSync(path.join(dir, 'simd-bytes.ts'), renderBytesModule(bytes, { generator: 'libs/engine/scripts/build-simd.ts', constName: 'SIMD_BYTES' }));
-console.log(`wrote ${path.join(dir, 'simd-bytes.ts')}: ${Object.entries(bytes).map(([k, v]) => `${k} ${v.length} B`).join(', ')}`);
+console.log(await writeSimdBytes(dir, SIMD_SOURCES, { generator: 'libs/engine/scripts/build-simd.ts', constName: 'SIMD_BYTES' }));

@@ -4,14 +4,10 @@
  * Run after editing a .wat: npx tsx libs/training/scripts/build-simd.ts
  * (src/simd/simd-bytes.spec.ts fails when the checked-in bytes are not those of the sources.)
  */
-import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assembleWat, renderBytesModule } from '@dtrain/common/testing';
+import { writeSimdBytes } from '@dtrain/common/testing';
 import { TRAINING_SIMD_SOURCES } from '../src/simd/simd-sources';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/simd');
-const bytes: Record<string, Uint8Array> = {};
-for (const name of TRAINING_SIMD_SOURCES) bytes[name] = await assembleWat(path.join(dir, `${name}.wat`));
-writeFileSync(path.join(dir, 'simd-bytes.ts'), renderBytesModule(bytes, { generator: 'libs/training/scripts/build-simd.ts', constName: 'TRAINING_SIMD_BYTES' }));
-console.log(`wrote ${path.join(dir, 'simd-bytes.ts')}: ${Object.entries(bytes).map(([k, v]) => `${k} ${v.length} B`).join(', ')}`);
+console.log(await writeSimdBytes(dir, TRAINING_SIMD_SOURCES, { generator: 'libs/training/scripts/build-simd.ts', constName: 'TRAINING_SIMD_BYTES' }));
