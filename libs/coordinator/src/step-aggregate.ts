@@ -1,6 +1,5 @@
 import type { EncodedTensor } from '@dtrain/protocol';
-import { decodeTensor } from '@dtrain/training';
-import { addWeighted, meanWithLast, scaleInto } from './step-sum';
+import { StepSum, decodeTensor } from '@dtrain/training';
 
 /**
  * The BSP step's gradient mean and loss, weighted by each push's sample count. Sums are float64: a
@@ -8,20 +7,15 @@ import { addWeighted, meanWithLast, scaleInto } from './step-sum';
  * on the order pushes arrive in (same seed → same weights).
  */
 export class StepAggregate {
-  private readonly out: Float32Array;
-  private readonly sum64: Float64Array;
-  /** Decoded gradients of lossy codecs (fp32 pushes are summed straight from the frame). */
-  private readonly scratch: Float32Array;
-  /** `out` already holds the mean (the completing push was fused into it); `sum64` lacks that push. */
-  private meanReady = false;
+  private readonly sum: StepSum;
+  /** The mean, once the completing push was fused into it (the sum lacks that push). */
+  private fused: Float32Array | undefined;
   private weight = 0;
   private lossSum = 0;
   private count = 0;
 
   constructor(size: number) {
-    this.out = new Float32Array(size);
-    this.sum64 = new Float64Array(size);
-    this.scratch = new Float32Array(size);
+    this.sum = new StepSum(size);
   }
 
   /** Pushes counted in this step. */
@@ -39,9 +33,8 @@ export class StepAggregate {
   }
 
   reset(): void {
-    // `out` needs no clearing: the mean overwrites all of it.
-    this.sum64.fill(0);
-    this.meanReady = false;
+    this.sum.reset();
+    this.fused = undefined;
     this.weight = 0;
     this.lossSum = 0;
     this.count = 0;
@@ -56,21 +49,19 @@ export class StepAggregate {
 
   /** Adds the gradient of the push just counted; `last` (it completes the step) forms the mean in the same pass. */
   add(grad: EncodedTensor, samples: number, last: boolean): void {
-    const g = grad.codec === 'fp32' ? grad.data : decodeTensor(grad, this.scratch);
-    if (last) {
-      meanWithLast(this.out, this.sum64, g, samples, 1 / this.weight);
-      this.meanReady = true;
-    } else addWeighted(this.sum64, g, samples);
+    // fp32 pushes are summed straight from the frame; lossy ones are decoded where the sum reads them.
+    const g = grad.codec === 'fp32' ? grad.data : decodeTensor(grad, this.sum.scratch);
+    if (last) this.fused = this.sum.meanWithLast(g, samples, 1 / this.weight);
+    else this.sum.add(g, samples);
   }
 
   /** The step's mean gradient (valid until the next reset). */
   mean(): Float32Array {
-    if (!this.meanReady) scaleInto(this.out, this.sum64, 1 / this.weight);
-    return this.out;
+    return this.fused ?? this.sum.mean(1 / this.weight);
   }
 
-  /** ASP/SSP apply each gradient alone; the mean's buffer, idle in those modes, takes a decoded one. */
+  /** ASP/SSP apply each gradient alone; the sum's scratch buffer, idle in those modes, takes a decoded one. */
   decodeAlone(grad: EncodedTensor): Float32Array {
-    return grad.codec === 'fp32' ? grad.data : decodeTensor(grad, this.out);
+    return grad.codec === 'fp32' ? grad.data : decodeTensor(grad, this.sum.scratch);
   }
 }

@@ -11,6 +11,8 @@ export { createOptimizer } from './create-optimizer';
 export type { WeightedPart } from './weighted-mean';
 export { weightedMeanInto } from './weighted-mean';
 export { GradientAccumulator } from './gradient-accumulator';
+export type { StepSumOptions } from './step-sum';
+export { StepSum } from './step-sum';
 export { checksum, isAllFinite } from './tensor-checks';
 export type { CompressionSpec } from './compression-spec';
 export { COMPRESSION_KINDS, checkCompression, formatCompression, parseCompression, topkCount } from './compression-spec';

@@ -1,2 +1,2 @@
 /** The .wat sources beside this file, by base name (also the keys of TRAINING_SIMD_BYTES). */
-export const TRAINING_SIMD_SOURCES = ['adam'] as const;
+export const TRAINING_SIMD_SOURCES = ['adam', 'step-sum'] as const;

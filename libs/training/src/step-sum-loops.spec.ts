@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@dtrain/common';
-import { addWeighted, meanWithLast, scaleInto } from './step-sum';
+import { addWeighted, meanWithLast, scaleInto } from './step-sum-loops';
 
 function randomGrad(n: number, seed: number): Float32Array {
   const rng = createRng(seed);
