@@ -12,7 +12,6 @@ export { EpochPlan } from './epoch-plan';
 export type { EpochPlanSnapshot } from './epoch-plan';
 export { ParameterStore } from './parameter-store';
 export { tokensMatch } from './auth';
-export { frozenMask } from './frozen-mask';
 export { CheckpointStore, CheckpointError, CHECKPOINT_ERROR_CODES, encodeCheckpoint, decodeCheckpoint } from './checkpoint-store';
 export type { CoordinatorErrorCode } from './coordinator-error';
 export { CoordinatorError, COORDINATOR_ERROR_CODES } from './coordinator-error';

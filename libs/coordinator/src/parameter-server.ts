@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock, Logger } from '@dtrain/common';
 import { silentLogger, systemClock } from '@dtrain/common';
 import type { DatasetSplits } from '@dtrain/data';
-import { buildModel, getFlatWeights, modelConfig, saveModel, setFlatWeights, weightManifest } from '@dtrain/model';
+import { buildModel, frozenMask, getFlatWeights, modelConfig, saveModel, setFlatWeights, weightManifest } from '@dtrain/model';
 import type { ModelConfig } from '@dtrain/model';
 import type * as tf from '@tensorflow/tfjs';
 import type { EvaluationReport } from '@dtrain/training';
@@ -17,7 +17,6 @@ import { ParameterStore } from './parameter-store';
 import type { ServerOptions } from './server-options';
 import type { ListeningTransport } from './ws-transport';
 import { listen } from './ws-transport';
-import { frozenMask } from './frozen-mask';
 
 export interface ServerDeps {
   data: DatasetSplits;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { convReluPool, convReluPoolSupported, reluPool, reluPoolSupported } from '@dtrain/engine';
+import { isFrozenLayer } from './frozen-layers';
 import { ModelError } from './model-error';
 
 type Activation = 'relu' | 'linear';
@@ -19,6 +20,12 @@ export interface ForwardPassOptions {
    * Same results, a fraction of the memory traffic.
    */
   fuse?: boolean;
+  /**
+   * Frozen layers (`--freeze` entries, see isFrozenLayer). A conv with no trainable weights before it
+   * then runs as ops whose input gradient TF.js computes only when asked, so the backward pass stops
+   * at the lowest layer that trains.
+   */
+  frozen?: readonly string[];
 }
 
 export interface ForwardPass {
@@ -62,6 +69,10 @@ export function createForwardPass(model: tf.LayersModel, opts: ForwardPassOption
     throw new ModelError('MODEL_ERR_BAD_CONFIG', `layer ${layer.name} (${layer.getClassName()}) is not supported`);
   });
   const fuse = opts.fuse ?? true;
+  const frozen = opts.frozen ?? [];
+  const firstTrainable = model.layers.findIndex((l) => l.trainableWeights.length > 0 && !isFrozenLayer(l.name, frozen));
+  /** Whether op i's input needs a gradient: some layer before it has weights that train. */
+  const inputNeedsGrad = (i: number): boolean => firstTrainable >= 0 && i > firstTrainable;
   return {
     logits(x, training) {
       let h: tf.Tensor = x;
@@ -77,10 +88,16 @@ export function createForwardPass(model: tf.LayersModel, opts: ForwardPassOption
                 break;
               }
               const { outShape } = tf.backend_util.computeConv2DInfo(h.shape as [number, number, number, number], op.kernel.shape as [number, number, number, number], op.strides, 1, op.padding);
-              // Not for the first layer: TF.js's fused conv computes its input gradient unasked, and the data needs none.
-              if (i > 0 && reluPoolSupported(outShape)) {
-                // conv + bias stays one kernel while training (TF.js unfuses only a ReLU), and ReLU + pool become one
-                const z = tf.fused.conv2d({ x: h as tf.Tensor4D, filter: op.kernel.read() as tf.Tensor4D, strides: op.strides, pad: op.padding, bias: op.bias?.read(), activation: 'linear' });
+              if (reluPoolSupported(outShape)) {
+                // conv + bias stays one kernel while training (TF.js unfuses only a ReLU), and ReLU + pool become one.
+                // TF.js's fused conv computes its input gradient unasked, so where nothing below trains (the
+                // first layer, or frozen ones below) the conv and its bias stay separate ops.
+                const x4 = h as tf.Tensor4D;
+                const filter = op.kernel.read() as tf.Tensor4D;
+                const bias = op.bias?.read();
+                const z = inputNeedsGrad(i)
+                  ? tf.fused.conv2d({ x: x4, filter, strides: op.strides, pad: op.padding, bias, activation: 'linear' })
+                  : withBias(tf.conv2d(x4, filter, op.strides, op.padding), bias);
                 h = reluPool(z);
                 skip = i + 1;
                 break;
@@ -106,6 +123,8 @@ export function createForwardPass(model: tf.LayersModel, opts: ForwardPassOption
     },
   };
 }
+
+const withBias = (z: tf.Tensor4D, bias: tf.Tensor | undefined): tf.Tensor4D => (bias ? tf.add(z, bias) : z);
 
 const twos = (v: [number, number]): boolean => v[0] === 2 && v[1] === 2;
 

@@ -102,6 +102,34 @@ describe('createGradientComputer', () => {
     model.dispose();
   });
 
+  it.each([
+    [['conv'], ['conv1', 'conv2'], [], ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DtrainConvReluPoolBackprop', 'DtrainReluPoolGrad']],
+    [['conv1'], ['conv1'], ['conv2'], ['Conv2DBackpropInput', 'DtrainConvReluPoolBackprop']],
+  ] as const)('with %j frozen gives zeros for %j, the same gradient for every other weight, and skips the backward work nothing needs', async (frozen, zeroLayers, keptConvs, skipped) => {
+    tf.setBackend('wasm');
+    const model = buildModel(modelConfig('cnn'), { seed: 12 });
+    const { images, labels } = fakeBatch(4, 784, 10, 6);
+    const all = createGradientComputer(model, { reuseBuffer: false });
+    const some = createGradientComputer(model, { reuseBuffer: false, frozen });
+    const a = all.compute(images, labels, 4);
+    const b = some.compute(images, labels, 4);
+    expect(Math.abs(b.loss - a.loss) / a.loss).toBeLessThan(TOL);
+    for (const e of weightManifest(model).entries) {
+      const got = b.grads.subarray(e.offset, e.offset + e.size);
+      const layer = e.name.split('/')[0]!;
+      if ((zeroLayers as readonly string[]).includes(layer)) expect(got.every((g) => g === 0), e.name).toBe(true);
+      else {
+        expect(got.some((g) => g !== 0), e.name).toBe(true);
+        expect(relErr(got, a.grads.subarray(e.offset, e.offset + e.size)), e.name).toBeLessThan(TOL);
+      }
+    }
+    const kernels = (await tf.profile(() => void some.compute(images, labels, 4))).kernels.map((k) => k.name);
+    for (const k of skipped) expect(kernels, k).not.toContain(k);
+    // a trainable conv still gets its filter gradient
+    expect(kernels.filter((k) => k === 'Conv2DBackpropFilter')).toHaveLength(keptConvs.length);
+    model.dispose();
+  });
+
   it('runs conv1 → ReLU → pool1 and conv2\'s ReLU → pool2 as the engine\'s fused ops on wasm, with the gradients of the unfused ops', async () => {
     tf.setBackend('wasm');
     const model = buildModel(modelConfig('cnn'), { seed: 11 });

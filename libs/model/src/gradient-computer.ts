@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mixSeed } from '@dtrain/common';
 import { readFloat32Into } from '@dtrain/engine';
 import { createForwardPass } from './forward-pass';
+import { isFrozenWeight } from './frozen-layers';
 import { ModelError } from './model-error';
 import { weightManifest } from './weight-manifest';
 
@@ -30,6 +31,13 @@ export interface GradientComputerOptions {
   reuseBuffer?: boolean;
   /** Fused conv → ReLU → pool blocks where the engine has them (default true; see ForwardPassOptions). */
   fuse?: boolean;
+  /**
+   * `--freeze` entries (layer names or prefixes, see isFrozenLayer). Their weights get no gradient:
+   * their entries of `grads` are zeros, and the backward pass stops where nothing below needs one
+   * (with `conv` frozen, no convolution gradient at all). The server's optimizer leaves them alone
+   * either way; skipping them here saves the work.
+   */
+  frozen?: readonly string[];
 }
 
 /**
@@ -39,11 +47,13 @@ export interface GradientComputerOptions {
  * and the grads are copied straight from backend memory into the flat array, then disposed.
  */
 export function createGradientComputer(model: tf.LayersModel, opts: GradientComputerOptions = {}): GradientComputer {
-  const forward = createForwardPass(model, { fuse: opts.fuse ?? true });
+  const frozen = opts.frozen ?? [];
+  const forward = createForwardPass(model, { fuse: opts.fuse ?? true, frozen });
   const manifest = weightManifest(model);
   const inShape = model.inputs[0]?.shape.slice(1) as number[];
   const perSample = inShape.reduce((a, b) => a * b, 1);
   const numClasses = model.outputs[0]?.shape[1] as number;
+  const wanted = manifest.entries.map((e) => e.trainable && !isFrozenWeight(e.name, frozen));
   let calls = 0;
   let buffer: Float32Array | undefined;
   let disposed = false;
@@ -57,7 +67,7 @@ export function createGradientComputer(model: tf.LayersModel, opts: GradientComp
       const dropoutSeed = mixSeed(opts.seed ?? 0, calls++);
       const x = tf.tensor4d(images.subarray(0, count * perSample), [count, ...inShape] as [number, number, number, number]);
       const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.subarray(0, count), 'int32'), numClasses));
-      const trainable = vars.filter((_, i) => manifest.entries[i]?.trainable);
+      const trainable = vars.filter((_, i) => wanted[i]);
       const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, forward.logits(x, { dropoutSeed })) as tf.Scalar, trainable);
       x.dispose();
       y.dispose();

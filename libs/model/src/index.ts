@@ -12,3 +12,4 @@ export { ModelError } from './model-error';
 export type { ModelErrorCode } from './model-error';
 export { parameterCount } from './parameter-count';
 export { headLayerName, replaceHead } from './replace-head';
+export { frozenMask, isFrozenLayer, isFrozenWeight, layerOfWeight } from './frozen-layers';

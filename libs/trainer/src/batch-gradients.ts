@@ -17,9 +17,9 @@ export interface BatchGradients {
 export function createBatchGradients(
   model: tf.LayersModel,
   ds: Dataset,
-  opts: { augment: AugmentOptions | null },
+  opts: { augment: AugmentOptions | null; frozen?: readonly string[] },
 ): BatchGradients {
-  const gc = createGradientComputer(model);
+  const gc = createGradientComputer(model, { frozen: opts.frozen ?? [] });
   const pixels = ds.rows * ds.cols;
   let images = new Float32Array(0);
   let labels = new Int32Array(0);

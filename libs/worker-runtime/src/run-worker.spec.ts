@@ -108,6 +108,34 @@ describe('startWorker against a scripted server', () => {
     await expect(w.done).resolves.toMatchObject({ reason: 'finished', connections: 2, steps: 1 });
   });
 
+  it('computes no gradient for the layers the welcome freezes: their part of every push is zeros', async () => {
+    server = await fakeServer();
+    const w = worker(server.url);
+    const c = await server.next();
+    await until(() => c.received.find((m) => m.type === 'join'), 'join');
+    // flatten → hidden (16×3 + 3) → logits (3×2 + 2)
+    const layers = [{ kind: 'flatten', name: 'flatten' }, { kind: 'dense', name: 'hidden', units: 3, activation: 'relu' }, { kind: 'dense', name: 'logits', units: 2, activation: 'softmax' }];
+    const size = 16 * 3 + 3 + 3 * 2 + 2;
+    const base = welcome() as Extract<Message, { type: 'welcome' }>;
+    send(c, {
+      ...base,
+      model: { ...MODEL, layers },
+      manifest: { names: ['hidden/kernel', 'hidden/bias', 'logits/kernel', 'logits/bias'], shapes: [[16, 3], [3], [3, 2], [2]], totalSize: size },
+      frozen: ['hidden'],
+    });
+    const full = new Float32Array(size).map((_, i) => ((i % 7) - 3) / 10);
+    send(c, { type: 'weights', v: PROTOCOL_VERSION, version: 1, encoding: 'full', payload: { codec: 'fp32', length: size, data: full } });
+    send(c, work(1, 1));
+    const push = await until(() => c.received.find((m): m is Extract<Message, { type: 'push' }> => m.type === 'push'), 'push');
+    if (push.grad.codec !== 'fp32') throw new Error(`expected an fp32 push, got ${push.grad.codec}`);
+    const g = push.grad.data;
+    expect(g.length).toBe(size);
+    expect(g.subarray(0, 51).every((x) => x === 0)).toBe(true);
+    expect(g.subarray(51).some((x) => x !== 0)).toBe(true);
+    send(c, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
+    await expect(w.done).resolves.toMatchObject({ steps: 1 });
+  });
+
   it('stops for good on a final refusal (wrong token) with WORKER_ERR_REFUSED', async () => {
     server = await fakeServer();
     const w = worker(server.url);

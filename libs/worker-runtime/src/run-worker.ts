@@ -146,7 +146,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     session = {
       welcome: w,
       model,
-      gradients: createBatchGradients(model, data.splits.train, { augment: w.hyper.augment ?? null }),
+      gradients: createBatchGradients(model, data.splits.train, { augment: w.hyper.augment ?? null, frozen: w.frozen ?? [] }),
       feedback: new ErrorFeedback(manifest.totalSize, parseCompression(w.compression)),
       weights: new Float32Array(manifest.totalSize),
       version: -1,

@@ -4,7 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
 import type { ModelConfig, ModelName } from '@dtrain/model';
-import { headLayerName, loadModel, replaceHead, weightManifest } from '@dtrain/model';
+import { headLayerName, isFrozenLayer, layerOfWeight, loadModel, replaceHead, weightManifest } from '@dtrain/model';
 import type { EvaluationReport } from '@dtrain/training';
 import { ConfigError, evaluateModel } from '@dtrain/trainer';
 import { addCommonFlags, intArg, logLevelOf } from '../common-flags';
@@ -104,13 +104,13 @@ export function finetuneCommand(): Command {
 /** `--freeze` entries, each of which must name (or prefix) a layer with weights: a typo must not silently train everything. */
 function frozenLayers(spec: string | undefined, model: tf.LayersModel, config: ModelConfig, newHead: boolean): string[] {
   const frozen = spec ? spec.split(',').map((s) => s.trim()).filter(Boolean) : [];
-  const layers = [...new Set(weightManifest(model).entries.map((e) => e.name.split('/')[0] ?? e.name))];
+  const layers = [...new Set(weightManifest(model).entries.map((e) => layerOfWeight(e.name)))];
   for (const f of frozen) {
-    const hits = layers.filter((l) => l === f || l.startsWith(f));
+    const hits = layers.filter((l) => isFrozenLayer(l, [f]));
     if (hits.length === 0) throw new InvalidArgumentError(`--freeze ${f} matches no layer with weights (layers: ${layers.join(', ')})`);
     if (newHead && hits.includes(headLayerName(config))) throw new InvalidArgumentError(`--freeze ${f} would freeze the new head (${headLayerName(config)}), which starts random`);
   }
-  if (frozen.length > 0 && layers.every((l) => frozen.some((f) => l === f || l.startsWith(f)))) throw new InvalidArgumentError('--freeze freezes every layer; nothing would train');
+  if (frozen.length > 0 && layers.every((l) => isFrozenLayer(l, frozen))) throw new InvalidArgumentError('--freeze freezes every layer; nothing would train');
   return frozen;
 }
 
