@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, encodeMessage } from '@dtrain/protocol';
 import type { Message, Work } from '@dtrain/protocol';
+import { TrainableLayout } from '@dtrain/model';
 import type { FakeWorker, TestCluster, TestClusterOptions } from './testing';
 import { createTestCluster, fakeGradient, runToEnd, settle } from './testing';
 
@@ -59,6 +60,56 @@ describe('BSP barrier', () => {
     await runToEnd(c, ws);
     expect(c.coordinator.state).toBe('finished');
     expectFullCoverage(c, 50);
+  });
+});
+
+describe('frozen layers', () => {
+  // 6 weights: layer `frozen` (2) and layer `head` (4); pushes may carry only the head's 4.
+  const layout = TrainableLayout.of(
+    {
+      totalSize: 6,
+      entries: [
+        { name: 'frozen/kernel', shape: [2], offset: 0, size: 2, trainable: true },
+        { name: 'head/kernel', shape: [4], offset: 2, size: 4, trainable: true },
+      ],
+    },
+    ['frozen'],
+  )!;
+
+  it('tells workers it takes packed pushes, and sums packed and full ones into the same mean', () => {
+    const { c, ws } = start({ samples: 8, size: 6, pushLayout: layout }, ['a', 'b']);
+    const [a, b] = ws as [FakeWorker, FakeWorker];
+    expect(a.peer.all('welcome')[0]).toMatchObject({ pushLayout: 'trainable' });
+    const works = ws.map((w) => w.pending()[0]!);
+    const w0 = c.store.weights.slice();
+    const grads = works.map((w) => fakeGradient(w0, w.indices));
+    a.pushNext((p) => {
+      const packed = layout.gather(grads[0]!);
+      return { ...p, grad: { codec: 'fp32', length: packed.length, data: packed } };
+    });
+    // b is a worker that does not pack: its full push has (here non-zero) frozen entries, kept as sent
+    b.pushNext();
+    expect(c.coordinator.version).toBe(1);
+    const sizes = works.map((w) => w.indices.length);
+    const total = sizes[0]! + sizes[1]!;
+    for (let j = 0; j < 6; j++) {
+      const fromA = j < 2 ? 0 : grads[0]![j]!;
+      const mean = (fromA * sizes[0]! + grads[1]![j]! * sizes[1]!) / total;
+      expect(c.store.weights[j], `weight ${j}`).toBeCloseTo(w0[j]! - 0.1 * mean, 6);
+    }
+    expect(ws.map((w) => w.acks().at(-1)?.status)).toEqual(['applied', 'applied']);
+  });
+
+  it('refuses a push of any other length with PROTO_ERR_BAD_SHAPE', () => {
+    const { c, ws } = start({ samples: 8, size: 6, pushLayout: layout }, ['a', 'b']);
+    ws[0]!.pushNext((p) => ({ ...p, grad: { codec: 'fp32', length: 5, data: new Float32Array(5) } }));
+    expect(ws[0]!.acks().at(-1)).toMatchObject({ status: 'rejected', code: 'PROTO_ERR_BAD_SHAPE' });
+    expect(c.coordinator.version).toBe(0);
+  });
+
+  it('does not offer packed pushes when nothing is frozen', () => {
+    const { ws } = start({ samples: 8 }, ['a']);
+    expect(ws[0]!.peer.all('welcome')[0]!.pushLayout).toBeUndefined();
   });
 });
 

@@ -2,6 +2,7 @@ import type { Clock, Logger, TimerHandle } from '@dtrain/common';
 import { isCodedError, mixSeed } from '@dtrain/common';
 import type { Join, Message, ModelManifest, Push, WireErrorCode, ProtocolErrorCode } from '@dtrain/protocol';
 import { DEFAULT_MAX_BATCH, PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
+import type { TrainableLayout } from '@dtrain/model';
 import type { EvaluationReport } from '@dtrain/training';
 import { admitJoin } from './join-admission';
 import type { CheckpointState } from './checkpoint-state';
@@ -51,6 +52,8 @@ export interface CoordinatorDeps {
   runId: string;
   model: unknown;
   manifest: ModelManifest;
+  /** With frozen layers: the weights that train, which is all a push needs to carry (full pushes are taken too). */
+  pushLayout?: TrainableLayout;
   data: TrainingData;
   /** Evaluates the current weights on the test split (runs between steps). */
   evaluate: (weights: Float32Array) => Promise<EvaluationReport>;
@@ -95,7 +98,7 @@ export class Coordinator {
   readonly totals: RunTotals;
 
   constructor(private readonly d: CoordinatorDeps) {
-    this.aggregate = new StepAggregate(d.store.size);
+    this.aggregate = new StepAggregate(d.store.size, d.pushLayout);
     this.coverage = new SampleCoverage(d.data.indices);
     this.codecs = requiredCodecs(d.options);
     this.totals = emptyRunTotals();
@@ -337,6 +340,7 @@ export class Coordinator {
       compression: options.compression,
       heartbeatMs: options.heartbeatMs,
       frozen: options.frozen,
+      ...(this.d.pushLayout ? { pushLayout: 'trainable' as const } : {}),
     });
     log.info('worker joined', { worker: workerId, remote: peer.remote, backend: m.backend, active: this.activeCount });
     this.d.events?.memberChanged?.(m, 'joined');
@@ -536,7 +540,8 @@ export class Coordinator {
     const { store, clock, options } = this.d;
     m.stats.pushes++;
     try {
-      checkTensorLength(msg.grad, store.size);
+      const packed = this.d.pushLayout?.size;
+      checkTensorLength(msg.grad, msg.grad.length === packed ? packed : store.size);
     } catch (err) {
       m.stats.rejected++;
       this.ack(m, msg.step, 'rejected', isCodedError(err) ? err.code : 'PROTO_ERR_BAD_SHAPE');

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock, Logger } from '@dtrain/common';
 import { silentLogger, systemClock } from '@dtrain/common';
 import type { DatasetSplits } from '@dtrain/data';
-import { buildModel, frozenMask, getFlatWeights, modelConfig, saveModel, setFlatWeights, weightManifest } from '@dtrain/model';
+import { TrainableLayout, buildModel, frozenMask, getFlatWeights, modelConfig, saveModel, setFlatWeights, weightManifest } from '@dtrain/model';
 import type { ModelConfig } from '@dtrain/model';
 import type * as tf from '@tensorflow/tfjs';
 import type { EvaluationReport } from '@dtrain/training';
@@ -122,6 +122,7 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
   const model = deps.initialModel?.model ?? buildModel(cfg, { seed: run.seed });
   const manifest = weightManifest(model);
   const mask = frozenMask(manifest, options.frozen);
+  const pushLayout = TrainableLayout.of(manifest, options.frozen);
   const store = new ParameterStore(getFlatWeights(model), { kind: 'adam', learningRate: run.learningRate }, mask);
   const runId = deps.checkpoint?.restored?.runId ?? randomUUID();
   const evaluate = async (weights: Float32Array): Promise<EvaluationReport> => {
@@ -136,6 +137,7 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
     runId,
     model: cfg,
     manifest: { names: manifest.entries.map((e) => e.name), shapes: manifest.entries.map((e) => e.shape), totalSize: manifest.totalSize },
+    ...(pushLayout ? { pushLayout } : {}),
     data: { indices: trainingIndices(deps.data.train, run.trainLimit), labels: deps.data.train.labels, numClasses: deps.data.train.numClasses },
     evaluate,
     ...(deps.events ? { events: deps.events } : {}),

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { EncodedTensor } from '@dtrain/protocol';
 import { decodeTensor, encodeTensor } from '@dtrain/training';
+import { TrainableLayout } from '@dtrain/model';
 import { StepAggregate } from './step-aggregate';
 
-const fp32 = (...xs: number[]): EncodedTensor => ({ codec: 'fp32', data: Float32Array.from(xs) }) as EncodedTensor;
+const fp32 = (...xs: number[]): EncodedTensor => ({ codec: 'fp32', length: xs.length, data: Float32Array.from(xs) });
 
 describe('StepAggregate', () => {
   it('forms the sample-weighted mean gradient and loss of a step', () => {
@@ -58,5 +59,25 @@ describe('StepAggregate', () => {
     a.add(int8, 2, true);
     expect(a.pushes).toBe(1);
     expect(Array.from(a.mean())).toEqual(Array.from(decodeTensor(int8)));
+  });
+
+  it('unpacks packed pushes (fp32 or lossy) with zeros for the frozen weights, beside full ones, in BSP and alone', () => {
+    const layout = TrainableLayout.of(
+      { totalSize: 4, entries: [{ name: 'a/k', shape: [1], offset: 0, size: 1, trainable: true }, { name: 'b/k', shape: [3], offset: 1, size: 3, trainable: true }] },
+      ['a'],
+    )!;
+    const agg = new StepAggregate(4, layout);
+    const int8 = encodeTensor(Float32Array.of(0.5, -1, 2), { kind: 'int8' }) as EncodedTensor;
+    const dec = decodeTensor(int8);
+    // a full push first leaves its values in the buffer the sum reads; the packed ones after it must not see them
+    agg.countPush(1, 0);
+    agg.add(fp32(4, 4, 4, 4), 1, false);
+    agg.countPush(1, 0);
+    agg.add(fp32(1, 2, 3), 1, false);
+    agg.countPush(2, 0);
+    agg.add(int8, 2, true);
+    expect(Array.from(agg.mean())).toEqual([4 / 4, (4 + 1 + 2 * dec[0]!) / 4, (4 + 2 + 2 * dec[1]!) / 4, (4 + 3 + 2 * dec[2]!) / 4].map(Math.fround));
+    expect(Array.from(agg.decodeAlone(fp32(7, 8, 9)))).toEqual([0, 7, 8, 9]);
+    expect(Array.from(agg.decodeAlone(int8))).toEqual([0, ...dec]);
   });
 });

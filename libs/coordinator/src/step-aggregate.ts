@@ -1,3 +1,4 @@
+import type { TrainableLayout } from '@dtrain/model';
 import type { EncodedTensor } from '@dtrain/protocol';
 import { StepSum, decodeTensor } from '@dtrain/training';
 
@@ -14,8 +15,16 @@ export class StepAggregate {
   private lossSum = 0;
   private count = 0;
 
-  constructor(size: number) {
+  /** With a layout: where a packed lossy push is decoded before it is unpacked. */
+  private readonly packing: { layout: TrainableLayout; scratch: Float32Array } | undefined;
+
+  /** `layout`: pushes may also come packed (only the weights that train); they are unpacked with zeros for the frozen ones. */
+  constructor(
+    private readonly size: number,
+    layout?: TrainableLayout,
+  ) {
     this.sum = new StepSum(size);
+    this.packing = layout ? { layout, scratch: new Float32Array(layout.size) } : undefined;
   }
 
   /** Pushes counted in this step. */
@@ -49,8 +58,7 @@ export class StepAggregate {
 
   /** Adds the gradient of the push just counted; `last` (it completes the step) forms the mean in the same pass. */
   add(grad: EncodedTensor, samples: number, last: boolean): void {
-    // fp32 pushes are summed straight from the frame; lossy ones are decoded where the sum reads them.
-    const g = grad.codec === 'fp32' ? grad.data : decodeTensor(grad, this.sum.scratch);
+    const g = this.full(grad);
     if (last) this.fused = this.sum.meanWithLast(g, samples, 1 / this.weight);
     else this.sum.add(g, samples);
   }
@@ -62,6 +70,16 @@ export class StepAggregate {
 
   /** ASP/SSP apply each gradient alone; the sum's scratch buffer, idle in those modes, takes a decoded one. */
   decodeAlone(grad: EncodedTensor): Float32Array {
-    return grad.codec === 'fp32' ? grad.data : decodeTensor(grad, this.sum.scratch);
+    return this.full(grad);
+  }
+
+  /**
+   * The full-length gradient: an fp32 push straight from the frame, a lossy one decoded where the sum
+   * reads it, a packed one unpacked there too.
+   */
+  private full(grad: EncodedTensor): Float32Array {
+    const p = this.packing;
+    if (!p || grad.length === this.size) return grad.codec === 'fp32' ? grad.data : decodeTensor(grad, this.sum.scratch);
+    return p.layout.scatter(grad.codec === 'fp32' ? grad.data : decodeTensor(grad, p.scratch), this.sum.scratch);
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '@dtrain/common';
+import type { TrainableLayout } from '@dtrain/model';
 import { ManualClock } from '@dtrain/common/testing';
 import type { Ack, ErrorMessage, Join, Message, Work } from '@dtrain/protocol';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
@@ -152,6 +153,8 @@ export interface TestClusterOptions extends Partial<Omit<ServerOptions, 'run'>> 
   size?: number;
   restored?: CheckpointState;
   events?: Partial<CoordinatorEvents>;
+  /** Frozen layers' layout: pushes may carry only the weights that train. */
+  pushLayout?: TrainableLayout;
 }
 
 export interface TestCluster {
@@ -170,7 +173,7 @@ export interface TestCluster {
  * state machine without TF.js or sockets. The coordinator is started (liveness timers running).
  */
 export function createTestCluster(o: TestClusterOptions = {}): TestCluster {
-  const { run, samples = 40, size = 4, restored, events, ...rest } = o;
+  const { run, samples = 40, size = 4, restored, events, pushLayout, ...rest } = o;
   const options = resolveServerOptions({ workers: 2, heartbeatMs: 100, heartbeatTimeoutMs: 1_000, helloTimeoutMs: 500, ...rest, run: { batchSize: 4, epochs: 1, ...run } });
   const clock = new ManualClock(1_000);
   const store = new ParameterStore(new Float32Array(size).fill(0.5), { kind: 'sgd', learningRate: 0.1 }, undefined);
@@ -190,6 +193,7 @@ export function createTestCluster(o: TestClusterOptions = {}): TestCluster {
     checkpoint: async (s) => void checkpoints.push(s),
     ...(restored ? { restored } : {}),
     ...(events ? { events } : {}),
+    ...(pushLayout ? { pushLayout } : {}),
   });
   coordinator.start();
   const cluster: TestCluster = { clock, options, store, coordinator, log, checkpoints, worker: (id) => new FakeWorker(cluster, id) };

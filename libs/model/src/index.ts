@@ -13,3 +13,4 @@ export type { ModelErrorCode } from './model-error';
 export { parameterCount } from './parameter-count';
 export { headLayerName, replaceHead } from './replace-head';
 export { frozenMask, isFrozenLayer, isFrozenWeight, layerOfWeight } from './frozen-layers';
+export { TrainableLayout } from './trainable-layout';

@@ -70,7 +70,13 @@ export interface Welcome extends Versioned {
   mode: SyncMode;
   compression: string;
   heartbeatMs: number;
+  /** Layers (names or prefixes) whose weights the server's optimizer leaves alone. */
   frozen?: string[];
+  /**
+   * 'trainable': the server takes pushes that carry only the weights that train (manifest order, the
+   * frozen layers' weights left out), as well as full ones. Absent: full pushes only.
+   */
+  pushLayout?: 'trainable';
 }
 
 export type ShardStrategy = 'iid' | 'by-class';

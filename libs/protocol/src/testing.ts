@@ -64,6 +64,7 @@ export function sampleMessages(rng: Rng, tensorLength = 10): { [T in MessageType
       compression: 'int8',
       heartbeatMs: 1000,
       frozen: ['conv/bias'],
+      pushLayout: 'trainable',
     },
     assign: { type: 'assign', v, epoch: 1, shard: { strategy: 'by-class', seed: 9, index: 1, count: 3 }, members: 3 },
     work: {

@@ -64,6 +64,7 @@ describe('validateMessage', () => {
     ['welcome', { mode: { kind: 'sync', staleness: 0 } }, 'PROTO_ERR_BAD_FIELD'],
     ['welcome', { hyper: { batchSize: 4097, learningRate: 0.1, epochs: 1, seed: 1 } }, 'PROTO_ERR_BAD_FIELD'],
     ['welcome', { hyper: { batchSize: 8, learningRate: Infinity, epochs: 1, seed: 1 } }, 'PROTO_ERR_NOT_FINITE'],
+    ['welcome', { pushLayout: 'frozen' }, 'PROTO_ERR_BAD_FIELD'],
     ['assign', { members: 0 }, 'PROTO_ERR_BAD_FIELD'],
     ['work', { indices: [1, 2, 3] }, 'PROTO_ERR_BAD_FIELD'],
     ['work', { indices: new Int32Array(3) }, 'PROTO_ERR_BAD_FIELD'],

@@ -117,6 +117,7 @@ function welcome(f: Fields): Welcome {
   }
   const frozen = f.optional('frozen', (k) => f.array(k, Infinity, nameItem));
   if (frozen !== undefined) msg.frozen = frozen;
+  if (f.has('pushLayout')) msg.pushLayout = f.oneOf('pushLayout', ['trainable'] as const);
   return msg;
 }
 

@@ -7,6 +7,7 @@ import { syntheticDataset } from '@dtrain/data/testing';
 import { initEngine } from '@dtrain/engine';
 import type { Message } from '@dtrain/protocol';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
+import { decodeTensor } from '@dtrain/training';
 import { startWorker } from './run-worker';
 import { resolveWorkerOptions } from './worker-options';
 
@@ -108,32 +109,49 @@ describe('startWorker against a scripted server', () => {
     await expect(w.done).resolves.toMatchObject({ reason: 'finished', connections: 2, steps: 1 });
   });
 
-  it('computes no gradient for the layers the welcome freezes: their part of every push is zeros', async () => {
+  /** Runs one step of a 2-layer model with `hidden` frozen and returns the pushed gradient. */
+  async function frozenPush(extra: Partial<Extract<Message, { type: 'welcome' }>>): Promise<Float32Array> {
     server = await fakeServer();
     const w = worker(server.url);
     const c = await server.next();
     await until(() => c.received.find((m) => m.type === 'join'), 'join');
     // flatten → hidden (16×3 + 3) → logits (3×2 + 2)
     const layers = [{ kind: 'flatten', name: 'flatten' }, { kind: 'dense', name: 'hidden', units: 3, activation: 'relu' }, { kind: 'dense', name: 'logits', units: 2, activation: 'softmax' }];
-    const size = 16 * 3 + 3 + 3 * 2 + 2;
+    const size = FROZEN_MODEL_SIZE;
     const base = welcome() as Extract<Message, { type: 'welcome' }>;
     send(c, {
       ...base,
       model: { ...MODEL, layers },
       manifest: { names: ['hidden/kernel', 'hidden/bias', 'logits/kernel', 'logits/bias'], shapes: [[16, 3], [3], [3, 2], [2]], totalSize: size },
       frozen: ['hidden'],
+      ...extra,
     });
     const full = new Float32Array(size).map((_, i) => ((i % 7) - 3) / 10);
     send(c, { type: 'weights', v: PROTOCOL_VERSION, version: 1, encoding: 'full', payload: { codec: 'fp32', length: size, data: full } });
     send(c, work(1, 1));
     const push = await until(() => c.received.find((m): m is Extract<Message, { type: 'push' }> => m.type === 'push'), 'push');
-    if (push.grad.codec !== 'fp32') throw new Error(`expected an fp32 push, got ${push.grad.codec}`);
-    const g = push.grad.data;
-    expect(g.length).toBe(size);
-    expect(g.subarray(0, 51).every((x) => x === 0)).toBe(true);
-    expect(g.subarray(51).some((x) => x !== 0)).toBe(true);
     send(c, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
     await expect(w.done).resolves.toMatchObject({ steps: 1 });
+    return decodeTensor(push.grad);
+  }
+  const FROZEN_MODEL_SIZE = 16 * 3 + 3 + 3 * 2 + 2;
+
+  it('computes no gradient for the layers the welcome freezes: their part of every push is zeros', async () => {
+    const g = await frozenPush({});
+    expect(g.length).toBe(FROZEN_MODEL_SIZE);
+    expect(g.subarray(0, 51).every((x) => x === 0)).toBe(true);
+    expect(g.subarray(51).some((x) => x !== 0)).toBe(true);
+  });
+
+  it('pushes only the weights that train when the server takes packed pushes, lossy ones included', async () => {
+    const full = await frozenPush({});
+    await server?.close();
+    const packed = await frozenPush({ pushLayout: 'trainable' });
+    expect(Array.from(packed)).toEqual(Array.from(full.subarray(51)));
+    await server?.close();
+    const int8 = await frozenPush({ pushLayout: 'trainable', compression: 'int8' });
+    expect(int8.length).toBe(8);
+    for (let i = 0; i < 8; i++) expect(int8[i]).toBeCloseTo(full[51 + i]!, 2);
   });
 
   it('stops for good on a final refusal (wrong token) with WORKER_ERR_REFUSED', async () => {

@@ -9,7 +9,7 @@ import type { EncodedTensor, Message, Push, Welcome, Work, WorkerStats } from '@
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
 import type * as tf from '@tensorflow/tfjs';
 import { memory as tfMemory } from '@tensorflow/tfjs';
-import { buildModel, setFlatWeights, validateModelConfig, weightManifest } from '@dtrain/model';
+import { TrainableLayout, buildModel, setFlatWeights, validateModelConfig, weightManifest } from '@dtrain/model';
 import type { BatchGradients } from '@dtrain/trainer';
 import { createBatchGradients } from '@dtrain/trainer';
 import { COMPRESSION_KINDS, ErrorFeedback, decodeTensor, parseCompression } from '@dtrain/training';
@@ -62,6 +62,8 @@ interface Session {
   model: tf.LayersModel;
   gradients: BatchGradients;
   feedback: ErrorFeedback;
+  /** With frozen layers and a server that takes them: pushes carry only the weights that train, packed here. */
+  packing: { layout: TrainableLayout; packed: Float32Array } | undefined;
   weights: Float32Array;
   version: number;
   /** Per un-acknowledged lossy push: what it carried of the residual (restored if the server refuses it). */
@@ -143,11 +145,13 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       manifest.entries.length === w.manifest.shapes.length &&
       manifest.entries.every((e, i) => JSON.stringify(e.shape) === JSON.stringify(w.manifest.shapes[i]));
     if (!same) throw new WorkerError('WORKER_ERR_MODEL_MISMATCH', 'the model built from the server config does not match its manifest');
+    const layout = w.pushLayout === 'trainable' ? TrainableLayout.of(manifest, w.frozen ?? []) : undefined;
     session = {
       welcome: w,
       model,
       gradients: createBatchGradients(model, data.splits.train, { augment: w.hyper.augment ?? null, frozen: w.frozen ?? [] }),
-      feedback: new ErrorFeedback(manifest.totalSize, parseCompression(w.compression)),
+      feedback: new ErrorFeedback(layout?.size ?? manifest.totalSize, parseCompression(w.compression)),
+      packing: layout ? { layout, packed: new Float32Array(layout.size) } : undefined,
       weights: new Float32Array(manifest.totalSize),
       version: -1,
       carried: new Map(),
@@ -169,6 +173,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     const t1 = performance.now();
     const computeMs = t1 - t0;
     result.computeMs += computeMs;
+    const grads = s.packing ? s.packing.layout.gather(r.grads, s.packing.packed) : r.grads;
     const push: Push = {
       type: 'push',
       v: PROTOCOL_VERSION,
@@ -178,9 +183,9 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       samples: r.samples,
       loss: Number.isFinite(r.loss) ? r.loss : 0,
       computeMs,
-      grad: encodeGradient(s.feedback, r.grads),
+      grad: encodeGradient(s.feedback, grads),
     };
-    if (s.feedback.spec.kind !== 'none') rememberCarried(s, w.step, s.feedback.carriedBy(push.grad, r.grads));
+    if (s.feedback.spec.kind !== 'none') rememberCarried(s, w.step, s.feedback.carriedBy(push.grad, grads));
     // The frame is the one copy of the gradient: encodeMessage validates it (finite) and copies it in.
     const frame = encodeMessage(push);
     result.encodeMs += performance.now() - t1;

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { TrainableLayout } from './trainable-layout';
+import type { WeightManifest } from './weight-manifest';
+
+const manifest: WeightManifest = {
+  totalSize: 10,
+  entries: [
+    { name: 'conv1/kernel', shape: [3], offset: 0, size: 3, trainable: true },
+    { name: 'conv1/bias', shape: [1], offset: 3, size: 1, trainable: true },
+    { name: 'fc1/kernel', shape: [2], offset: 4, size: 2, trainable: true },
+    { name: 'fc1/bias', shape: [1], offset: 6, size: 1, trainable: true },
+    { name: 'logits/kernel', shape: [2], offset: 7, size: 2, trainable: true },
+    { name: 'logits/bias', shape: [1], offset: 9, size: 1, trainable: true },
+  ],
+};
+const full = Float32Array.from({ length: 10 }, (_, i) => i + 1);
+
+describe('TrainableLayout', () => {
+  it('is undefined when nothing is frozen', () => {
+    expect(TrainableLayout.of(manifest, [])).toBeUndefined();
+  });
+
+  it.each([
+    [['conv'], [5, 6, 7, 8, 9, 10], [0, 0, 0, 0, 5, 6, 7, 8, 9, 10]],
+    [['fc1'], [1, 2, 3, 4, 8, 9, 10], [1, 2, 3, 4, 0, 0, 0, 8, 9, 10]],
+    [['conv', 'logits'], [5, 6, 7], [0, 0, 0, 0, 5, 6, 7, 0, 0, 0]],
+  ])('with %j frozen packs the trainable weights in manifest order and unpacks them with zeros for the frozen ones', (frozen, packed, unpacked) => {
+    const layout = TrainableLayout.of(manifest, frozen)!;
+    expect(layout.size).toBe(packed.length);
+    expect([...layout.gather(full)]).toEqual(packed);
+    // scatter writes every element: stale values in the frozen runs are cleared
+    expect([...layout.scatter(Float32Array.from(packed), new Float32Array(10).fill(-1))]).toEqual(unpacked);
+  });
+
+  it('refuses arrays of the wrong length with MODEL_ERR_SIZE_MISMATCH', () => {
+    const layout = TrainableLayout.of(manifest, ['conv'])!;
+    expect(() => layout.gather(new Float32Array(9))).toThrow(expect.objectContaining({ code: 'MODEL_ERR_SIZE_MISMATCH' }));
+    expect(() => layout.gather(full, new Float32Array(5))).toThrow(expect.objectContaining({ code: 'MODEL_ERR_SIZE_MISMATCH' }));
+    expect(() => layout.scatter(new Float32Array(7), new Float32Array(10))).toThrow(expect.objectContaining({ code: 'MODEL_ERR_SIZE_MISMATCH' }));
+  });
+});
