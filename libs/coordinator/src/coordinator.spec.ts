@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, encodeMessage } from '@dtrain/protocol';
 import type { Message, Work } from '@dtrain/protocol';
 import { TrainableLayout } from '@dtrain/model';
+import { flatManifest } from '@dtrain/model/testing';
 import type { FakeWorker, TestCluster, TestClusterOptions } from './testing';
 import { createTestCluster, fakeGradient, runToEnd, settle } from './testing';
 
@@ -65,16 +66,7 @@ describe('BSP barrier', () => {
 
 describe('frozen layers', () => {
   // 6 weights: layer `frozen` (2) and layer `head` (4); pushes may carry only the head's 4.
-  const layout = TrainableLayout.of(
-    {
-      totalSize: 6,
-      entries: [
-        { name: 'frozen/kernel', shape: [2], offset: 0, size: 2, trainable: true },
-        { name: 'head/kernel', shape: [4], offset: 2, size: 4, trainable: true },
-      ],
-    },
-    ['frozen'],
-  )!;
+  const layout = TrainableLayout.of(flatManifest(['frozen/kernel', 2], ['head/kernel', 4]), ['frozen'])!;
 
   it('tells workers it takes packed pushes, and sums packed and full ones into the same mean', () => {
     const { c, ws } = start({ samples: 8, size: 6, pushLayout: layout }, ['a', 'b']);

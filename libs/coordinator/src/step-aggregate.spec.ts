@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EncodedTensor } from '@dtrain/protocol';
 import { decodeTensor, encodeTensor } from '@dtrain/training';
 import { TrainableLayout } from '@dtrain/model';
+import { flatManifest } from '@dtrain/model/testing';
 import { StepAggregate } from './step-aggregate';
 
 const fp32 = (...xs: number[]): EncodedTensor => ({ codec: 'fp32', length: xs.length, data: Float32Array.from(xs) });
@@ -62,10 +63,7 @@ describe('StepAggregate', () => {
   });
 
   it('unpacks packed pushes (fp32 or lossy) with zeros for the frozen weights, beside full ones, in BSP and alone', () => {
-    const layout = TrainableLayout.of(
-      { totalSize: 4, entries: [{ name: 'a/k', shape: [1], offset: 0, size: 1, trainable: true }, { name: 'b/k', shape: [3], offset: 1, size: 3, trainable: true }] },
-      ['a'],
-    )!;
+    const layout = TrainableLayout.of(flatManifest(['a/k', 1], ['b/k', 3]), ['a'])!;
     const agg = new StepAggregate(4, layout);
     const int8 = encodeTensor(Float32Array.of(0.5, -1, 2), { kind: 'int8' }) as EncodedTensor;
     const dec = decodeTensor(int8);

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { frozenMask, isFrozenLayer, isFrozenWeight, layerOfWeight } from './frozen-layers';
-import type { WeightManifest } from './weight-manifest';
+import { flatManifest } from './testing';
 
-const manifest: WeightManifest = {
-  totalSize: 10,
-  entries: [
-    { name: 'conv1/kernel', shape: [3], offset: 0, size: 3, trainable: true },
-    { name: 'conv1/bias', shape: [1], offset: 3, size: 1, trainable: true },
-    { name: 'conv2/kernel', shape: [2], offset: 4, size: 2, trainable: true },
-    { name: 'fc1/kernel', shape: [2], offset: 6, size: 2, trainable: true },
-    { name: 'logits/kernel', shape: [2], offset: 8, size: 2, trainable: true },
-  ],
-};
+const manifest = flatManifest(['conv1/kernel', 3], ['conv1/bias', 1], ['conv2/kernel', 2], ['fc1/kernel', 2], ['logits/kernel', 2]);
 
 describe('frozen layers', () => {
   it('matches a layer by its name or a prefix of it, and a weight by its layer', () => {

@@ -1,4 +1,5 @@
 import type { ModelConfig } from './model-config';
+import type { WeightManifest } from './weight-manifest';
 
 /** Bit-exact equality of two float arrays; much faster than a deep-equal matcher on 10⁵ elements. */
 export function sameFloats(a: Float32Array, b: Float32Array): boolean {
@@ -36,4 +37,15 @@ export function smallConfig(): ModelConfig {
       { kind: 'dense', name: 'out', units: 10, activation: 'softmax' },
     ],
   };
+}
+
+/** A manifest of flat weights laid out one after another, e.g. `flatManifest(['conv1/kernel', 3], ['fc1/kernel', 2])`. */
+export function flatManifest(...weights: [name: string, size: number][]): WeightManifest {
+  let offset = 0;
+  const entries = weights.map(([name, size]) => {
+    const e = { name, shape: [size], offset, size, trainable: true };
+    offset += size;
+    return e;
+  });
+  return { entries, totalSize: offset };
 }

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TrainableLayout } from './trainable-layout';
-import type { WeightManifest } from './weight-manifest';
+import { flatManifest } from './testing';
 
-const manifest: WeightManifest = {
-  totalSize: 10,
-  entries: [
-    { name: 'conv1/kernel', shape: [3], offset: 0, size: 3, trainable: true },
-    { name: 'conv1/bias', shape: [1], offset: 3, size: 1, trainable: true },
-    { name: 'fc1/kernel', shape: [2], offset: 4, size: 2, trainable: true },
-    { name: 'fc1/bias', shape: [1], offset: 6, size: 1, trainable: true },
-    { name: 'logits/kernel', shape: [2], offset: 7, size: 2, trainable: true },
-    { name: 'logits/bias', shape: [1], offset: 9, size: 1, trainable: true },
-  ],
-};
+const manifest = flatManifest(['conv1/kernel', 3], ['conv1/bias', 1], ['fc1/kernel', 2], ['fc1/bias', 1], ['logits/kernel', 2], ['logits/bias', 1]);
 const full = Float32Array.from({ length: 10 }, (_, i) => i + 1);
 
 describe('TrainableLayout', () => {
