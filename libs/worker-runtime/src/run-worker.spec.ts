@@ -154,6 +154,21 @@ describe('startWorker against a scripted server', () => {
     for (let i = 0; i < 8; i++) expect(int8[i]).toBeCloseTo(full[51 + i]!, 2);
   });
 
+  it('rejoins without a resume point when the connection drops after the welcome but before any weights', async () => {
+    server = await fakeServer();
+    const w = worker(server.url);
+    const first = await server.next();
+    await until(() => first.received.find((m) => m.type === 'join'), 'join');
+    send(first, welcome());
+    await new Promise((r) => setTimeout(r, 50));
+    first.ws.terminate();
+    const second = await server.next();
+    const join = await until(() => second.received.find((m): m is Extract<Message, { type: 'join' }> => m.type === 'join'), 'second join');
+    expect(join.resumeFrom).toBeUndefined();
+    send(second, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
+    await expect(w.done).resolves.toMatchObject({ reason: 'finished', connections: 2 });
+  });
+
   it('stops for good on a final refusal (wrong token) with WORKER_ERR_REFUSED', async () => {
     server = await fakeServer();
     const w = worker(server.url);

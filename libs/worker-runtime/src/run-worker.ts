@@ -278,7 +278,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         ...(opts.token !== undefined ? { token: opts.token } : {}),
         protocolVersion: PROTOCOL_VERSION,
         capabilities: { backend: deps.backend ?? 'unknown', compression: [...COMPRESSION_KINDS], maxFrameBytes: opts.maxFrameBytes, pid: process.pid, host: hostname().slice(0, 64) },
-        ...(session ? { resumeFrom: { version: session.version, step: result.steps } } : {}),
+        ...(session && session.version >= 0 ? { resumeFrom: { version: session.version, step: result.steps } } : {}),
       });
     });
     socket.on('message', (raw: Buffer) => {
