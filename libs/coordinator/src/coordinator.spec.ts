@@ -5,6 +5,7 @@ import { TrainableLayout } from '@dtrain/model';
 import { flatManifest } from '@dtrain/model/testing';
 import type { FakeWorker, TestCluster, TestClusterOptions } from './testing';
 import { createTestCluster, fakeGradient, runToEnd, settle } from './testing';
+import { COMPRESSION_KINDS } from '@dtrain/training';
 
 const heartbeat: Message = { type: 'heartbeat', v: PROTOCOL_VERSION, ts: 0 };
 
@@ -90,6 +91,21 @@ describe('frozen layers', () => {
       expect(c.store.weights[j], `weight ${j}`).toBeCloseTo(w0[j]! - 0.1 * mean, 6);
     }
     expect(ws.map((w) => w.acks().at(-1)?.status)).toEqual(['applied', 'applied']);
+  });
+
+  it('sends a worker that takes them only the weights that train after its first frame, and the others full ones', async () => {
+    const c = createTestCluster({ workers: 2, samples: 32, size: 6, pushLayout: layout, mask: Uint8Array.of(0, 0, 1, 1, 1, 1) });
+    const packer = c.worker('p').join({ capabilities: { backend: 'fake', compression: [...COMPRESSION_KINDS], maxFrameBytes: 1 << 20, trainableLayout: true } });
+    const plain = c.worker('q').join();
+    await runToEnd(c, [packer, plain]);
+    expect(c.coordinator.state).toBe('finished');
+    const frames = (w: FakeWorker) => w.peer.all('weights');
+    expect(frames(packer)[0]).not.toHaveProperty('layout');
+    expect(frames(packer).slice(1).every((f) => f.layout === 'trainable' && f.payload.length === 4)).toBe(true);
+    expect(frames(plain).every((f) => f.layout === undefined && f.payload.length === 6)).toBe(true);
+    // both end with the server's weights, the frozen ones as they started
+    expect(Array.from(packer.weights)).toEqual(Array.from(plain.weights));
+    expect(Array.from(c.store.weights.subarray(0, 2))).toEqual([0.5, 0.5]);
   });
 
   it('refuses a push of any other length with PROTO_ERR_BAD_SHAPE', () => {

@@ -52,7 +52,10 @@ export interface CoordinatorDeps {
   runId: string;
   model: unknown;
   manifest: ModelManifest;
-  /** With frozen layers: the weights that train, which is all a push needs to carry (full pushes are taken too). */
+  /**
+   * With frozen layers: the weights that train, which is all a push needs to carry (full pushes are
+   * taken too) and, to workers that take it, all a weights frame after their first one carries.
+   */
   pushLayout?: TrainableLayout;
   data: TrainingData;
   /** Evaluates the current weights on the test split (runs between steps). */
@@ -322,6 +325,7 @@ export class Coordinator {
       inflight: undefined,
       clock: existing?.clock ?? this.minClock(),
       backend: msg.capabilities.backend,
+      takesPacked: msg.capabilities.trainableLayout === true,
       stats: existing?.stats ?? newStats(),
     };
     this.members.set(workerId, m);
@@ -527,9 +531,9 @@ export class Coordinator {
   private sendWeights(m: Member): void {
     const version = this.d.store.version;
     if (m.knownVersion === version) return;
-    this.weightsEncoder ??= new WeightsEncoder(weightsCodec(this.d.options), this.d.store.size);
+    this.weightsEncoder ??= new WeightsEncoder(weightsCodec(this.d.options), this.d.store.size, this.d.pushLayout);
     const t0 = this.d.clock.monotonic();
-    const frame = this.weightsEncoder.frameFor(m, m.knownVersion, version, this.d.store.weights);
+    const frame = this.weightsEncoder.frameFor(m, m.knownVersion, version, this.d.store.weights, m.takesPacked);
     this.totals.encodeMs += this.d.clock.monotonic() - t0;
     this.sendFrame(m, frame);
     this.totals.weightBytes += frame.byteLength;

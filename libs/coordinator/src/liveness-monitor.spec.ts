@@ -15,6 +15,7 @@ const member = (workerId: string, lastSeen: number): Member => ({
   inflight: undefined,
   clock: 0,
   backend: 'cpu',
+  takesPacked: false,
   stats: newStats(),
 });
 

@@ -55,6 +55,8 @@ export interface Member {
   /** Updates of this worker applied so far (its SSP clock). */
   clock: number;
   backend: string;
+  /** The worker takes weights frames of only the weights that train (capabilities.trainableLayout). */
+  takesPacked: boolean;
   stats: MemberStats;
   helloTimer?: TimerHandle;
 }

@@ -103,7 +103,10 @@ export class FakeWorker {
     for (; this.seen < this.peer.received.length; this.seen++) {
       const msg = this.peer.received[this.seen]!;
       if (msg.type === 'weights') {
-        if (msg.encoding === 'full') decodeTensor(msg.payload, this.weights);
+        if (msg.layout === 'trainable') {
+          if (!this.cluster.pushLayout || this.version < 0) throw new Error('packed weights without the frozen ones');
+          this.cluster.pushLayout.place(decodeTensor(msg.payload), this.weights);
+        } else if (msg.encoding === 'full') decodeTensor(msg.payload, this.weights);
         else {
           const delta = decodeTensor(msg.payload);
           for (let i = 0; i < delta.length; i++) this.weights[i]! += delta[i]!;
@@ -155,6 +158,8 @@ export interface TestClusterOptions extends Partial<Omit<ServerOptions, 'run'>> 
   events?: Partial<CoordinatorEvents>;
   /** Frozen layers' layout: pushes may carry only the weights that train. */
   pushLayout?: TrainableLayout;
+  /** The optimizer's mask (0 = frozen), as the server derives it from the frozen layers. */
+  mask?: Uint8Array;
 }
 
 export interface TestCluster {
@@ -165,6 +170,7 @@ export interface TestCluster {
   readonly log: Logger & { records: LogRecord[] };
   /** Every checkpoint the coordinator asked to persist, in order. */
   readonly checkpoints: CheckpointState[];
+  readonly pushLayout: TrainableLayout | undefined;
   worker(workerId?: string): FakeWorker;
 }
 
@@ -173,10 +179,10 @@ export interface TestCluster {
  * state machine without TF.js or sockets. The coordinator is started (liveness timers running).
  */
 export function createTestCluster(o: TestClusterOptions = {}): TestCluster {
-  const { run, samples = 40, size = 4, restored, events, pushLayout, ...rest } = o;
+  const { run, samples = 40, size = 4, restored, events, pushLayout, mask, ...rest } = o;
   const options = resolveServerOptions({ workers: 2, heartbeatMs: 100, heartbeatTimeoutMs: 1_000, helloTimeoutMs: 500, ...rest, run: { batchSize: 4, epochs: 1, ...run } });
   const clock = new ManualClock(1_000);
-  const store = new ParameterStore(new Float32Array(size).fill(0.5), { kind: 'sgd', learningRate: 0.1 }, undefined);
+  const store = new ParameterStore(new Float32Array(size).fill(0.5), { kind: 'sgd', learningRate: 0.1 }, mask);
   const log = recordingLogger();
   const checkpoints: CheckpointState[] = [];
   const evaluate = async (): Promise<EvaluationReport> => evaluationReport([0, 1], [0, 1], 2);
@@ -196,7 +202,7 @@ export function createTestCluster(o: TestClusterOptions = {}): TestCluster {
     ...(pushLayout ? { pushLayout } : {}),
   });
   coordinator.start();
-  const cluster: TestCluster = { clock, options, store, coordinator, log, checkpoints, worker: (id) => new FakeWorker(cluster, id) };
+  const cluster: TestCluster = { clock, options, store, coordinator, log, checkpoints, pushLayout, worker: (id) => new FakeWorker(cluster, id) };
   return cluster;
 }
 

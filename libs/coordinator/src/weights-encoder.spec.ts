@@ -3,6 +3,8 @@ import type { Weights } from '@dtrain/protocol';
 import { decodeMessage } from '@dtrain/protocol';
 import { decodeTensor, encodeTensor, parseCompression } from '@dtrain/training';
 import { describe, expect, it } from 'vitest';
+import { TrainableLayout } from '@dtrain/model';
+import { flatManifest } from '@dtrain/model/testing';
 import { WeightsEncoder } from './weights-encoder';
 
 const N = 3000;
@@ -12,6 +14,8 @@ class SimulatedWorker {
   weights = new Float32Array(N);
   version = -1;
   readonly state = 'active';
+  /** Set by a test: where packed frames (frozen layers) go. */
+  layout: TrainableLayout | undefined;
   receive(frame: Uint8Array): Weights {
     const msg = decodeMessage(frame, { maxTensorLength: N });
     if (msg.type !== 'weights') throw new Error(`expected weights, got ${msg.type}`);
@@ -19,6 +23,9 @@ class SimulatedWorker {
       if (msg.baseVersion !== this.version) throw new Error(`delta from ${msg.baseVersion}, worker holds ${this.version}`);
       const d = decodeTensor(msg.payload);
       for (let i = 0; i < N; i++) this.weights[i]! += d[i]!;
+    } else if (msg.layout === 'trainable') {
+      if (!this.layout || this.version < 0) throw new Error('packed weights without the frozen ones');
+      this.layout.place(decodeTensor(msg.payload), this.weights);
     } else decodeTensor(msg.payload, this.weights);
     this.version = msg.version;
     return msg;
@@ -183,5 +190,30 @@ describe('WeightsEncoder', () => {
 
   it('refuses a compression it does not know', () => {
     expect(() => new WeightsEncoder('zip', N)).toThrow(expect.objectContaining({ code: 'TRAIN_ERR_BAD_COMPRESSION' }));
+  });
+
+  it('sends only the weights that train (frozen layers) to a holder that takes them and holds the frozen ones, in full to everyone else', () => {
+    const layout = TrainableLayout.of(flatManifest(['frozen/kernel', 1000], ['head/kernel', N - 1000]), ['frozen'])!;
+    const enc = new WeightsEncoder('none', N, layout);
+    const next = trajectory(7);
+    const w0 = next().slice();
+    const packer = new SimulatedWorker();
+    packer.layout = layout;
+    const plain = new SimulatedWorker();
+    // first frames: nothing held yet, so in full whatever the holder takes
+    expect(packer.receive(enc.frameFor(packer, -1, 0, w0, true))).toMatchObject({ encoding: 'full' });
+    plain.receive(enc.frameFor(plain, -1, 0, w0, false));
+    // later versions move only the head, as the optimizer's mask does for frozen weights
+    for (let v = 1; v <= 3; v++) {
+      const w = next().slice();
+      w.set(w0.subarray(0, 1000));
+      const m = packer.receive(enc.frameFor(packer, v - 1, v, w, true));
+      expect(m).toMatchObject({ encoding: 'full', layout: 'trainable' });
+      expect(m.payload.length).toBe(N - 1000);
+      expect(plain.receive(enc.frameFor(plain, v - 1, v, w, false))).not.toHaveProperty('layout');
+      expect(Array.from(packer.weights)).toEqual(Array.from(w));
+      expect(Array.from(plain.weights)).toEqual(Array.from(w));
+    }
+    expect(enc.stats).toMatchObject({ fullFrames: 5, packedFrames: 3 });
   });
 });

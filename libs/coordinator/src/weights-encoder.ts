@@ -1,3 +1,4 @@
+import type { TrainableLayout } from '@dtrain/model';
 import type { Weights } from '@dtrain/protocol';
 import { PROTOCOL_VERSION, encodeMessage } from '@dtrain/protocol';
 import type { CompressionSpec, EncodedTensor } from '@dtrain/training';
@@ -29,6 +30,8 @@ export interface WeightsHolder {
 export interface WeightsEncoderStats {
   fullFrames: number;
   deltaFrames: number;
+  /** Frames of only the weights that train (frozen layers), to workers that hold the frozen ones. */
+  packedFrames: number;
   /** Deltas that decoded to a non-finite value (e.g. beyond fp16 range) and went out in full instead. */
   fallbacks: number;
 }
@@ -50,6 +53,8 @@ export class WeightsEncoder {
   private readonly selector = new TopKSelector();
   private readonly held = new Map<WeightsHolder, Replica>();
   private full: { version: number; frame: Uint8Array; replica: Replica | undefined } | undefined;
+  private packed: { version: number; frame: Uint8Array } | undefined;
+  private readonly packedBuffer: Float32Array | undefined;
   /**
    * The last delta built, reused by every holder of the same replica moving to the same version (all
    * BSP workers, one after the other). One entry only: links between replicas would keep every
@@ -57,23 +62,29 @@ export class WeightsEncoder {
    */
   private last: { from: Replica; version: number; frame: Uint8Array; replica: Replica } | undefined;
   private readonly diff: Float32Array;
-  readonly stats: WeightsEncoderStats = { fullFrames: 0, deltaFrames: 0, fallbacks: 0 };
+  readonly stats: WeightsEncoderStats = { fullFrames: 0, deltaFrames: 0, packedFrames: 0, fallbacks: 0 };
 
+  /**
+   * `layout` (frozen layers): with compression 'none', a holder that takes packed frames and already
+   * holds weights of this connection gets only the weights that train; frozen ones never change.
+   */
   constructor(
     compression: string | CompressionSpec,
     readonly size: number,
+    private readonly layout?: TrainableLayout,
   ) {
     this.spec = typeof compression === 'string' ? parseCompression(compression) : compression;
     this.diff = new Float32Array(this.spec.kind === 'none' ? 0 : size);
+    this.packedBuffer = layout && this.spec.kind === 'none' ? new Float32Array(layout.size) : undefined;
   }
 
   /**
    * The frame for `holder`, which holds `knownVersion` (−1: nothing), to reach `version` of `weights`.
    * Records that the holder will hold the result, so call it only for frames that are sent.
    */
-  frameFor(holder: WeightsHolder, knownVersion: number, version: number, weights: Float32Array): Uint8Array {
+  frameFor(holder: WeightsHolder, knownVersion: number, version: number, weights: Float32Array, takesPacked = false): Uint8Array {
     this.forgetInactive();
-    if (this.spec.kind === 'none') return this.fullFrame(version, weights, false).frame;
+    if (this.spec.kind === 'none') return takesPacked && knownVersion >= 0 && this.layout ? this.packedFrame(version, weights, this.layout) : this.fullFrame(version, weights, false).frame;
     const r = this.held.get(holder);
     if (knownVersion < 0 || !r || r.version !== knownVersion) return this.sendFull(holder, version, weights);
     if (this.last && this.last.from === r && this.last.version === version) {
@@ -120,6 +131,16 @@ export class WeightsEncoder {
     if (keepReplica) this.full.replica ??= { version, weights: weights.slice() };
     this.stats.fullFrames++;
     return this.full;
+  }
+
+  private packedFrame(version: number, weights: Float32Array, layout: TrainableLayout): Uint8Array {
+    if (this.packed?.version !== version) {
+      const data = layout.gather(weights, this.packedBuffer);
+      const msg: Weights = { ...weightsMessage(version, { codec: 'fp32', length: data.length, data }), layout: 'trainable' };
+      this.packed = { version, frame: encodeMessage(msg, OWN_FRAME) };
+    }
+    this.stats.packedFrames++;
+    return this.packed.frame;
   }
 
   private forgetInactive(): void {

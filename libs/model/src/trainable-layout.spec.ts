@@ -20,6 +20,10 @@ describe('TrainableLayout', () => {
     expect([...layout.gather(full)]).toEqual(packed);
     // scatter writes every element: stale values in the frozen runs are cleared
     expect([...layout.scatter(Float32Array.from(packed), new Float32Array(10).fill(-1))]).toEqual(unpacked);
+    // place keeps them: the trainable positions are what gather picks out of 0..9
+    const trainable = new Set(layout.gather(Float32Array.from({ length: 10 }, (_, j) => j)));
+    const placed = [...layout.place(Float32Array.from(packed), new Float32Array(10).fill(-1))];
+    expect(placed).toEqual(unpacked.map((x, i) => (trainable.has(i) ? x : -1)));
   });
 
   it('refuses arrays of the wrong length with MODEL_ERR_SIZE_MISMATCH', () => {
@@ -27,5 +31,6 @@ describe('TrainableLayout', () => {
     expect(() => layout.gather(new Float32Array(9))).toThrow(expect.objectContaining({ code: 'MODEL_ERR_SIZE_MISMATCH' }));
     expect(() => layout.gather(full, new Float32Array(5))).toThrow(expect.objectContaining({ code: 'MODEL_ERR_SIZE_MISMATCH' }));
     expect(() => layout.scatter(new Float32Array(7), new Float32Array(10))).toThrow(expect.objectContaining({ code: 'MODEL_ERR_SIZE_MISMATCH' }));
+    expect(() => layout.place(new Float32Array(6), new Float32Array(11))).toThrow(expect.objectContaining({ code: 'MODEL_ERR_SIZE_MISMATCH' }));
   });
 });

@@ -4,8 +4,9 @@ import type { WeightManifest } from './weight-manifest';
 
 /**
  * The weights that train when layers are frozen, as runs of the manifest's flat layout: what a
- * push carries then (manifest order, the frozen runs left out). `gather` packs a full gradient,
- * `scatter` unpacks a packed one into a full-size buffer with zeros for the frozen weights.
+ * push or a weights frame carries then (manifest order, the frozen runs left out). `gather` packs a
+ * full array, `scatter` unpacks a packed gradient into a full-size buffer with zeros for the frozen
+ * weights, `place` packed weights into a full copy whose frozen weights stay.
  */
 export class TrainableLayout {
   /** How many weights train: the length of a packed gradient. */
@@ -57,6 +58,18 @@ export class TrainableLayout {
       end = offset + length;
     }
     full.fill(0, end);
+    return full;
+  }
+
+  /** `full` ← `packed` at the trainable weights; the frozen ones keep their values. */
+  place(packed: Float32Array, full: Float32Array): Float32Array {
+    this.check(packed, this.size, 'packed');
+    this.check(full, this.fullSize, 'full');
+    let at = 0;
+    for (const [offset, length] of this.runs) {
+      full.set(packed.subarray(at, at + length), offset);
+      at += length;
+    }
     return full;
   }
 

@@ -14,6 +14,8 @@ export interface WorkerCapabilities {
   maxFrameBytes: number;
   pid?: number;
   host?: string;
+  /** The worker takes weights frames with `layout: 'trainable'` (see Weights). */
+  trainableLayout?: boolean;
 }
 
 /** Worker → server, first message on a connection. `requestId` is echoed as `welcome.replyTo` / `error.replyTo`. */
@@ -162,6 +164,13 @@ export interface Weights extends Versioned {
   payload: EncodedTensor;
   /** Required when `encoding` is 'delta'. */
   baseVersion?: number;
+  /**
+   * 'trainable' (with encoding 'full' only): the payload holds only the weights that train (manifest
+   * order, the welcome's frozen layers left out); the frozen ones stay as the worker holds them. Sent
+   * only to a worker that listed `capabilities.trainableLayout` and already holds weights from this
+   * connection.
+   */
+  layout?: 'trainable';
 }
 
 /** Worker → server: gradients of `samples` samples at `step`, computed against weights `baseVersion`. */

@@ -53,6 +53,7 @@ describe('validateMessage', () => {
     ['join', { requestId: -1 }, 'PROTO_ERR_BAD_FIELD'],
     ['join', { requestId: 1.5 }, 'PROTO_ERR_BAD_FIELD'],
     ['join', { workerId: 'has space' }, 'PROTO_ERR_BAD_FIELD'],
+    ['join', { capabilities: { backend: 'wasm', compression: [], maxFrameBytes: 1024, trainableLayout: 'yes' } }, 'PROTO_ERR_BAD_FIELD'],
     ['join', { workerId: 'a'.repeat(65) }, 'PROTO_ERR_TOO_LONG'],
     ['join', { token: 't'.repeat(513) }, 'PROTO_ERR_TOO_LONG'],
     ['join', { capabilities: { backend: 'cpu', compression: 'fp32', maxFrameBytes: 1 } }, 'PROTO_ERR_BAD_FIELD'],
@@ -85,6 +86,8 @@ describe('validateMessage', () => {
     ['done', { summary: { f: () => 1 } }, 'PROTO_ERR_BAD_FIELD'],
     ['weights', { encoding: 'delta', baseVersion: undefined }, 'PROTO_ERR_BAD_FIELD'],
     ['weights', { baseVersion: 9 }, 'PROTO_ERR_BAD_FIELD'],
+    ['weights', { encoding: 'full', baseVersion: undefined, layout: 'all' }, 'PROTO_ERR_BAD_FIELD'],
+    ['weights', { layout: 'trainable' }, 'PROTO_ERR_BAD_FIELD'],
     ['push', { loss: NaN }, 'PROTO_ERR_NOT_FINITE'],
     ['push', { loss: -Infinity }, 'PROTO_ERR_NOT_FINITE'],
     ['push', { samples: 0 }, 'PROTO_ERR_BAD_FIELD'],
@@ -100,6 +103,11 @@ describe('validateMessage', () => {
     expect(validateMessage(withFields(samples.error, { replyTo: null }))).not.toHaveProperty('replyTo');
     const w = validateMessage(withFields(samples.welcome, { hyper: { ...samples.welcome.hyper, augment: null } }));
     expect(w.type === 'welcome' && w.hyper.augment).toBeNull();
+  });
+
+  it('keeps a packed layout on full weights', () => {
+    const w = validateMessage(withFields(samples.weights, { encoding: 'full', baseVersion: undefined, layout: 'trainable' }));
+    expect(w).toMatchObject({ type: 'weights', encoding: 'full', layout: 'trainable' });
   });
 
   it('keeps a "__proto__" key in free-form data as plain data', () => {

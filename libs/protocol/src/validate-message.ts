@@ -54,6 +54,7 @@ function join(f: Fields): Join {
   if (pid !== undefined) msg.capabilities.pid = pid;
   const host = caps.optional('host', (k) => caps.string(k, MAX_NAME_LENGTH));
   if (host !== undefined) msg.capabilities.host = host;
+  if (caps.has('trainableLayout')) msg.capabilities.trainableLayout = caps.bool('trainableLayout');
   const id = f.optional('workerId', (k) => workerId(f, k));
   if (id !== undefined) msg.workerId = id;
   const token = f.optional('token', (k) => f.string(k, MAX_TOKEN_LENGTH));
@@ -212,6 +213,10 @@ function weights(f: Fields): Weights {
   if (encoding === 'delta' || f.has('baseVersion')) {
     if (!f.has('baseVersion')) throw fieldError('PROTO_ERR_BAD_FIELD', f.field('baseVersion'), 'required for a delta');
     msg.baseVersion = f.int('baseVersion', 0, Math.max(0, version - 1));
+  }
+  if (f.has('layout')) {
+    msg.layout = f.oneOf('layout', ['trainable'] as const);
+    if (encoding !== 'full') throw fieldError('PROTO_ERR_BAD_FIELD', f.field('layout'), 'only full weights come packed');
   }
   return msg;
 }

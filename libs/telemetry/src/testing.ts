@@ -69,6 +69,7 @@ export function fakeMember(workerId: string, joinOrder: number, stats: Partial<M
     inflight: undefined,
     clock: 0,
     backend: 'cpu',
+    takesPacked: false,
     stats: { ...newStats(), ...stats },
     ...over,
   };

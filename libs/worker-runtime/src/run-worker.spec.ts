@@ -109,32 +109,35 @@ describe('startWorker against a scripted server', () => {
     await expect(w.done).resolves.toMatchObject({ reason: 'finished', connections: 2, steps: 1 });
   });
 
-  /** Runs one step of a 2-layer model with `hidden` frozen and returns the pushed gradient. */
+  // flatten → hidden (16×3 + 3, frozen) → logits (3×2 + 2)
+  const FROZEN_MODEL_SIZE = 16 * 3 + 3 + 3 * 2 + 2;
+  const frozenWelcome = (extra: Partial<Extract<Message, { type: 'welcome' }>>): Message => ({
+    ...(welcome() as Extract<Message, { type: 'welcome' }>),
+    model: { ...MODEL, layers: [{ kind: 'flatten', name: 'flatten' }, { kind: 'dense', name: 'hidden', units: 3, activation: 'relu' }, { kind: 'dense', name: 'logits', units: 2, activation: 'softmax' }] },
+    manifest: { names: ['hidden/kernel', 'hidden/bias', 'logits/kernel', 'logits/bias'], shapes: [[16, 3], [3], [3, 2], [2]], totalSize: FROZEN_MODEL_SIZE },
+    frozen: ['hidden'],
+    ...extra,
+  });
+  const fullWeights = (version: number, data: Float32Array): Message => ({ type: 'weights', v: PROTOCOL_VERSION, version, encoding: 'full', payload: { codec: 'fp32', length: data.length, data } });
+  const pushOf = (c: Conn, step: number): Promise<Extract<Message, { type: 'push' }>> =>
+    until(() => c.received.find((m): m is Extract<Message, { type: 'push' }> => m.type === 'push' && m.step === step), `push ${step}`);
+
+  /** Runs one step of the model with `hidden` frozen and returns the pushed gradient. */
   async function frozenPush(extra: Partial<Extract<Message, { type: 'welcome' }>>): Promise<Float32Array> {
     server = await fakeServer();
     const w = worker(server.url);
     const c = await server.next();
     await until(() => c.received.find((m) => m.type === 'join'), 'join');
-    // flatten → hidden (16×3 + 3) → logits (3×2 + 2)
-    const layers = [{ kind: 'flatten', name: 'flatten' }, { kind: 'dense', name: 'hidden', units: 3, activation: 'relu' }, { kind: 'dense', name: 'logits', units: 2, activation: 'softmax' }];
     const size = FROZEN_MODEL_SIZE;
-    const base = welcome() as Extract<Message, { type: 'welcome' }>;
-    send(c, {
-      ...base,
-      model: { ...MODEL, layers },
-      manifest: { names: ['hidden/kernel', 'hidden/bias', 'logits/kernel', 'logits/bias'], shapes: [[16, 3], [3], [3, 2], [2]], totalSize: size },
-      frozen: ['hidden'],
-      ...extra,
-    });
+    send(c, frozenWelcome(extra));
     const full = new Float32Array(size).map((_, i) => ((i % 7) - 3) / 10);
-    send(c, { type: 'weights', v: PROTOCOL_VERSION, version: 1, encoding: 'full', payload: { codec: 'fp32', length: size, data: full } });
+    send(c, fullWeights(1, full));
     send(c, work(1, 1));
-    const push = await until(() => c.received.find((m): m is Extract<Message, { type: 'push' }> => m.type === 'push'), 'push');
+    const push = await pushOf(c, 1);
     send(c, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
     await expect(w.done).resolves.toMatchObject({ steps: 1 });
     return decodeTensor(push.grad);
   }
-  const FROZEN_MODEL_SIZE = 16 * 3 + 3 + 3 * 2 + 2;
 
   it('computes no gradient for the layers the welcome freezes: their part of every push is zeros', async () => {
     const g = await frozenPush({});
@@ -152,6 +155,35 @@ describe('startWorker against a scripted server', () => {
     const int8 = await frozenPush({ pushLayout: 'trainable', compression: 'int8' });
     expect(int8.length).toBe(8);
     for (let i = 0; i < 8; i++) expect(int8[i]).toBeCloseTo(full[51 + i]!, 2);
+  });
+
+  it('takes weights frames of only the trainable weights once it holds the frozen ones, and resynchronises before', async () => {
+    server = await fakeServer();
+    const w = worker(server.url);
+    const first = await server.next();
+    const join = await until(() => first.received.find((m): m is Extract<Message, { type: 'join' }> => m.type === 'join'), 'join');
+    expect(join.capabilities.trainableLayout).toBe(true);
+    const a = new Float32Array(FROZEN_MODEL_SIZE).map((_, i) => ((i % 7) - 3) / 10);
+    const b = new Float32Array(FROZEN_MODEL_SIZE).map((_, i) => ((i % 5) - 2) / 7);
+    const packed = (version: number): Message => ({ ...fullWeights(version, b.slice(51)), layout: 'trainable' } as Message);
+    send(first, frozenWelcome({ pushLayout: 'trainable' }));
+    // Nothing to keep the frozen weights from yet: the worker asks for a fresh start.
+    send(first, packed(1));
+    expect(await first.closed).toBe(4000);
+    const c = await server.next();
+    await until(() => c.received.find((m) => m.type === 'join'), 'second join');
+    send(c, frozenWelcome({ pushLayout: 'trainable' }));
+    send(c, fullWeights(1, a));
+    send(c, packed(2));
+    send(c, work(1, 2));
+    const afterPacked = decodeTensor((await pushOf(c, 1)).grad);
+    // The same weights in full: a's frozen part, b's trainable one.
+    send(c, fullWeights(3, Float32Array.from([...a.subarray(0, 51), ...b.subarray(51)])));
+    send(c, work(2, 3));
+    const afterFull = decodeTensor((await pushOf(c, 2)).grad);
+    expect(Array.from(afterPacked)).toEqual(Array.from(afterFull));
+    send(c, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
+    await expect(w.done).resolves.toMatchObject({ steps: 2 });
   });
 
   it('rejoins without a resume point when the connection drops after the welcome but before any weights', async () => {

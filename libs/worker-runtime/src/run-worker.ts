@@ -212,16 +212,25 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       case 'weights': {
         if (!session) return;
         const t0 = performance.now();
-        if (msg.encoding === 'delta') {
+        if (msg.layout === 'trainable') {
+          // Only the weights that train; the frozen ones are those of our full copy, which they never leave.
+          if (!session.packing || session.version < 0) {
+            log.warn('weights of the trainable layers only, without the frozen ones to go with them; reconnecting to resynchronise');
+            ws?.close(CLOSE_RESYNC, 'resync weights');
+            return;
+          }
+          session.packing.layout.place(decodeTensor(msg.payload), session.weights);
+          setFlatWeights(session.model, session.weights);
+        } else if (msg.encoding === 'delta') {
           if (session.version !== msg.baseVersion) return;
           const delta = decodeTensor(msg.payload);
           for (let i = 0; i < delta.length; i++) session.weights[i]! += delta[i]!;
           setFlatWeights(session.model, session.weights);
         } else if (msg.payload.codec === 'fp32') {
           // Full fp32 weights go from the frame's view straight into the model; our own copy is only
-          // needed as the base of later deltas (lossy downlink).
+          // needed as the base of later deltas (lossy downlink) or packed frames (frozen layers).
           setFlatWeights(session.model, msg.payload.data);
-          if (session.feedback.spec.kind !== 'none') session.weights.set(msg.payload.data);
+          if (session.feedback.spec.kind !== 'none' || session.packing) session.weights.set(msg.payload.data);
         } else {
           decodeTensor(msg.payload, session.weights);
           setFlatWeights(session.model, session.weights);
@@ -277,7 +286,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         workerId: opts.workerId,
         ...(opts.token !== undefined ? { token: opts.token } : {}),
         protocolVersion: PROTOCOL_VERSION,
-        capabilities: { backend: deps.backend ?? 'unknown', compression: [...COMPRESSION_KINDS], maxFrameBytes: opts.maxFrameBytes, pid: process.pid, host: hostname().slice(0, 64) },
+        capabilities: { backend: deps.backend ?? 'unknown', compression: [...COMPRESSION_KINDS], maxFrameBytes: opts.maxFrameBytes, pid: process.pid, host: hostname().slice(0, 64), trainableLayout: true },
         ...(session && session.version >= 0 ? { resumeFrom: { version: session.version, step: result.steps } } : {}),
       });
     });
