@@ -7,7 +7,7 @@ import { syntheticDataset } from '@dtrain/data/testing';
 import { initEngine } from '@dtrain/engine';
 import type { Message } from '@dtrain/protocol';
 import { PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
-import { decodeTensor } from '@dtrain/training';
+import { decodeTensor, encodeTensor } from '@dtrain/training';
 import { startWorker } from './run-worker';
 import { resolveWorkerOptions } from './worker-options';
 
@@ -199,6 +199,27 @@ describe('startWorker against a scripted server', () => {
     expect(join.resumeFrom).toBeUndefined();
     send(second, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
     await expect(w.done).resolves.toMatchObject({ reason: 'finished', connections: 2 });
+  });
+
+  it('adds a weights delta to the last full weights when only the downlink is lossy (--compression none --weights-compression int8)', async () => {
+    server = await fakeServer();
+    const w = worker(server.url);
+    const c = await server.next();
+    await until(() => c.received.find((m) => m.type === 'join'), 'join');
+    send(c, welcome()); // compression 'none' for the pushes
+    const a = new Float32Array(SIZE).map((_, i) => ((i % 7) - 3) / 10);
+    const delta = encodeTensor(new Float32Array(SIZE).map((_, i) => ((i % 3) - 1) / 50), { kind: 'int8' });
+    send(c, fullWeights(1, a));
+    send(c, { type: 'weights', v: PROTOCOL_VERSION, version: 2, encoding: 'delta', baseVersion: 1, payload: delta });
+    send(c, work(1, 2));
+    const afterDelta = decodeTensor((await pushOf(c, 1)).grad);
+    const d = decodeTensor(delta);
+    send(c, fullWeights(3, a.map((x, i) => x + d[i]!)));
+    send(c, work(2, 3));
+    const afterFull = decodeTensor((await pushOf(c, 2)).grad);
+    expect(Array.from(afterDelta)).toEqual(Array.from(afterFull));
+    send(c, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
+    await expect(w.done).resolves.toMatchObject({ steps: 2 });
   });
 
   it('stops for good on a final refusal (wrong token) with WORKER_ERR_REFUSED', async () => {

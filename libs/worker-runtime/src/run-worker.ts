@@ -64,7 +64,10 @@ interface Session {
   feedback: ErrorFeedback;
   /** With frozen layers and a server that takes them: pushes carry only the weights that train, packed here. */
   packing: { layout: TrainableLayout; packed: Float32Array } | undefined;
+  /** Our copy of the weights: the base of deltas and packed frames. Behind `lastFull` while that is set. */
   weights: Float32Array;
+  /** The last full fp32 frame's values, not yet copied into `weights` (only a delta or packed frame needs them there). */
+  lastFull: Float32Array | undefined;
   version: number;
   /** Per un-acknowledged lossy push: what it carried of the residual (restored if the server refuses it). */
   carried: Map<number, Float32Array>;
@@ -153,6 +156,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       feedback: new ErrorFeedback(layout?.size ?? manifest.totalSize, parseCompression(w.compression)),
       packing: layout ? { layout, packed: new Float32Array(layout.size) } : undefined,
       weights: new Float32Array(manifest.totalSize),
+      lastFull: undefined,
       version: -1,
       carried: new Map(),
     };
@@ -219,19 +223,22 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
             ws?.close(CLOSE_RESYNC, 'resync weights');
             return;
           }
-          session.packing.layout.place(decodeTensor(msg.payload), session.weights);
+          session.packing.layout.place(decodeTensor(msg.payload), currentWeights(session));
           setFlatWeights(session.model, session.weights);
         } else if (msg.encoding === 'delta') {
           if (session.version !== msg.baseVersion) return;
+          currentWeights(session);
           const delta = decodeTensor(msg.payload);
           for (let i = 0; i < delta.length; i++) session.weights[i]! += delta[i]!;
           setFlatWeights(session.model, session.weights);
         } else if (msg.payload.codec === 'fp32') {
-          // Full fp32 weights go from the frame's view straight into the model; our own copy is only
-          // needed as the base of later deltas (lossy downlink) or packed frames (frozen layers).
+          // Full fp32 weights go from the frame's view straight into the model. Our own copy is needed only
+          // as the base of a later delta (lossy downlink) or packed frame (frozen layers): we keep the view
+          // and copy it when one comes.
           setFlatWeights(session.model, msg.payload.data);
-          if (session.feedback.spec.kind !== 'none' || session.packing) session.weights.set(msg.payload.data);
+          session.lastFull = msg.payload.data;
         } else {
+          session.lastFull = undefined;
           decodeTensor(msg.payload, session.weights);
           setFlatWeights(session.model, session.weights);
         }
@@ -331,6 +338,15 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
 
 /** Pushes whose fate is still unknown; more than this means acks are not coming (a lost connection). */
 const MAX_UNACKED_CARRIED = 16;
+
+/** The session's weights copy, brought up to the last full frame if that was not copied yet. */
+function currentWeights(s: Session): Float32Array {
+  if (s.lastFull) {
+    s.weights.set(s.lastFull);
+    s.lastFull = undefined;
+  }
+  return s.weights;
+}
 
 function rememberCarried(s: Session, step: number, carried: Float32Array): void {
   s.carried.set(step, carried);
