@@ -19,10 +19,7 @@ export class StepAggregate {
   private readonly packing: { layout: TrainableLayout; scratch: Float32Array } | undefined;
 
   /** `layout`: pushes may also come packed (only the weights that train); they are unpacked with zeros for the frozen ones. */
-  constructor(
-    private readonly size: number,
-    layout?: TrainableLayout,
-  ) {
+  constructor(size: number, layout?: TrainableLayout) {
     this.sum = new StepSum(size);
     this.packing = layout ? { layout, scratch: new Float32Array(layout.size) } : undefined;
   }
@@ -58,7 +55,7 @@ export class StepAggregate {
 
   /** Adds the gradient of the push just counted; `last` (it completes the step) forms the mean in the same pass. */
   add(grad: EncodedTensor, samples: number, last: boolean): void {
-    const g = this.full(grad);
+    const g = this.decodeAlone(grad);
     if (last) this.fused = this.sum.meanWithLast(g, samples, 1 / this.weight);
     else this.sum.add(g, samples);
   }
@@ -68,18 +65,14 @@ export class StepAggregate {
     return this.fused ?? this.sum.mean(1 / this.weight);
   }
 
-  /** ASP/SSP apply each gradient alone; the sum's scratch buffer, idle in those modes, takes a decoded one. */
-  decodeAlone(grad: EncodedTensor): Float32Array {
-    return this.full(grad);
-  }
-
   /**
-   * The full-length gradient: an fp32 push straight from the frame, a lossy one decoded where the sum
-   * reads it, a packed one unpacked there too.
+   * The full-length gradient of one push: an fp32 push straight from the frame, a lossy one decoded
+   * where the sum reads it, a packed one unpacked there too. BSP sums it (`add`); ASP/SSP apply each
+   * gradient alone, the sum's buffer being idle in those modes.
    */
-  private full(grad: EncodedTensor): Float32Array {
+  decodeAlone(grad: EncodedTensor): Float32Array {
     const p = this.packing;
-    if (!p || grad.length === this.size) return grad.codec === 'fp32' ? grad.data : decodeTensor(grad, this.sum.scratch);
+    if (!p || grad.length === this.sum.size) return grad.codec === 'fp32' ? grad.data : decodeTensor(grad, this.sum.scratch);
     return p.layout.scatter(grad.codec === 'fp32' ? grad.data : decodeTensor(grad, p.scratch), this.sum.scratch);
   }
 }

@@ -49,16 +49,13 @@ export class TrainableLayout {
   scatter(packed: Float32Array, full: Float32Array): Float32Array {
     this.check(packed, this.size, 'packed');
     this.check(full, this.fullSize, 'full');
-    let at = 0;
     let end = 0;
     for (const [offset, length] of this.runs) {
       full.fill(0, end, offset);
-      full.set(packed.subarray(at, at + length), offset);
-      at += length;
       end = offset + length;
     }
     full.fill(0, end);
-    return full;
+    return this.place(packed, full);
   }
 
   /** `full` ← `packed` at the trainable weights; the frozen ones keep their values. */

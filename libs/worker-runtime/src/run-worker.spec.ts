@@ -121,6 +121,11 @@ describe('startWorker against a scripted server', () => {
   const fullWeights = (version: number, data: Float32Array): Message => ({ type: 'weights', v: PROTOCOL_VERSION, version, encoding: 'full', payload: { codec: 'fp32', length: data.length, data } });
   const pushOf = (c: Conn, step: number): Promise<Extract<Message, { type: 'push' }>> =>
     until(() => c.received.find((m): m is Extract<Message, { type: 'push' }> => m.type === 'push' && m.step === step), `push ${step}`);
+  /** Sends work for `step` against `version` and returns the gradient the worker pushes for it. */
+  const gradientFor = async (c: Conn, step: number, version: number): Promise<Float32Array> => {
+    send(c, work(step, version));
+    return decodeTensor((await pushOf(c, step)).grad);
+  };
 
   /** Runs one step of the model with `hidden` frozen and returns the pushed gradient. */
   async function frozenPush(extra: Partial<Extract<Message, { type: 'welcome' }>>): Promise<Float32Array> {
@@ -132,11 +137,10 @@ describe('startWorker against a scripted server', () => {
     send(c, frozenWelcome(extra));
     const full = new Float32Array(size).map((_, i) => ((i % 7) - 3) / 10);
     send(c, fullWeights(1, full));
-    send(c, work(1, 1));
-    const push = await pushOf(c, 1);
+    const g = await gradientFor(c, 1, 1);
     send(c, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
     await expect(w.done).resolves.toMatchObject({ steps: 1 });
-    return decodeTensor(push.grad);
+    return g;
   }
 
   it('computes no gradient for the layers the welcome freezes: their part of every push is zeros', async () => {
@@ -175,12 +179,10 @@ describe('startWorker against a scripted server', () => {
     send(c, frozenWelcome({ pushLayout: 'trainable' }));
     send(c, fullWeights(1, a));
     send(c, packed(2));
-    send(c, work(1, 2));
-    const afterPacked = decodeTensor((await pushOf(c, 1)).grad);
+    const afterPacked = await gradientFor(c, 1, 2);
     // The same weights in full: a's frozen part, b's trainable one.
     send(c, fullWeights(3, Float32Array.from([...a.subarray(0, 51), ...b.subarray(51)])));
-    send(c, work(2, 3));
-    const afterFull = decodeTensor((await pushOf(c, 2)).grad);
+    const afterFull = await gradientFor(c, 2, 3);
     expect(Array.from(afterPacked)).toEqual(Array.from(afterFull));
     send(c, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
     await expect(w.done).resolves.toMatchObject({ steps: 2 });
@@ -211,12 +213,10 @@ describe('startWorker against a scripted server', () => {
     const delta = encodeTensor(new Float32Array(SIZE).map((_, i) => ((i % 3) - 1) / 50), { kind: 'int8' });
     send(c, fullWeights(1, a));
     send(c, { type: 'weights', v: PROTOCOL_VERSION, version: 2, encoding: 'delta', baseVersion: 1, payload: delta });
-    send(c, work(1, 2));
-    const afterDelta = decodeTensor((await pushOf(c, 1)).grad);
+    const afterDelta = await gradientFor(c, 1, 2);
     const d = decodeTensor(delta);
     send(c, fullWeights(3, a.map((x, i) => x + d[i]!)));
-    send(c, work(2, 3));
-    const afterFull = decodeTensor((await pushOf(c, 2)).grad);
+    const afterFull = await gradientFor(c, 2, 3);
     expect(Array.from(afterDelta)).toEqual(Array.from(afterFull));
     send(c, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
     await expect(w.done).resolves.toMatchObject({ steps: 2 });
