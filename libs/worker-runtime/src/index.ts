@@ -5,3 +5,4 @@ export { startWorker } from './run-worker';
 export type { WorkerErrorCode } from './worker-error';
 export { WorkerError, WORKER_ERROR_CODES } from './worker-error';
 export { ReconnectSchedule } from './reconnect-schedule';
+export { workerCommand } from './worker-command';

@@ -5,8 +5,7 @@ import { initEngine } from '@dtrain/engine';
 import { loadModel } from '@dtrain/model';
 import { formatReport } from '@dtrain/training';
 import { DEFAULT_RUN_CONFIG, evaluateModel } from '@dtrain/trainer';
-import { intArg, logLevelOf } from '../common-flags';
-import { printLine } from '../output';
+import { intArg, logLevelOf, printLine } from '@dtrain/cli-kit';
 
 interface EvalFlags {
   from: string;

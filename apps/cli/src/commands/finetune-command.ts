@@ -7,14 +7,10 @@ import type { ModelConfig, ModelName } from '@dtrain/model';
 import { headLayerName, isFrozenLayer, layerOfWeight, loadModel, replaceHead, weightManifest } from '@dtrain/model';
 import type { EvaluationReport } from '@dtrain/training';
 import { ConfigError, evaluateModel } from '@dtrain/trainer';
-import { addCommonFlags, intArg, logLevelOf } from '../common-flags';
-import { compressionRatioFor } from '../compression-ratio';
-import { cliConsole, logFormatOf } from '../logging';
-import { printLine, printSummary } from '../output';
-import { launchServer } from '../run-server';
-import type { ServerFlags } from '../server-flags';
-import { addServerFlags, serverOptionsFromFlags } from '../server-flags';
 import { superviseLocalWorkers, workerLogFormatFor } from '../local-workers';
+import { addCommonFlags, cliConsole, intArg, logFormatOf, logLevelOf, printLine, printSummary } from '@dtrain/cli-kit';
+import type { ServerFlags } from '@dtrain/server-runtime';
+import { addServerFlags, compressionRatioFor, launchServer, serverOptionsFromFlags } from '@dtrain/server-runtime';
 
 const BUILT_IN_MODELS: readonly string[] = ['cnn', 'cnn-large'];
 

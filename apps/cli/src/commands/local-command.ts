@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
-import { addCommonFlags, intArg, logLevelOf } from '../common-flags';
-import { cliConsole, logFormatOf } from '../logging';
-import { printSummary } from '../output';
-import { launchServer } from '../run-server';
-import type { ServerFlags } from '../server-flags';
-import { addServerFlags, serverOptionsFromFlags } from '../server-flags';
 import { superviseLocalWorkers, workerLogFormatFor } from '../local-workers';
+import { addCommonFlags, cliConsole, intArg, logFormatOf, logLevelOf, printSummary } from '@dtrain/cli-kit';
+import type { ServerFlags } from '@dtrain/server-runtime';
+import { addServerFlags, launchServer, serverOptionsFromFlags } from '@dtrain/server-runtime';
 
 
 export function localCommand(): Command {

@@ -4,8 +4,7 @@ import { initEngine } from '@dtrain/engine';
 import { loadModel, predictClasses } from '@dtrain/model';
 import { DEFAULT_RUN_CONFIG } from '@dtrain/trainer';
 import { InputError, pngToInput } from '../png-input';
-import { intArg } from '../common-flags';
-import { printLine } from '../output';
+import { intArg, printLine } from '@dtrain/cli-kit';
 
 interface PredictFlags {
   from: string;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { writeReport } from '@dtrain/telemetry';
-import { printLine } from '../output';
+import { printLine } from '@dtrain/cli-kit';
 
 interface ReportFlags {
   out?: string;

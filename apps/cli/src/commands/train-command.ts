@@ -5,10 +5,8 @@ import { loadDataset } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
 import { HISTORY_FILE_NAME, startRunTelemetry } from '@dtrain/telemetry';
 import { summaryJson, trainSingleProcess, trainingIndices } from '@dtrain/trainer';
-import type { CommonFlags } from '../common-flags';
-import { addCommonFlags, logLevelOf, runConfigFromFlags } from '../common-flags';
-import { cliConsole } from '../logging';
-import { printSummary } from '../output';
+import type { CommonFlags } from '@dtrain/cli-kit';
+import { addCommonFlags, cliConsole, logLevelOf, printSummary, runConfigFromFlags } from '@dtrain/cli-kit';
 
 export function trainCommand(): Command {
   return addCommonFlags(new Command('train'))

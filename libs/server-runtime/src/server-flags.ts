@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { ServerOptions } from '@dtrain/coordinator';
 import { DEFAULT_SERVER_OPTIONS, resolveServerOptions } from '@dtrain/coordinator';
-import type { CommonFlags } from './common-flags';
-import { intArg, runConfigFromFlags } from './common-flags';
+import type { CommonFlags } from '@dtrain/cli-kit';
+import { intArg, resolveToken, runConfigFromFlags } from '@dtrain/cli-kit';
 
 export interface ServerFlags extends CommonFlags {
   host: string;
@@ -58,16 +57,6 @@ export function addServerFlags(cmd: Command, defaults: { host?: string; port?: n
     .option('--freeze <layers>', 'comma-separated layer names or prefixes to freeze (e.g. conv)')
     .option('--tls-cert <path>', 'serve wss:// with this certificate')
     .option('--tls-key <path>', 'and this private key');
-}
-
-export function resolveToken(flags: { token?: string; tokenFile?: string }, env = process.env): string | undefined {
-  if (flags.token !== undefined && flags.tokenFile !== undefined) throw new InvalidArgumentError('give --token or --token-file, not both');
-  if (flags.tokenFile !== undefined) {
-    const t = readFileSync(flags.tokenFile, 'utf8').trim();
-    if (!t) throw new InvalidArgumentError(`token file ${flags.tokenFile} is empty`);
-    return t;
-  }
-  return flags.token ?? (env['DTRAIN_TOKEN'] || undefined);
 }
 
 export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<ServerOptions> = {}): ServerOptions {

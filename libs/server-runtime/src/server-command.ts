@@ -1,10 +1,8 @@
 import { Command } from 'commander';
-import { addCommonFlags, intArg, logLevelOf } from '../common-flags';
-import { cliConsole } from '../logging';
-import { printSummary } from '../output';
-import { launchServer } from '../run-server';
-import type { ServerFlags } from '../server-flags';
-import { addServerFlags, serverOptionsFromFlags } from '../server-flags';
+import { addCommonFlags, cliConsole, intArg, logLevelOf, printSummary } from '@dtrain/cli-kit';
+import { launchServer } from './launch-server';
+import type { ServerFlags } from './server-flags';
+import { addServerFlags, serverOptionsFromFlags } from './server-flags';
 
 export function serverCommand(): Command {
   return addServerFlags(addCommonFlags(new Command('server')))

@@ -1,10 +1,8 @@
 import { Command } from 'commander';
 import { initEngine } from '@dtrain/engine';
-import { resolveWorkerOptions, startWorker } from '@dtrain/worker-runtime';
-import { intArg, logLevelOf } from '../common-flags';
-import { createCliLogger, logFormatOf } from '../logging';
-import { printLine } from '../output';
-import { resolveToken } from '../server-flags';
+import { createCliLogger, intArg, logFormatOf, logLevelOf, printLine, resolveToken } from '@dtrain/cli-kit';
+import { resolveWorkerOptions } from './worker-options';
+import { startWorker } from './run-worker';
 
 interface WorkerFlags {
   server: string;

@@ -14,7 +14,7 @@ import type { EvaluationReport } from '@dtrain/training';
 import { memory as tfMemory } from '@tensorflow/tfjs';
 import { checkpointDeps } from './checkpoint-wiring';
 import { compressionRatio } from './compression-ratio';
-import type { CliProgress } from './progress';
+import type { CliProgress } from '@dtrain/cli-kit';
 import { createCpuMeter } from './cpu-meter';
 
 /**
