@@ -1,6 +1,6 @@
 import { formatReport } from '@dtrain/training';
 import type { TrainSummary } from '@dtrain/trainer';
-import { summaryJson } from '@dtrain/trainer';
+import { referenceComparison, summaryJson } from '@dtrain/trainer';
 
 /** Writes one line to stdout (results), never to stderr (logs). */
 export function printLine(line: string): void {
@@ -19,4 +19,6 @@ export function printSummary(s: TrainSummary, json: boolean, classNames?: string
       `on ${s.backend}, ${s.workers} worker(s), ${s.steps} steps` +
       (s.outDir ? `; model saved to ${s.outDir}` : ''),
   );
+  const reference = referenceComparison(s);
+  if (reference) printLine(reference);
 }

@@ -7,3 +7,4 @@ export type { TrainSummary } from './train-summary';
 export { summaryJson } from './train-summary';
 export type { EpochProgress, SingleProcessOptions } from './single-process-trainer';
 export { trainSingleProcess, trainingIndices } from './single-process-trainer';
+export { REFERENCE_RESULT, referenceComparison } from './reference-result';
