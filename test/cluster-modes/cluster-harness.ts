@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { withTestDataset } from '../support/run-flags';
 
 export const DTRAIN_BIN = fileURLToPath(new URL('../../bin/dtrain.js', import.meta.url));
 
@@ -21,7 +22,7 @@ export interface Child {
 const children = new Set<Child>();
 
 export function spawnDtrain(args: string[], env: Record<string, string> = {}): Child {
-  const child = spawn(process.execPath, [DTRAIN_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+  const child = spawn(process.execPath, [DTRAIN_BIN, ...withTestDataset(args)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
   const stdout: string[] = [];
   const stderr: string[] = [];
   createInterface({ input: child.stdout! }).on('line', (l) => stdout.push(l));

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { withTestDataset } from '../support/run-flags';
 
 /** The dtrain entry script: children run exactly what a user runs. */
 export const DTRAIN_BIN = fileURLToPath(new URL('../../bin/dtrain.js', import.meta.url));
@@ -29,7 +30,7 @@ export class DtrainProcess {
     args: string[],
     env: Record<string, string | undefined> = {},
   ) {
-    this.child = spawn(process.execPath, [DTRAIN_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+    this.child = spawn(process.execPath, [DTRAIN_BIN, ...withTestDataset(args)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
     const collect = (into: string[]) => (line: string) => {
       into.push(line);
       for (const w of [...this.waiters]) {

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { withTestDataset } from '../support/run-flags';
 
 const DTRAIN_BIN = fileURLToPath(new URL('../../bin/dtrain.js', import.meta.url));
 
@@ -16,7 +17,7 @@ export interface LocalRun {
 }
 
 export function startLocalRun(args: string[]): LocalRun {
-  const child = spawn(process.execPath, [DTRAIN_BIN, 'local', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [DTRAIN_BIN, ...withTestDataset(['local', ...args])], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {

@@ -19,3 +19,17 @@ export function runArgs(f: RunFlags): string[] {
     '--seed', String(f.seed),
   ];
 }
+
+/** Commands that train on a dataset (eval and predict default to the model's own). */
+const DATASET_COMMANDS = new Set(['train', 'local', 'server', 'finetune']);
+
+/**
+ * The suites train on the 10,000-digit embedded split (fast, and what their expected accuracies
+ * were measured on); the product's default is full MNIST. Adds `--dataset mnist-subset` to a
+ * dataset-loading command that names none.
+ */
+export function withTestDataset(args: string[]): string[] {
+  const [command, ...rest] = args;
+  if (command === undefined || !DATASET_COMMANDS.has(command) || rest.some((a) => a === '--dataset' || a.startsWith('--dataset='))) return args;
+  return [command, '--dataset', 'mnist-subset', ...rest];
+}

@@ -4,6 +4,7 @@ import type { LogLevel } from '@dtrain/common';
 import { LOG_LEVELS } from '@dtrain/common';
 import type { RunConfig } from '@dtrain/trainer';
 import { DEFAULT_RUN_CONFIG, resolveRunConfig } from '@dtrain/trainer';
+import { LR_SCHEDULE_SYNTAX } from '@dtrain/training';
 
 export interface CommonFlags {
   dataset: string;
@@ -11,6 +12,7 @@ export interface CommonFlags {
   epochs: number;
   batchSize: number;
   lr: number;
+  lrSchedule: string;
   seed: number;
   trainLimit: number;
   testLimit: number;
@@ -50,6 +52,7 @@ export function addCommonFlags(cmd: Command): Command {
     .option('--epochs <n>', 'passes over the training split', intArg('--epochs'), d.epochs)
     .option('--batch-size <n>', 'samples per batch (per worker in a cluster)', intArg('--batch-size'), d.batchSize)
     .option('--lr <x>', 'learning rate', floatArg('--lr'), d.learningRate)
+    .option('--lr-schedule <s>', `learning-rate schedule: ${LR_SCHEDULE_SYNTAX}`, d.lrSchedule)
     .option('--seed <n>', 'seed for init, shuffles, shards and augmentation', intArg('--seed'), d.seed)
     .option('--train-limit <n>', 'use only the first N training samples (0 = all)', intArg('--train-limit'), 0)
     .option('--test-limit <n>', 'evaluate on at most N test samples (0 = all)', intArg('--test-limit'), 0)
@@ -70,6 +73,7 @@ export function runConfigFromFlags(f: CommonFlags): RunConfig {
     epochs: f.epochs,
     batchSize: f.batchSize,
     learningRate: f.lr,
+    lrSchedule: f.lrSchedule,
     seed: f.seed,
     trainLimit: f.trainLimit,
     testLimit: f.testLimit,

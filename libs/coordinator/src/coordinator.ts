@@ -3,7 +3,8 @@ import { isCodedError, mixSeed } from '@dtrain/common';
 import type { Join, Message, ModelManifest, Push, WireErrorCode, ProtocolErrorCode } from '@dtrain/protocol';
 import { DEFAULT_MAX_BATCH, PROTOCOL_VERSION, ProtocolError, checkTensorLength, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
 import type { TrainableLayout } from '@dtrain/model';
-import type { EvaluationReport } from '@dtrain/training';
+import type { EvaluationReport, LrSchedule } from '@dtrain/training';
+import { parseLrSchedule, scheduledLearningRate } from '@dtrain/training';
 import { admitJoin } from './join-admission';
 import type { CheckpointState } from './checkpoint-state';
 import { EpochPlan } from './epoch-plan';
@@ -81,6 +82,7 @@ export class Coordinator {
   private started = false;
   private readonly barrier = new StepBarrier();
   private readonly coverage: SampleCoverage;
+  private readonly lrSchedule: LrSchedule;
   /** BSP: the open step's mean gradient and loss; ASP/SSP: where a lossy gradient is decoded. */
   private readonly aggregate: StepAggregate;
   private readonly applied = new Set<string>();
@@ -103,6 +105,7 @@ export class Coordinator {
   constructor(private readonly d: CoordinatorDeps) {
     this.aggregate = new StepAggregate(d.store.size, d.pushLayout);
     this.coverage = new SampleCoverage(d.data.indices);
+    this.lrSchedule = parseLrSchedule(d.options.run.lrSchedule);
     this.codecs = requiredCodecs(d.options);
     this.totals = emptyRunTotals();
     this.checkpoints = new Checkpointer({
@@ -624,7 +627,7 @@ export class Coordinator {
     // One gradient, applied alone: an fp32 one straight from the frame, others decoded over the whole buffer.
     const g = this.aggregate.decodeAlone(msg.grad);
     const t1 = clock.monotonic();
-    store.apply(g);
+    store.apply(g, this.learningRateNow());
     this.totals.aggregateMs += t1 - t0;
     this.totals.applyMs += clock.monotonic() - t1;
     this.markApplied(m, msg, key, staleness, inflight.indices, elapsed);
@@ -669,12 +672,19 @@ export class Coordinator {
       const t0 = this.d.clock.monotonic();
       const mean = this.aggregate.mean();
       const t1 = this.d.clock.monotonic();
-      this.d.store.apply(mean);
+      this.d.store.apply(mean, this.learningRateNow());
       this.totals.aggregateMs += t1 - t0;
       this.totals.applyMs += this.d.clock.monotonic() - t1;
       this.afterUpdate(this.aggregate.meanLoss, this.aggregate.samples, this.d.clock.monotonic() - this.stepStartedAt);
     }
     this.afterStepMaybeCheckpoint(() => this.startStep());
+  }
+
+  /** The schedule's rate for the next update: progress is epochs of samples applied so far. */
+  private learningRateNow(): number {
+    const run = this.d.options.run;
+    const progress = this.totals.samples / Math.max(1, this.d.data.indices.length);
+    return scheduledLearningRate(this.lrSchedule, run.learningRate, progress, run.epochs);
   }
 
   private afterUpdate(loss: number, samples: number, stepMs: number): void {

@@ -35,7 +35,9 @@ export class ParameterStore {
     return this.weights.length;
   }
 
-  apply(meanGradient: Float32Array): number {
+  /** One update; `learningRate` (a schedule's value for this step) replaces the base rate if given. */
+  apply(meanGradient: Float32Array, learningRate?: number): number {
+    if (learningRate !== undefined) this.optimizer.learningRate = learningRate;
     this.optimizer.apply(this.weights, meanGradient, this.mask);
     return ++this._version;
   }

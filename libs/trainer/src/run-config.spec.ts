@@ -22,3 +22,14 @@ describe('resolveRunConfig', () => {
     expect(resolveRunConfig({ seed: 2 ** 32 - 1, batchSize: 4096, epochs: 1 }).seed).toBe(2 ** 32 - 1);
   });
 });
+
+describe('lrSchedule', () => {
+  it('defaults to constant and accepts the schedule forms', () => {
+    expect(resolveRunConfig({}).lrSchedule).toBe('constant');
+    for (const s of ['cosine', 'cosine:0.5', 'step:2:0.5']) expect(resolveRunConfig({ lrSchedule: s }).lrSchedule).toBe(s);
+  });
+
+  it('refuses a malformed schedule with CONFIG_ERR_BAD_VALUE naming the field', () => {
+    expect(() => resolveRunConfig({ lrSchedule: 'cosine:-1' })).toThrow(expect.objectContaining({ code: 'CONFIG_ERR_BAD_VALUE', details: { field: 'lrSchedule' } }));
+  });
+});

@@ -2,6 +2,7 @@ import { CodedError } from '@dtrain/common';
 import type { BackendName } from '@dtrain/engine';
 import type { AugmentOptions } from '@dtrain/data';
 import type { ModelName } from '@dtrain/model';
+import { parseLrSchedule } from '@dtrain/training';
 
 /** Everything a training run needs, shared by `dtrain train`, the parameter server and fine-tuning. */
 export interface RunConfig {
@@ -11,6 +12,8 @@ export interface RunConfig {
   /** Per-worker batch; the global batch is batchSize × workers. */
   batchSize: number;
   learningRate: number;
+  /** How the rate moves over the run (libs/training lr-schedule): constant | cosine[:W] | step:E:G. */
+  lrSchedule: string;
   seed: number;
   /** Use only the first N samples of the (deterministically ordered) training split; 0 = all. */
   trainLimit: number;
@@ -30,6 +33,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   batchSize: 64,
   // Adam's customary default; the peer uses the same.
   learningRate: 1e-3,
+  lrSchedule: 'constant',
   seed: 42,
   trainLimit: 0,
   testLimit: 0,
@@ -64,5 +68,10 @@ export function resolveRunConfig(partial: Partial<RunConfig>): RunConfig {
   if (cfg.seed > 0xffffffff) throw new ConfigError('CONFIG_ERR_BAD_VALUE', `seed must be at most ${0xffffffff}`, { field: 'seed' });
   if (!(cfg.learningRate > 0 && cfg.learningRate < 10))
     throw new ConfigError('CONFIG_ERR_BAD_VALUE', `learningRate must be in (0, 10), got ${cfg.learningRate}`, { field: 'learningRate' });
+  try {
+    parseLrSchedule(cfg.lrSchedule);
+  } catch (err) {
+    throw new ConfigError('CONFIG_ERR_BAD_VALUE', (err as Error).message, { field: 'lrSchedule' });
+  }
   return cfg;
 }

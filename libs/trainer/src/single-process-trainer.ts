@@ -5,7 +5,7 @@ import type { Dataset, DatasetSplits } from '@dtrain/data';
 import { epochOrder } from '@dtrain/data';
 import type { ModelConfig } from '@dtrain/model';
 import { buildModel, getFlatWeights, modelConfig, saveModel, setFlatWeights, weightManifest } from '@dtrain/model';
-import { createAdam } from '@dtrain/training';
+import { createAdam, parseLrSchedule, scheduledLearningRate } from '@dtrain/training';
 import type { EvaluationReport } from '@dtrain/training';
 import { createBatchGradients } from './batch-gradients';
 import { evaluateModel } from './evaluate';
@@ -56,6 +56,7 @@ export async function trainSingleProcess(opts: SingleProcessOptions): Promise<Tr
   const manifest = weightManifest(model);
   const weights = getFlatWeights(model);
   const optimizer = createAdam(manifest.totalSize, { learningRate: config.learningRate });
+  const schedule = parseLrSchedule(config.lrSchedule);
   const gradients = createBatchGradients(model, data.train, { augment: config.augment });
   const indices = trainingIndices(data.train, config.trainLimit);
   let step = 0;
@@ -71,6 +72,7 @@ export async function trainSingleProcess(opts: SingleProcessOptions): Promise<Tr
       for (let start = 0; start < order.length; start += config.batchSize) {
         const batch = order.subarray(start, Math.min(order.length, start + config.batchSize));
         const r = gradients.compute(batch, mixSeed(config.seed, epoch, step));
+        optimizer.learningRate = scheduledLearningRate(schedule, config.learningRate, epoch + start / order.length, config.epochs);
         optimizer.apply(weights, r.grads, opts.trainableMask);
         setFlatWeights(model, weights);
         lossSum += r.loss * r.samples;

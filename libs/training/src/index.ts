@@ -25,3 +25,5 @@ export { confusionMatrix } from './confusion-matrix';
 export type { ClassMetrics, EvaluationReport } from './evaluation-report';
 export { evaluationReport } from './evaluation-report';
 export { formatReport } from './format-report';
+export type { LrSchedule } from './lr-schedule';
+export { LR_SCHEDULE_SYNTAX, parseLrSchedule, scheduledLearningRate } from './lr-schedule';
