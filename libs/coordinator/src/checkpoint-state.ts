@@ -21,6 +21,8 @@ export interface CheckpointState {
   members: { workerId: string; clock: number }[];
   /** (worker, step) keys of applied pushes, so a replay after resume is still recognised. */
   applied: string[];
+  /** Pushes applied so far (the log below may hold only the newest of them). */
+  appliedPushes?: number;
   /** The applied-push log so far, so the log written at the end covers the whole run across restarts. */
   appliedLog?: AppliedPush[];
   /** Per-sample apply counts of the current epoch (see SampleCoverage). */

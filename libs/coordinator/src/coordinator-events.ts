@@ -24,7 +24,7 @@ export interface AppliedPush {
   stepMs: number;
 }
 
-/** Counters of a run; `appliedLog` proves no gradient was applied twice. */
+/** Counters of a run. */
 export interface RunTotals {
   steps: number;
   samples: number;
@@ -36,7 +36,12 @@ export interface RunTotals {
   stalePushes: number;
   duplicatePushes: number;
   rejectedFrames: Record<string, number>;
+  /** Gradients applied (or taken into a BSP step's mean) in the whole run. */
+  appliedPushes: number;
+  /** The newest applied pushes (bounded: see RunAccounting); with `appliedPushes`, nothing was applied twice. */
   appliedLog: AppliedPush[];
+  /** The largest staleness of an applied push. */
+  maxStaleness: number;
   /** One entry per finished epoch: were all its samples applied exactly once? */
   coverage: EpochCoverage[];
   trainMs: number;
@@ -67,7 +72,9 @@ export function emptyRunTotals(): RunTotals {
     stalePushes: 0,
     duplicatePushes: 0,
     rejectedFrames: {},
+    appliedPushes: 0,
     appliedLog: [],
+    maxStaleness: 0,
     coverage: [],
     trainMs: 0,
     aggregateMs: 0,

@@ -31,6 +31,11 @@ export class ParameterStore {
     return this._version;
   }
 
+  /** The learning rate the optimizer was created with (a schedule's base). */
+  get baseLearningRate(): number {
+    return this.spec.learningRate;
+  }
+
   get size(): number {
     return this.weights.length;
   }

@@ -41,3 +41,5 @@ export { errorMessage } from './error-message';
 export { validateMessage } from './validate-message';
 export type { EncodeOptions } from './codec';
 export { decodeMessage, encodeMessage } from './codec';
+export type { CloseCode } from './close-codes';
+export { CLOSE_CODES } from './close-codes';

@@ -3,7 +3,7 @@ import { modelConfig, parameterCount } from '@dtrain/model';
 
 /** The counters of a run's totals the ratio needs. */
 export interface PushTotals {
-  appliedLog: readonly unknown[];
+  appliedPushes: number;
   droppedPushes: number;
   stalePushes: number;
   duplicatePushes: number;
@@ -27,7 +27,7 @@ export function compressionRatio(t: PushTotals, model: ModelName, numClasses: nu
 
 /** The same for a model known by its weight count (e.g. a loaded one whose config has no built-in name). */
 export function compressionRatioFor(t: PushTotals, parameters: number): number {
-  const pushes = t.appliedLog.length + t.droppedPushes + t.stalePushes + t.duplicatePushes;
+  const pushes = t.appliedPushes + t.droppedPushes + t.stalePushes + t.duplicatePushes;
   const moved = t.gradientBytes + t.weightBytes;
   if (pushes === 0 || moved === 0) return 1;
   const fp32 = 2 * pushes * FP32_BYTES * parameters;

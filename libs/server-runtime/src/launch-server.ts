@@ -189,7 +189,7 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
       stale_pushes: t.stalePushes,
       duplicate_pushes: t.duplicatePushes,
       rejected_frames: t.rejectedFrames,
-      max_staleness: t.appliedLog.reduce((m, a) => Math.max(m, a.staleness), 0),
+      max_staleness: t.maxStaleness,
       version: r.version,
       weights_checksum: r.weightsChecksum,
       run_id: r.runId,

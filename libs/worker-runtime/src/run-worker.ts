@@ -6,7 +6,7 @@ import { isCodedError, processCpuMs, silentLogger, systemClock } from '@dtrain/c
 import type { DatasetSplits } from '@dtrain/data';
 import { loadDataset } from '@dtrain/data';
 import type { EncodedTensor, Message, Push, Welcome, Work, WorkerStats } from '@dtrain/protocol';
-import { PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
+import { CLOSE_CODES, PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
 import type * as tf from '@tensorflow/tfjs';
 import { memory as tfMemory } from '@tensorflow/tfjs';
 import { TrainableLayout, buildModel, setFlatWeights, validateModelConfig, weightManifest } from '@dtrain/model';
@@ -19,9 +19,6 @@ import { WorkerError } from './worker-error';
 
 export type { WorkerErrorCode } from './worker-error';
 export { WorkerError } from './worker-error';
-
-/** Application close code (RFC 6455 4000-4999): this worker drops the connection to get full weights again. */
-const CLOSE_RESYNC = 4000;
 
 /**
  * RFC 6455 client masking exists so a script in a browser cannot make a proxy cache what it sends;
@@ -168,7 +165,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       // Our weights drifted from the server's idea of them (a delta we could not apply). Without a push
       // the step would wait for us forever; a fresh connection re-homes the batch and brings full weights.
       log.warn('work for weights this worker does not hold; reconnecting to resynchronise', { have: s.version, want: w.baseVersion });
-      ws?.close(CLOSE_RESYNC, 'resync weights');
+      ws?.close(CLOSE_CODES.resync, 'resync weights');
       return;
     }
     const t0 = performance.now();
@@ -220,7 +217,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
           // Only the weights that train; the frozen ones are those of our full copy, which they never leave.
           if (!session.packing || session.version < 0) {
             log.warn('weights of the trainable layers only, without the frozen ones to go with them; reconnecting to resynchronise');
-            ws?.close(CLOSE_RESYNC, 'resync weights');
+            ws?.close(CLOSE_CODES.resync, 'resync weights');
             return;
           }
           session.packing.layout.place(decodeTensor(msg.payload), currentWeights(session));
@@ -303,7 +300,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         msg = decodeMessage(raw, { maxFrameBytes: opts.maxFrameBytes });
       } catch (err) {
         log.error('undecodable frame from server', { code: isCodedError(err) ? err.code : 'unknown' });
-        socket.close(1008, 'bad frame');
+        socket.close(CLOSE_CODES.policy, 'bad frame');
         return;
       }
       queue = queue.then(() => handle(msg)).catch((err) => end(err));

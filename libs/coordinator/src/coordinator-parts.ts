@@ -1,0 +1,157 @@
+import { CLOSE_CODES } from '@dtrain/protocol';
+import { parseLrSchedule, scheduledLearningRate } from '@dtrain/training';
+import { AsyncPolicy } from './async-policy';
+import { BspPolicy } from './bsp-policy';
+import { Checkpointer } from './checkpointer';
+import { ConnectionGate } from './connection-gate';
+import type { CoordinatorDeps, CoordinatorState } from './coordinator-deps';
+import type { EpochPlan } from './epoch-plan';
+import { LivenessMonitor } from './liveness-monitor';
+import type { Member } from './member';
+import { MemberDesk } from './member-desk';
+import { Membership } from './membership';
+import { Outbox } from './outbox';
+import { PushIntake } from './push-intake';
+import { PushLedger } from './push-ledger';
+import { RunAccounting } from './run-accounting';
+import type { RunParts } from './run-snapshot';
+import { SampleCoverage } from './sample-coverage';
+import { requiredCodecs } from './server-options';
+import { StepAggregate } from './step-aggregate';
+import type { SyncContext, SyncPolicy } from './sync-policy';
+
+/** What the parts need of the epoch loop that owns them. */
+export interface LoopHooks {
+  state(): CoordinatorState;
+  epoch(): number;
+  plan(): EpochPlan | undefined;
+  /** Training has begun (the first `workers` joined). */
+  started(): boolean;
+  begin(): void;
+  endEpoch(): void;
+  checkpointNow(): Promise<void>;
+}
+
+export interface CoordinatorParts extends RunParts {
+  accounting: RunAccounting;
+  gate: ConnectionGate;
+  desk: MemberDesk;
+  intake: PushIntake;
+  liveness: LivenessMonitor;
+  /** A member leaves the run; what it had not finished moves on (no sample of the epoch is skipped). */
+  remove(m: Member, state: 'lost' | 'left', reason: string): void;
+  /** Tells `m` its part of the epoch's plan. */
+  assign(m: Member): void;
+}
+
+/** Builds the coordinator's parts from its deps and wires them to each other and to the loop. */
+export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorParts {
+  const { clock, log, options, events, store, runId } = d;
+  const training = (): boolean => loop.state() === 'training';
+  const aggregate = new StepAggregate(store.size, d.pushLayout);
+  const coverage = new SampleCoverage(d.data.indices);
+  const lrSchedule = parseLrSchedule(options.run.lrSchedule);
+  const accounting = new RunAccounting({ clock, events, version: () => store.version, epoch: loop.epoch });
+  const totals = accounting.totals;
+  const membership = new Membership({ clock, log, events });
+  const outbox = new Outbox({ options, clock, store, accounting, runId, model: d.model, manifest: d.manifest, pushLayout: d.pushLayout });
+  const ledger = new PushLedger({ sizes: { full: store.size, packed: d.pushLayout?.size } });
+  const checkpoints = new Checkpointer({
+    clock,
+    log,
+    write: d.checkpoint,
+    everySteps: options.checkpointEverySteps,
+    everySeconds: options.checkpointEverySeconds,
+    checkpointed: (step, version) => events?.checkpointed?.(step, version),
+  });
+  const remove = (m: Member, state: 'lost' | 'left', reason: string): void => {
+    const gone = membership.remove(m, state, reason);
+    if (gone) policy.gone(m, gone.unfinished);
+  };
+  const assign = (m: Member): void => {
+    const spec = loop.plan()?.specOf(policy.partOf(m, membership.active().indexOf(m)));
+    if (spec) outbox.assign(m, loop.epoch(), spec, membership.activeCount);
+  };
+  const intake = new PushIntake({ ledger, outbox, accounting, coverage, store, log, events, now: () => clock.monotonic(), epoch: loop.epoch, policy: () => policy, lose: (m, why) => remove(m, 'lost', why) });
+  const gate: ConnectionGate = new ConnectionGate({
+    options,
+    clock,
+    log,
+    accounting,
+    maxTensorLength: store.size,
+    handlers: {
+      join: (peer, msg) => desk.join(peer, msg),
+      message: (peer, workerId, msg, bytes) => desk.message(peer, workerId, msg, bytes),
+      closed: (peer, workerId) => {
+        const m = membership.get(workerId);
+        if (m && m.peer.id === peer.id && m.state === 'active') remove(m, 'lost', 'connection closed');
+      },
+    },
+  });
+  const desk = new MemberDesk({
+    options,
+    log,
+    clock,
+    gate,
+    membership,
+    outbox,
+    intake,
+    totals,
+    codecs: requiredCodecs(options),
+    finished: () => loop.state() === 'finished',
+    joined: (m) => {
+      if (!loop.started()) {
+        if (membership.activeCount >= options.workers) loop.begin();
+      } else if (loop.plan() && training()) policy.joined(m);
+    },
+    remove,
+  });
+  const context: SyncContext = {
+    options,
+    log,
+    membership,
+    aggregate,
+    plan: loop.plan,
+    training,
+    now: () => clock.monotonic(),
+    sendWork: (m, indices) => outbox.work(m, indices, loop.epoch()),
+    assign,
+    applied: (m, msg, key, staleness, inflight) => intake.applied(m, msg, key, staleness, inflight),
+    tooStale: (m, step) => intake.tooStale(m, step),
+    applyGradient: (g) => {
+      const t0 = clock.monotonic();
+      // The schedule's rate for this update: progress is epochs of samples applied so far.
+      const progress = totals.samples / Math.max(1, d.data.indices.length);
+      store.apply(g, scheduledLearningRate(lrSchedule, store.baseLearningRate, progress, options.run.epochs));
+      totals.applyMs += clock.monotonic() - t0;
+    },
+    counted: (loss, samples, stepMs) => accounting.updated(loss, samples, stepMs),
+    spent: (what, ms) => {
+      totals[what] += ms;
+    },
+    betweenSteps: (next) => {
+      if (!checkpoints.due(totals.steps)) return next();
+      void loop.checkpointNow().then(() => {
+        if (training()) next();
+      });
+    },
+    checkpointSoon: () => {
+      if (!checkpoints.busy && checkpoints.due(totals.steps)) void loop.checkpointNow();
+    },
+    endEpoch: loop.endEpoch,
+  };
+  const policy: SyncPolicy = options.mode === 'bsp' ? new BspPolicy(context) : new AsyncPolicy(options.mode, context);
+  const liveness = new LivenessMonitor({
+    clock,
+    heartbeatMs: options.heartbeatMs,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+    members: () => membership.members.values(),
+    paused: () => loop.state() === 'evaluating',
+    timedOut: (m, silentMs) => {
+      remove(m, 'lost', `no frame for ${Math.round(silentMs)} ms`);
+      m.peer.close(CLOSE_CODES.policy, 'heartbeat timeout');
+    },
+  });
+  const seed = options.run.seed;
+  return { runId, seed, clock, store, outbox, totals, ledger, coverage, membership, policy, checkpoints, accounting, gate, desk, intake, liveness, remove, assign };
+}

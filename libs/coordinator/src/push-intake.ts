@@ -1,0 +1,83 @@
+import type { Logger } from '@dtrain/common';
+import type { Push } from '@dtrain/protocol';
+import { CLOSE_CODES } from '@dtrain/protocol';
+import type { CoordinatorEvents } from './coordinator-events';
+import type { InFlight, Member } from './member';
+import type { Outbox } from './outbox';
+import type { ParameterStore } from './parameter-store';
+import type { PushLedger } from './push-ledger';
+import type { RunAccounting } from './run-accounting';
+import type { SampleCoverage } from './sample-coverage';
+import type { SyncPolicy } from './sync-policy';
+
+/**
+ * A member's push, from frame to verdict: the ledger judges it, refusals are acked with their code
+ * and counted, a push the step no longer waits for is dropped, and a valid new one goes to the sync
+ * policy with its staleness. `applied` is how a policy records one it used.
+ */
+export class PushIntake {
+  constructor(
+    private readonly o: {
+      ledger: PushLedger;
+      outbox: Outbox;
+      accounting: RunAccounting;
+      coverage: SampleCoverage;
+      store: ParameterStore;
+      log: Logger;
+      events: Partial<CoordinatorEvents> | undefined;
+      now: () => number;
+      epoch: () => number;
+      policy: () => SyncPolicy;
+      /** Takes a member out of the run (its connection is closed by the caller). */
+      lose: (m: Member, reason: string) => void;
+    },
+  ) {}
+
+  take(m: Member, msg: Push): void {
+    const { ledger, outbox, accounting, log, store } = this.o;
+    const totals = accounting.totals;
+    const verdict = ledger.judge(m, msg, this.o.now());
+    switch (verdict.kind) {
+      case 'bad-shape':
+        outbox.ack(m, msg.step, 'rejected', verdict.code);
+        // A worker that computes against another model cannot help this run.
+        this.o.lose(m, 'gradient of the wrong shape');
+        m.peer.close(CLOSE_CODES.policy, 'PROTO_ERR_BAD_SHAPE');
+        return;
+      case 'refused':
+        if (verdict.status === 'duplicate') totals.duplicatePushes++;
+        if (verdict.status === 'stale') totals.stalePushes++;
+        return outbox.ack(m, msg.step, verdict.status, verdict.code);
+      case 'dropped':
+        totals.droppedPushes++;
+        this.o.events?.pushDropped?.(m);
+        outbox.ack(m, msg.step, 'dropped');
+        return this.o.policy().dropped(m);
+      case 'accepted': {
+        // The server's own count weighs the gradient: a worker cannot buy itself a larger say.
+        const samples = verdict.inflight.indices.length;
+        if (msg.samples !== samples) log.debug('push claims another sample count', { worker: m.workerId, claimed: msg.samples, given: samples });
+        const staleness = store.version - verdict.inflight.baseVersion;
+        m.stats.lastStaleness = staleness;
+        m.stats.maxStaleness = Math.max(m.stats.maxStaleness, staleness);
+        return this.o.policy().accepted(m, msg, verdict.key, verdict.inflight, staleness);
+      }
+    }
+  }
+
+  /** A push the policy used (applied alone, or taken into the step's mean): ack, ledger, coverage, log. */
+  applied(m: Member, msg: Push, key: string, staleness: number, inflight: InFlight): void {
+    this.o.ledger.markApplied(key);
+    this.o.coverage.add(inflight.indices);
+    const entry = { workerId: m.workerId, step: msg.step, baseVersion: msg.baseVersion, staleness, samples: inflight.indices.length, epoch: this.o.epoch(), stepMs: Math.round(m.stats.lastStepMs) };
+    this.o.accounting.applied(m, entry);
+    this.o.outbox.ack(m, msg.step, 'applied');
+  }
+
+  /** SSP: a push older than the staleness bound allows is refused (its batch is redone). */
+  tooStale(m: Member, step: number): void {
+    this.o.accounting.totals.stalePushes++;
+    m.stats.rejected++;
+    this.o.outbox.ack(m, step, 'stale', 'PS_ERR_STALE_PUSH');
+  }
+}
