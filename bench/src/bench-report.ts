@@ -31,7 +31,8 @@ export interface BenchReport {
   machine_ceiling: PairRound[];
   /** The same two trainers held in lockstep by a per-step barrier: what BSP can reach here at best. */
   lockstep_ceiling?: PairRound[];
-  pytorch: { before: { one: PeerResult; ddp2: PeerResult }; after: { one: PeerResult; ddp2: PeerResult } };
+  /** `two` (1 process × 2 threads) is absent from runs recorded before it was measured. */
+  pytorch: { before: { one: PeerResult; two?: PeerResult; ddp2: PeerResult }; after: { one: PeerResult; two?: PeerResult; ddp2: PeerResult } };
   load_test: ChildResult;
 }
 
@@ -150,9 +151,18 @@ export function renderMarkdown(r: BenchReport): string {
       `PyTorch is the mean of a run before and one after ours (shown as before / after).`,
     '',
   );
+  const withBlas = [r.pytorch.before.one, r.pytorch.after.one, r.pytorch.before.ddp2].find((x) => x.available && x.blas !== undefined);
+  if (withBlas && withBlas.available && withBlas.blas) lines.push(`PyTorch peer BLAS: \`${withBlas.blas.library}\` (build info ${withBlas.blas.buildInfo}); a peer on the reference BLAS is refused.`, '');
+  else lines.push('PyTorch peer BLAS: not recorded (runs before 2026-12-07 measured the peer on the reference BLAS, ~1.5× slower than OpenBLAS).', '');
   lines.push('| run | samples/s | vs PyTorch 1×1 | vs PyTorch DDP 2×1 | scaling vs 1 worker | bytes/step | test accuracy |');
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   lines.push(`| PyTorch 1 process × 1 thread | ${fmt(p1)} (${peerCell(r.pytorch.before.one, r.pytorch.after.one)}) | 1.00 | ${ratio(p1, p2)} | | | |`);
+  const before2 = r.pytorch.before.two;
+  const after2 = r.pytorch.after.two;
+  if (before2 && after2) {
+    const p12 = peerMean([before2, after2]);
+    lines.push(`| PyTorch 1 process × 2 threads | ${fmt(p12)} (${peerCell(before2, after2)}) | ${ratio(p12, p1)} | ${ratio(p12, p2)} | | | |`);
+  }
   lines.push(`| PyTorch DDP 2 × 1 thread | ${fmt(p2)} (${peerCell(r.pytorch.before.ddp2, r.pytorch.after.ddp2)}) | ${ratio(p2, p1)} | 1.00 | ${p1 && p2 ? `${((p2 / (2 * p1)) * 100).toFixed(0)} % (vs 1×1)` : '–'} | | |`);
   const single = num(r.single_process, 'samples_per_s');
   lines.push(`| dtrain single process (${'error' in r.single_process ? '?' : String(r.single_process['backend'])}) | ${fmt(single)} | ${ratio(single, p1)} | ${ratio(single, p2)} | | 0 | |`);

@@ -140,12 +140,16 @@ async function lockstepCeiling(round: number): Promise<PairRound> {
   return r;
 }
 
-function peers(skip: boolean): { one: PeerResult; ddp2: PeerResult } {
-  if (skip) return { one: { available: false, reason: 'skipped (--no-peer)' }, ddp2: { available: false, reason: 'skipped (--no-peer)' } };
+function peers(skip: boolean): { one: PeerResult; two: PeerResult; ddp2: PeerResult } {
+  const skipped: PeerResult = { available: false, reason: 'skipped (--no-peer)' };
+  if (skip) return { one: skipped, two: skipped, ddp2: skipped };
   const one = runTorchPeer(peerScript, ['--procs', '1', '--threads', '1', '--steps', PEER_STEPS]);
+  // What a user with one 2-core machine would run: one process, both cores through intra-op threads.
+  const two = runTorchPeer(peerScript, ['--procs', '1', '--threads', '2', '--steps', PEER_STEPS]);
   const ddp2 = runTorchPeer(peerScript, ['--procs', '2', '--threads', '1', '--steps', PEER_STEPS]);
-  console.log(`pytorch: 1×1 ${one.available ? one.samples_per_s : one.reason}, DDP 2×1 ${ddp2.available ? ddp2.samples_per_s : ddp2.reason}`);
-  return { one, ddp2 };
+  const show = (r: PeerResult): string => (r.available ? `${r.samples_per_s} (${r.blas?.library ?? '?'})` : r.reason);
+  console.log(`pytorch: 1×1 ${show(one)}, 1×2 ${show(two)}, DDP 2×1 ${show(ddp2)}`);
+  return { one, two, ddp2 };
 }
 
 async function main(): Promise<void> {
