@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cluster, SMALL_RUN } from './cluster-harness';
 
-const TOKEN = 'tls-test-token';
+const TOKEN = 'tls-test-token-0123';
 
 /** A self-signed certificate for 127.0.0.1 (it is its own CA). */
 function selfSigned(dir: string): { cert: string; key: string } {

@@ -6,6 +6,7 @@ import { CodedError } from '@dtrain/common';
  */
 export const COORDINATOR_ERROR_CODES = {
   PS_ERR_BAD_OPTION: 'A server option is out of range or inconsistent with another (details.field).',
+  PS_ERR_INSECURE_BIND: 'A server without a token was asked to listen on a non-loopback address (use a token, 127.0.0.1, or --insecure).',
   PS_ERR_STOPPED: 'The run was stopped (signal, every worker gone, disposal) before it finished.',
   PS_ERR_JOIN_TIMEOUT: 'Fewer than --workers workers joined within --join-timeout-ms.',
 } as const satisfies Record<string, string>;

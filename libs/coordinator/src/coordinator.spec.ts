@@ -398,7 +398,7 @@ describe('authentication', () => {
     ['missing', undefined, 'AUTH_ERR_MISSING_TOKEN'],
     ['wrong', 'guess', 'AUTH_ERR_BAD_TOKEN'],
   ])('refuses a %s token with a coded error, closes and logs', (_, token, code) => {
-    const c = createTestCluster({ token: 's3cret' });
+    const c = createTestCluster({ token: 's3cret-s3cret-s3cret' });
     const w = c.worker('a');
     w.join(token === undefined ? { token: undefined } : { token });
     expect(w.errors()).toEqual([expect.objectContaining({ code, fatal: true, replyTo: 1 })]);
@@ -408,7 +408,7 @@ describe('authentication', () => {
   });
 
   it('welcomes the right token', () => {
-    const c = createTestCluster({ token: 's3cret' });
+    const c = createTestCluster({ token: 's3cret-s3cret-s3cret' });
     const w = c.worker('a').join();
     expect(w.peer.all('welcome')).toHaveLength(1);
     expect(w.peer.closed).toBeUndefined();

@@ -1,5 +1,5 @@
 export type { ServerOptions, ConsistencyMode, RateLimit } from './server-options';
-export { DEFAULT_SERVER_OPTIONS, resolveServerOptions, ServerConfigError, weightsCodec } from './server-options';
+export { DEFAULT_SERVER_OPTIONS, isLoopback, resolveServerOptions, ServerConfigError, weightsCodec } from './server-options';
 export type { MemberTiming, RunningServer, ServerDeps, ServerResult } from './parameter-server';
 export { startParameterServer } from './parameter-server';
 export type { CoordinatorState, TrainingData, CoordinatorDeps } from './coordinator';

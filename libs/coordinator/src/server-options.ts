@@ -14,7 +14,14 @@ export interface RateLimit {
 
 export interface ServerOptions {
   run: RunConfig;
+  /**
+   * Interface to listen on. Unset: 0.0.0.0 with a token, 127.0.0.1 without (an open server is
+   * reachable from this machine only). Any non-loopback address without a token is refused
+   * (PS_ERR_INSECURE_BIND) unless `insecure`.
+   */
   host: string;
+  /** Allow a non-loopback address without a token (trusted networks only; a warning is logged). */
+  insecure: boolean;
   /** 0 = any free port (printed at start). */
   port: number;
   /** Workers that must join before the first step. */
@@ -37,6 +44,8 @@ export interface ServerOptions {
   backupWorkers: number;
   /** Shared secret every join must carry; undefined = no authentication. */
   token: string | undefined;
+  /** Shortest token accepted (a guessable token is no authentication). */
+  minTokenLength: number;
   heartbeatMs: number;
   /** A worker silent for this long is declared lost. */
   heartbeatTimeoutMs: number;
@@ -60,7 +69,9 @@ export interface ServerOptions {
 }
 
 export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
+  // Used only with a token; without one the default is loopback (see resolveServerOptions).
   host: '0.0.0.0',
+  insecure: false,
   port: 0,
   workers: 2,
   // Enough for a laptop or a small cluster; each worker costs one socket and its in-flight batch.
@@ -72,6 +83,8 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
   shardStrategy: 'iid',
   backupWorkers: 0,
   token: undefined,
+  // 16 characters of a random base64 token are 96 bits: beyond guessing at any rate a server allows.
+  minTokenLength: 16,
   // A worker blocks its event loop while computing one batch (≈0.1 s); 2 s keeps overhead nil.
   heartbeatMs: 2_000,
   // Five missed heartbeats: tolerant of GC pauses and dataset loading, quick enough to rebalance.
@@ -91,7 +104,12 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
   tls: undefined,
 };
 
-export class ServerConfigError extends CodedError<'PS_ERR_BAD_OPTION'> {}
+export class ServerConfigError extends CodedError<'PS_ERR_BAD_OPTION' | 'PS_ERR_INSECURE_BIND'> {}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses only this machine reaches. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 /** The codec of the weight deltas sent down: `weightsCompression`, or the gradients' when unset. */
 export function weightsCodec(o: Pick<ServerOptions, 'compression' | 'weightsCompression'>): string {
@@ -137,7 +155,16 @@ export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>
     }
   }
   if (!['iid', 'by-class'].includes(o.shardStrategy)) bad('shardStrategy', 'must be iid or by-class');
-  if (o.token !== undefined && o.token.length === 0) bad('token', 'must not be empty');
+  if (partial.host === undefined) o.host = o.token === undefined ? '127.0.0.1' : DEFAULT_SERVER_OPTIONS.host;
+  int('minTokenLength', 1, 4096);
+  if (o.token !== undefined && o.token.length < o.minTokenLength)
+    bad('token', `must be at least ${o.minTokenLength} characters (e.g. head -c 32 /dev/urandom | base64), got ${o.token.length}`);
+  if (o.token === undefined && !isLoopback(o.host) && !o.insecure)
+    throw new ServerConfigError(
+      'PS_ERR_INSECURE_BIND',
+      `refusing to listen on ${o.host} without a token: anyone who reaches it could join and push gradients. Give --token-file (or DTRAIN_TOKEN), listen on 127.0.0.1, or pass --insecure on a trusted network`,
+      { field: 'host', host: o.host },
+    );
   if (o.resume && !o.checkpointDir) bad('resume', 'needs a checkpoint directory');
   if (!(o.rateLimit.framesPerSec > 0 && o.rateLimit.burst >= 1)) bad('rateLimit', 'must allow at least one frame');
   return o;

@@ -45,7 +45,7 @@ export function sampleMessages(rng: Rng, tensorLength = 10): { [T in MessageType
       v,
       requestId: 1,
       workerId: 'worker-1.a_b',
-      token: 's3cret',
+      token: 's3cret-s3cret-s3cret',
       protocolVersion: PROTOCOL_VERSION,
       capabilities: { backend: 'wasm', compression: ['fp32', 'int8'], maxFrameBytes: 1 << 20, pid: 1234, host: 'node-a', trainableLayout: true },
       resumeFrom: { version: 3, step: 7 },

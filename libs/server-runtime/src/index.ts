@@ -1,6 +1,6 @@
 export type { ServerRun, ServerTelemetryOptions } from './launch-server';
 export { launchServer, toSummary } from './launch-server';
 export type { ServerFlags } from './server-flags';
-export { addServerFlags, serverOptionsFromFlags } from './server-flags';
+export { addServerFlags, securityWarnings, serverOptionsFromFlags } from './server-flags';
 export { serverCommand } from './server-command';
 export { compressionRatioFor } from './compression-ratio';

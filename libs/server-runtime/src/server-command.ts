@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { addCommonFlags, cliConsole, intArg, logLevelOf, printSummary } from '@dtrain/cli-kit';
 import { launchServer } from './launch-server';
 import type { ServerFlags } from './server-flags';
-import { addServerFlags, serverOptionsFromFlags } from './server-flags';
+import { addServerFlags, securityWarnings, serverOptionsFromFlags } from './server-flags';
 
 export function serverCommand(): Command {
   return addServerFlags(addCommonFlags(new Command('server')))
@@ -11,6 +11,7 @@ export function serverCommand(): Command {
     .action(async (flags: ServerFlags & { dashboardPort?: number }) => {
       const options = serverOptionsFromFlags(flags);
       const { log, progress } = cliConsole(flags, logLevelOf(flags));
+      for (const warning of securityWarnings(flags, options)) log.warn(warning);
       const run = await launchServer(options, log, {}, { dashboardPort: flags.dashboardPort, progress });
       // Always said, even under --json: scripts and tests read the port from here.
       process.stderr.write(`dtrain server listening on ${run.server.url.replace('127.0.0.1', options.host)} (port ${run.server.port})\n`);

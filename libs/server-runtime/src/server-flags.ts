@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { ServerOptions } from '@dtrain/coordinator';
-import { DEFAULT_SERVER_OPTIONS, resolveServerOptions } from '@dtrain/coordinator';
+import { DEFAULT_SERVER_OPTIONS, isLoopback, resolveServerOptions } from '@dtrain/coordinator';
 import type { CommonFlags } from '@dtrain/cli-kit';
 import { intArg, resolveToken, runConfigFromFlags } from '@dtrain/cli-kit';
 
 export interface ServerFlags extends CommonFlags {
-  host: string;
+  host?: string;
+  insecure: boolean;
   port: number;
   workers: number;
   mode: string;
@@ -35,7 +36,8 @@ export interface ServerFlags extends CommonFlags {
 export function addServerFlags(cmd: Command, defaults: { host?: string; port?: number } = {}): Command {
   const d = DEFAULT_SERVER_OPTIONS;
   return cmd
-    .option('--host <addr>', 'interface to listen on', defaults.host ?? d.host)
+    .option('--host <addr>', 'interface to listen on (default: 0.0.0.0 with a token, 127.0.0.1 without)', defaults.host)
+    .option('--insecure', 'allow listening on a non-loopback address without a token (trusted networks only)', false)
     .option('--port <n>', 'port to listen on (0 = any free port, printed at start)', intArg('--port'), defaults.port ?? 0)
     .option('--workers <n>', 'workers to wait for before the first step', intArg('--workers'), d.workers)
     .option('--mode <mode>', 'bsp | asp | ssp', d.mode)
@@ -59,6 +61,14 @@ export function addServerFlags(cmd: Command, defaults: { host?: string; port?: n
     .option('--tls-key <path>', 'and this private key');
 }
 
+/** What to say about how the token was given and where the server listens (logged at start). */
+export function securityWarnings(f: Pick<ServerFlags, 'token'>, o: Pick<ServerOptions, 'token' | 'host' | 'insecure'>): string[] {
+  const out: string[] = [];
+  if (f.token !== undefined) out.push('--token on the command line is visible to every user of this machine (ps); prefer --token-file or DTRAIN_TOKEN');
+  if (o.token === undefined && o.insecure && !isLoopback(o.host)) out.push(`listening on ${o.host} without a token (--insecure): anyone who reaches this address can join the run`);
+  return out;
+}
+
 export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<ServerOptions> = {}): ServerOptions {
   if ((f.tlsCert === undefined) !== (f.tlsKey === undefined)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
   const run = runConfigFromFlags(f);
@@ -68,6 +78,7 @@ export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<Server
   return resolveServerOptions({
     run,
     host: f.host,
+    insecure: f.insecure,
     port: f.port,
     workers: f.workers,
     maxWorkers: Math.max(DEFAULT_SERVER_OPTIONS.maxWorkers, f.workers),

@@ -10,7 +10,7 @@ import { ConfigError, evaluateModel } from '@dtrain/trainer';
 import { superviseLocalWorkers, workerLogFormatFor } from '../local-workers';
 import { addCommonFlags, cliConsole, intArg, logFormatOf, logLevelOf, printLine, printSummary } from '@dtrain/cli-kit';
 import type { ServerFlags } from '@dtrain/server-runtime';
-import { addServerFlags, compressionRatioFor, launchServer, serverOptionsFromFlags } from '@dtrain/server-runtime';
+import { addServerFlags, compressionRatioFor, launchServer, securityWarnings, serverOptionsFromFlags } from '@dtrain/server-runtime';
 
 const BUILT_IN_MODELS: readonly string[] = ['cnn', 'cnn-large'];
 
@@ -32,13 +32,13 @@ export function finetuneCommand(): Command {
     .requiredOption('--from <dir>', 'directory of a saved model (model.json)')
     .option('--new-head <n>', 'replace the classification head with a fresh one of N classes', intArg('--new-head'))
     .option('--external-workers <n>', 'with --workers 0: external `dtrain worker`s to wait for', intArg('--external-workers'), 1)
-    .action(async (flags: FinetuneFlags, cmd: Command) => {
+    .action(async (flags: FinetuneFlags) => {
       const { log, progress } = cliConsole(flags, logLevelOf(flags));
       if (flags.workers < 0) throw new InvalidArgumentError('--workers must be ≥ 0');
       if (flags.externalWorkers < 1) throw new InvalidArgumentError('--external-workers must be ≥ 1');
       const spawnLocal = flags.workers > 0;
       // Local workers need no open interface; external ones do, so only the local case narrows the default.
-      const host = spawnLocal && cmd.getOptionValueSource('host') === 'default' ? '127.0.0.1' : flags.host;
+      const host = spawnLocal && flags.host === undefined ? '127.0.0.1' : flags.host;
       const userToken = flags.token ?? flags.tokenFile ?? process.env['DTRAIN_TOKEN'];
       const token = spawnLocal && !userToken ? randomBytes(24).toString('base64url') : undefined;
       // Before loading: the model's tensors live on the backend that is current when it is built.
@@ -60,6 +60,7 @@ export function finetuneCommand(): Command {
           frozen,
           ...(token ? { token } : {}),
         });
+        for (const warning of securityWarnings(flags, options)) log.warn(warning);
         if (BUILT_IN_MODELS.includes(config.name)) options.run.model = config.name as ModelName;
         const data = await loadDataset(options.run.dataset, { trainLimit: options.run.trainLimit || undefined });
         checkFits(config, data.train);

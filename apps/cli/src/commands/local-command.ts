@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { superviseLocalWorkers, workerLogFormatFor } from '../local-workers';
 import { addCommonFlags, cliConsole, intArg, logFormatOf, logLevelOf, printSummary } from '@dtrain/cli-kit';
 import type { ServerFlags } from '@dtrain/server-runtime';
-import { addServerFlags, launchServer, serverOptionsFromFlags } from '@dtrain/server-runtime';
+import { addServerFlags, launchServer, securityWarnings, serverOptionsFromFlags } from '@dtrain/server-runtime';
 
 
 export function localCommand(): Command {
@@ -17,6 +17,7 @@ export function localCommand(): Command {
       const token = userToken ? undefined : randomBytes(24).toString('base64url');
       const options = serverOptionsFromFlags(flags, token ? { token } : {});
       const { log, progress } = cliConsole(flags, logLevelOf(flags));
+      for (const warning of securityWarnings(flags, options)) log.warn(warning);
       const run = await launchServer(options, log, {}, { dashboardPort: flags.dashboard ? (flags.dashboardPort ?? 0) : undefined, progress });
       log.info('local cluster', { url: run.server.url, workers: options.workers });
       const local = superviseLocalWorkers(run.server, options, options.workers, { json: flags.json, workerLogFormat: workerLogFormatFor(logFormatOf(flags)), log });
