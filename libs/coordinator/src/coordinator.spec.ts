@@ -424,6 +424,24 @@ describe('authentication', () => {
     expect(current.peer.all('welcome')).toHaveLength(1);
   });
 
+  it('refuses a join under a live member\'s id without its session (PS_ERR_WORKER_ID_IN_USE), and lets the member itself reconnect', () => {
+    const c = createTestCluster({ token: 's3cret-s3cret-s3cret' });
+    const a = c.worker('a').join();
+    const session = a.peer.all('welcome')[0]!.session;
+    expect(session).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    const impostor = c.worker('a').join();
+    expect(impostor.errors()).toEqual([expect.objectContaining({ code: 'PS_ERR_WORKER_ID_IN_USE', fatal: true })]);
+    expect(impostor.peer.closed?.code).toBe(1008);
+    const guess = c.worker('a').join({ session: 'not-the-session-secret' });
+    expect(guess.errors()).toEqual([expect.objectContaining({ code: 'PS_ERR_WORKER_ID_IN_USE' })]);
+    expect(a.peer.closed).toBeUndefined();
+    expect(c.coordinator.members.get('a')?.peer).toBe(a.peer);
+    const back = c.worker('a').join({ session });
+    expect(back.peer.all('welcome')).toHaveLength(1);
+    expect(a.peer.closed).toBeDefined();
+    expect(c.coordinator.members.get('a')?.peer).toBe(back.peer);
+  });
+
   it('refuses another protocol version', () => {
     const c = createTestCluster({});
     const w = c.worker('a').join({ protocolVersion: PROTOCOL_VERSION + 1 });

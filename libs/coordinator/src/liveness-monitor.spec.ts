@@ -6,6 +6,7 @@ import { LivenessMonitor } from './liveness-monitor';
 
 const member = (workerId: string, lastSeen: number): Member => ({
   workerId,
+  session: 'session',
   joinOrder: 1,
   peer: { id: 1, remote: 'test', send: () => undefined, close: () => undefined } as unknown as Peer,
   state: 'active',

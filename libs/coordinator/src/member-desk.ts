@@ -2,6 +2,7 @@ import type { Clock, Logger } from '@dtrain/common';
 import type { Join, Message } from '@dtrain/protocol';
 import { CLOSE_CODES } from '@dtrain/protocol';
 import type { ConnectionGate } from './connection-gate';
+import { tokensMatch } from './auth';
 import { admitJoin } from './join-admission';
 import type { Member, Peer } from './member';
 import type { Membership } from './membership';
@@ -43,7 +44,10 @@ export class MemberDesk {
     const workerId = verdict.workerId;
     const existing = membership.get(workerId);
     if (existing && existing.state === 'active') {
-      // Same id with a valid token: the worker reconnected before we noticed its old socket die.
+      // Only the member itself (its session secret) may take over a connection that still looks alive.
+      if (msg.session === undefined || !tokensMatch(msg.session, existing.session))
+        return gate.refuse(peer, 'PS_ERR_WORKER_ID_IN_USE', `worker id ${workerId} has a live connection; a reconnect must present its session`, true, reply);
+      // Same id and session: the worker reconnected before we noticed its old socket die.
       log.info('worker reconnected; replacing its old connection', { worker: workerId });
       const old = existing.peer;
       this.o.remove(existing, 'lost', 'replaced by a new connection');

@@ -44,6 +44,8 @@ export interface MemberStats {
 
 export interface Member {
   readonly workerId: string;
+  /** The secret its welcome carried: a join under this id must show it to replace a live connection. */
+  readonly session: string;
   readonly joinOrder: number;
   peer: Peer;
   state: MemberState;

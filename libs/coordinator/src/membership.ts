@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock, Logger } from '@dtrain/common';
 import type { Heartbeat, WorkerCapabilities } from '@dtrain/protocol';
 import type { CoordinatorEvents } from './coordinator-events';
@@ -53,6 +54,7 @@ export class Membership {
     const now = this.o.clock.monotonic();
     const m: Member = {
       workerId,
+      session: randomBytes(18).toString('base64url'),
       joinOrder: ++this.joinSeq,
       peer,
       state: 'active',

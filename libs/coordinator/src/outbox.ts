@@ -52,6 +52,7 @@ export class Outbox {
       heartbeatMs: options.heartbeatMs,
       frozen: options.frozen,
       ...(pushLayout ? { pushLayout: 'trainable' as const } : {}),
+      session: m.session,
     });
   }
 

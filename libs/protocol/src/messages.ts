@@ -28,6 +28,11 @@ export interface Join extends Versioned {
   protocolVersion: number;
   capabilities: WorkerCapabilities;
   resumeFrom?: { version: number; step: number };
+  /**
+   * The session secret of this worker id's previous welcome. A join under an id that has a live
+   * connection replaces that connection only with it (a reconnect); without it, PS_ERR_WORKER_ID_IN_USE.
+   */
+  session?: string;
 }
 
 export interface ModelManifest {
@@ -79,6 +84,8 @@ export interface Welcome extends Versioned {
    * frozen layers' weights left out), as well as full ones. Absent: full pushes only.
    */
   pushLayout?: 'trainable';
+  /** A per-member secret: a rejoin under this id presents it to take over a connection still open. */
+  session?: string;
 }
 
 export type ShardStrategy = 'iid' | 'by-class';

@@ -63,6 +63,8 @@ function join(f: Fields): Join {
     const r = f.object('resumeFrom');
     msg.resumeFrom = { version: r.int('version'), step: r.int('step') };
   }
+  const session = f.optional('session', (k) => f.string(k, MAX_TOKEN_LENGTH));
+  if (session !== undefined) msg.session = session;
   return msg;
 }
 
@@ -119,6 +121,8 @@ function welcome(f: Fields): Welcome {
   const frozen = f.optional('frozen', (k) => f.array(k, Infinity, nameItem));
   if (frozen !== undefined) msg.frozen = frozen;
   if (f.has('pushLayout')) msg.pushLayout = f.oneOf('pushLayout', ['trainable'] as const);
+  const session = f.optional('session', (k) => f.string(k, MAX_TOKEN_LENGTH));
+  if (session !== undefined) msg.session = session;
   return msg;
 }
 

@@ -292,6 +292,8 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         protocolVersion: PROTOCOL_VERSION,
         capabilities: { backend: deps.backend ?? 'unknown', compression: [...COMPRESSION_KINDS], maxFrameBytes: opts.maxFrameBytes, pid: process.pid, host: hostname().slice(0, 64), trainableLayout: true },
         ...(session && session.version >= 0 ? { resumeFrom: { version: session.version, step: result.steps } } : {}),
+        // Proves this is the member whose connection may still look alive to the server.
+        ...(session?.welcome.session !== undefined ? { session: session.welcome.session } : {}),
       });
     });
     socket.on('message', (raw: Buffer) => {
