@@ -6,6 +6,7 @@ import { Checkpointer } from './checkpointer';
 import { ConnectionGate } from './connection-gate';
 import type { CoordinatorDeps, CoordinatorState } from './coordinator-deps';
 import type { EpochPlan } from './epoch-plan';
+import { GradientGuard } from './gradient-guard';
 import { LivenessMonitor } from './liveness-monitor';
 import type { Member } from './member';
 import { MemberDesk } from './member-desk';
@@ -72,7 +73,8 @@ export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorP
     const spec = loop.plan()?.specOf(policy.partOf(m, membership.active().indexOf(m)));
     if (spec) outbox.assign(m, loop.epoch(), spec, membership.activeCount);
   };
-  const intake = new PushIntake({ ledger, outbox, accounting, coverage, store, log, events, now: () => clock.monotonic(), epoch: loop.epoch, policy: () => policy, lose: (m, why) => remove(m, 'lost', why) });
+  const guard = new GradientGuard({ maxAbs: options.maxGradientAbs, spikeFactor: options.gradientSpikeFactor });
+  const intake = new PushIntake({ ledger, guard, outbox, accounting, coverage, store, log, events, now: () => clock.monotonic(), epoch: loop.epoch, policy: () => policy, lose: (m, why) => remove(m, 'lost', why) });
   const gate: ConnectionGate = new ConnectionGate({
     options,
     clock,

@@ -210,6 +210,33 @@ describe('exactly-once pushes', () => {
   });
 });
 
+describe('gradient sanity', () => {
+  it.each(['bsp', 'asp'] as const)('%s: refuses an all-finite 3e38 push, evicts its worker, applies nothing of it, and the run still covers every sample', (mode) => {
+    const { c, ws } = start({ samples: 16, mode }, ['a', 'b']);
+    const [a, b] = ws as [FakeWorker, FakeWorker];
+    const before = c.store.weights.slice();
+    a.pushNext((p) => ({ ...p, grad: { codec: 'fp32', length: 4, data: Float32Array.of(3e38, -3e38, 3e38, 1) } }));
+    expect(a.acks().at(-1)).toMatchObject({ status: 'rejected', code: 'PS_ERR_GRADIENT_OUT_OF_RANGE' });
+    expect(a.peer.closed?.code).toBe(1008);
+    expect(c.coordinator.members.get('a')?.state).toBe('lost');
+    if (mode === 'bsp') expect(Array.from(c.store.weights)).toEqual(Array.from(before));
+    for (let i = 0; i < 20 && b.pushNext(); i++);
+    expect(c.coordinator.state).not.toBe('training');
+    expect(c.store.weights.every(Number.isFinite)).toBe(true);
+    expect(c.coordinator.totals.rejectedFrames['PS_ERR_GRADIENT_OUT_OF_RANGE']).toBe(1);
+  });
+
+  it('takes a push at the bound and refuses one just past it', () => {
+    const { c, ws } = start({ samples: 16, maxGradientAbs: 10, gradientSpikeFactor: 0 }, ['a', 'b']);
+    const [a, b] = ws as [FakeWorker, FakeWorker];
+    a.pushNext((p) => ({ ...p, grad: { codec: 'fp32', length: 4, data: Float32Array.of(10, -10, 0, 1) } }));
+    expect(a.acks().at(-1)).toMatchObject({ status: 'applied' });
+    b.pushNext((p) => ({ ...p, grad: { codec: 'fp32', length: 4, data: Float32Array.of(10.001, 0, 0, 0) } }));
+    expect(b.acks().at(-1)).toMatchObject({ status: 'rejected', code: 'PS_ERR_GRADIENT_OUT_OF_RANGE' });
+    expect(c.coordinator.version).toBe(0);
+  });
+});
+
 describe('liveness and elastic membership', () => {
   it('removes a silent worker after the heartbeat timeout and re-homes its samples (none lost)', async () => {
     const { c, ws } = start({ samples: 60, heartbeatTimeoutMs: 1_000 }, ['a', 'b', 'silent']);

@@ -2,6 +2,7 @@ import type { Logger } from '@dtrain/common';
 import type { Push } from '@dtrain/protocol';
 import { CLOSE_CODES } from '@dtrain/protocol';
 import type { CoordinatorEvents } from './coordinator-events';
+import type { GradientGuard } from './gradient-guard';
 import type { InFlight, Member } from './member';
 import type { Outbox } from './outbox';
 import type { ParameterStore } from './parameter-store';
@@ -19,6 +20,7 @@ export class PushIntake {
   constructor(
     private readonly o: {
       ledger: PushLedger;
+      guard: GradientGuard;
       outbox: Outbox;
       accounting: RunAccounting;
       coverage: SampleCoverage;
@@ -54,6 +56,17 @@ export class PushIntake {
         outbox.ack(m, msg.step, 'dropped');
         return this.o.policy().dropped(m);
       case 'accepted': {
+        const insane = this.o.guard.check(msg.grad);
+        if (insane) {
+          // Nothing of it is applied; its batch goes to whoever is next, and a worker sending such
+          // gradients (broken or hostile) is taken out of the run.
+          m.inflight = verdict.inflight;
+          outbox.ack(m, msg.step, 'rejected', 'PS_ERR_GRADIENT_OUT_OF_RANGE');
+          log.warn('refused an out-of-range gradient', { worker: m.workerId, max_abs: insane.maxAbs, bound: insane.bound });
+          this.o.lose(m, 'gradient out of range');
+          m.peer.close(CLOSE_CODES.policy, 'PS_ERR_GRADIENT_OUT_OF_RANGE');
+          return;
+        }
         // The server's own count weighs the gradient: a worker cannot buy itself a larger say.
         const samples = verdict.inflight.indices.length;
         if (msg.samples !== samples) log.debug('push claims another sample count', { worker: m.workerId, claimed: msg.samples, given: samples });

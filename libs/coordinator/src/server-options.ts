@@ -54,6 +54,10 @@ export interface ServerOptions {
   /** A connection that has not sent a valid join by then is closed. */
   helloTimeoutMs: number;
   maxFrameBytes: number;
+  /** A push with any |gradient element| above this is refused and its worker evicted (see GradientGuard). */
+  maxGradientAbs: number;
+  /** …or above this many times the median max-abs of recent pushes (0 = off). */
+  gradientSpikeFactor: number;
   rateLimit: RateLimit;
   /** Where checkpoints go; undefined = no checkpoints. */
   checkpointDir: string | undefined;
@@ -93,6 +97,10 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
   helloTimeoutMs: 10_000,
   // Fits the larger model's fp32 weights (≈5 M floats = 20 MB) with room; larger frames are hostile.
   maxFrameBytes: 64 * 1024 * 1024,
+  // Mean gradients of a CNN's batch are O(1); 1e6 keeps Adam's squared moments finite (1e12 ≪ 3.4e38).
+  maxGradientAbs: 1e6,
+  // An honest batch is not 1000× its recent peers; a hostile one built to blow the moments up is.
+  gradientSpikeFactor: 1000,
   // A worker sends ~2 frames per step (push + heartbeat); 200/s leaves headroom for tiny models.
   rateLimit: { framesPerSec: 200, burst: 400 },
   checkpointDir: undefined,
@@ -141,6 +149,8 @@ export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>
   int('joinTimeoutMs', 0);
   int('helloTimeoutMs', 1);
   int('maxFrameBytes', 1024);
+  if (!(o.maxGradientAbs > 0 && o.maxGradientAbs <= 1e18)) bad('maxGradientAbs', 'must be in (0, 1e18]');
+  if (!(o.gradientSpikeFactor === 0 || (o.gradientSpikeFactor >= 2 && Number.isFinite(o.gradientSpikeFactor)))) bad('gradientSpikeFactor', 'must be 0 (off) or at least 2');
   int('checkpointEverySteps', 0);
   int('checkpointEverySeconds', 0);
   int('checkpointsKept', 1);

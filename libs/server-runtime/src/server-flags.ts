@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import type { ServerOptions } from '@dtrain/coordinator';
 import { DEFAULT_SERVER_OPTIONS, isLoopback, resolveServerOptions } from '@dtrain/coordinator';
 import type { CommonFlags } from '@dtrain/cli-kit';
-import { intArg, resolveToken, runConfigFromFlags } from '@dtrain/cli-kit';
+import { floatArg, intArg, resolveToken, runConfigFromFlags } from '@dtrain/cli-kit';
 
 export interface ServerFlags extends CommonFlags {
   host?: string;
@@ -22,6 +22,8 @@ export interface ServerFlags extends CommonFlags {
   heartbeatTimeoutMs: number;
   joinTimeoutMs: number;
   maxFrameBytes: number;
+  maxGradientAbs: number;
+  gradientSpikeFactor: number;
   checkpointDir?: string;
   checkpointEvery: number;
   checkpointSeconds: number;
@@ -52,6 +54,8 @@ export function addServerFlags(cmd: Command, defaults: { host?: string; port?: n
     .option('--heartbeat-timeout-ms <n>', 'a worker silent this long is lost', intArg('--heartbeat-timeout-ms'), d.heartbeatTimeoutMs)
     .option('--join-timeout-ms <n>', 'fail if the workers have not joined by then (0 = wait)', intArg('--join-timeout-ms'), d.joinTimeoutMs)
     .option('--max-frame-bytes <n>', 'largest accepted frame', intArg('--max-frame-bytes'), d.maxFrameBytes)
+    .option('--max-gradient-abs <x>', 'refuse (and evict) a push with a gradient element above this', floatArg('--max-gradient-abs'), d.maxGradientAbs)
+    .option('--gradient-spike-factor <x>', '…or above this many times the median of recent pushes (0 = off)', floatArg('--gradient-spike-factor'), d.gradientSpikeFactor)
     .option('--checkpoint-dir <dir>', 'write checkpoints here')
     .option('--checkpoint-every <steps>', 'checkpoint every K steps (0 = off)', intArg('--checkpoint-every'), d.checkpointEverySteps)
     .option('--checkpoint-seconds <s>', 'and at least every T seconds (0 = off)', intArg('--checkpoint-seconds'), d.checkpointEverySeconds)
@@ -93,6 +97,8 @@ export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<Server
     heartbeatTimeoutMs: f.heartbeatTimeoutMs,
     joinTimeoutMs: f.joinTimeoutMs,
     maxFrameBytes: f.maxFrameBytes,
+    maxGradientAbs: f.maxGradientAbs,
+    gradientSpikeFactor: f.gradientSpikeFactor,
     checkpointDir: f.checkpointDir ?? resumeDir,
     checkpointEverySteps: f.checkpointEvery,
     checkpointEverySeconds: f.checkpointSeconds,

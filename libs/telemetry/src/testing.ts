@@ -60,6 +60,7 @@ export function fakeReport(loss = 0.5): EvaluationReport {
 export function fakeMember(workerId: string, joinOrder: number, stats: Partial<MemberStats> = {}, over: Partial<Member> = {}): Member {
   return {
     workerId,
+    session: `session-${workerId}`,
     joinOrder,
     peer: { id: joinOrder, remote: '127.0.0.1:1', send: () => undefined, close: () => undefined },
     state: 'active',

@@ -27,3 +27,4 @@ export { evaluationReport } from './evaluation-report';
 export { formatReport } from './format-report';
 export type { LrSchedule } from './lr-schedule';
 export { LR_SCHEDULE_SYNTAX, parseLrSchedule, scheduledLearningRate } from './lr-schedule';
+export { maxAbsOf } from './tensor-magnitude';
