@@ -66,6 +66,27 @@ describe('CheckpointStore', () => {
     expect((await readdir(dir)).some((n) => n.endsWith('.tmp'))).toBe(false);
   });
 
+  it('skips a checkpoint with poisoned (non-finite) optimizer state for the next older one, naming both', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ckpt-'));
+    const warnings: { msg: string; fields: Record<string, unknown> }[] = [];
+    const store = new CheckpointStore(dir, {
+      keep: 3,
+      log: { debug() {}, info() {}, error() {}, warn: (msg: string, fields?: Record<string, unknown>) => warnings.push({ msg, fields: fields ?? {} }), child() { return this; } },
+    });
+    await store.save(state(10));
+    const poisoned = state(20);
+    poisoned.store.optimizer.slots['v']![7] = Infinity;
+    await store.save(poisoned);
+    const loaded = await store.loadLatest();
+    expect(loaded?.state.updates).toBe(10);
+    expect(warnings).toEqual([
+      {
+        msg: 'skipping a checkpoint that cannot be restored',
+        fields: { path: join(dir, 'checkpoint-000000000020.bin'), error: expect.stringContaining('optimizer v[7] is Infinity'), next: join(dir, 'checkpoint-000000000010.bin') },
+      },
+    ]);
+  });
+
   it('returns undefined for an empty or missing directory', async () => {
     expect(await new CheckpointStore(join(tmpdir(), 'no-such-dir-dtrain')).loadLatest()).toBeUndefined();
   });

@@ -9,8 +9,19 @@ import type { CheckpointState } from './checkpoint-state';
 export const CHECKPOINT_ERROR_CODES = {
   CKPT_ERR_CORRUPT: 'A checkpoint file is torn or corrupted (bad magic, checksum, header or blob table); resuming skips it.',
   CKPT_ERR_WRITE: 'A checkpoint could not be written (disk full, permissions); training goes on and retries at the next one.',
+  CKPT_ERR_NOT_FINITE: 'A checkpoint holds non-finite weights or optimizer state (it could only train NaN); resuming skips it for the next older one.',
   CKPT_ERR_MISMATCH: 'A checkpoint belongs to another run (weight count, sample slots, seed) than the server was started with.',
 } as const satisfies Record<string, string>;
+
+/** Refuses a state whose weights or optimizer slots hold NaN or ±Inf (CKPT_ERR_NOT_FINITE). */
+export function checkFiniteState(s: CheckpointState): void {
+  const arrays: [string, Float32Array][] = [['weights', s.store.weights], ...Object.entries(s.store.optimizer.slots).map(([k, v]) => [`optimizer ${k}`, v] as [string, Float32Array])];
+  for (const [what, a] of arrays) {
+    for (let i = 0; i < a.length; i++) {
+      if (!Number.isFinite(a[i]!)) throw new CheckpointError('CKPT_ERR_NOT_FINITE', `${what}[${i}] is ${a[i]}`, { what, index: i });
+    }
+  }
+}
 
 export type CheckpointErrorCode = keyof typeof CHECKPOINT_ERROR_CODES;
 
@@ -136,15 +147,22 @@ export class CheckpointStore {
     return final;
   }
 
-  /** The newest checkpoint that reads back whole; torn or corrupt ones are skipped with a warning. */
-  async loadLatest(): Promise<{ state: CheckpointState; path: string } | undefined> {
+  /**
+   * The newest checkpoint that reads back whole and that `accept` (default: checkFiniteState) does not
+   * refuse; torn, corrupt or poisoned ones are skipped with a warning that names the next one tried.
+   */
+  async loadLatest(accept: (s: CheckpointState) => void = checkFiniteState): Promise<{ state: CheckpointState; path: string } | undefined> {
     const log = this.opts.log ?? silentLogger;
-    for (const name of (await this.list()).reverse()) {
+    const names = (await this.list()).reverse();
+    for (const [i, name] of names.entries()) {
       const path = join(this.dir, name);
       try {
-        return { state: decodeCheckpoint(await readFile(path)), path };
+        const state = decodeCheckpoint(await readFile(path));
+        accept(state);
+        return { state, path };
       } catch (err) {
-        log.warn('skipping unreadable checkpoint', { path, error: (err as Error).message });
+        const next = names[i + 1];
+        log.warn('skipping a checkpoint that cannot be restored', { path, error: (err as Error).message, next: next ? join(this.dir, next) : null });
       }
     }
     return undefined;
