@@ -5,9 +5,11 @@ import { LOG_LEVELS } from '@dtrain/common';
 import type { RunConfig } from '@dtrain/trainer';
 import { DEFAULT_RUN_CONFIG, resolveRunConfig } from '@dtrain/trainer';
 import { LR_SCHEDULE_SYNTAX } from '@dtrain/training';
+import { CLASSES_PREFIX } from '@dtrain/data';
 
 export interface CommonFlags {
   dataset: string;
+  classes?: string;
   model: string;
   epochs: number;
   batchSize: number;
@@ -48,6 +50,7 @@ export function addCommonFlags(cmd: Command): Command {
   const d = DEFAULT_RUN_CONFIG;
   return cmd
     .option('--dataset <spec>', 'mnist (full, offline) | mnist-subset (10,000, fast) | fashion-mnist | idx:DIR | url:BASE', d.dataset)
+    .option('--classes <list>', 'keep only these classes of the dataset, relabelled 0..k-1 (e.g. 5-9 or 0,2,4); same as --dataset classes:LIST:SPEC')
     .option('--model <name>', `model config: ${MODELS.join(' | ')}`, d.model)
     .option('--epochs <n>', 'passes over the training split', intArg('--epochs'), d.epochs)
     .option('--batch-size <n>', 'samples per batch (per worker in a cluster)', intArg('--batch-size'), d.batchSize)
@@ -68,7 +71,7 @@ export function runConfigFromFlags(f: CommonFlags): RunConfig {
   if (!BACKENDS.includes(f.backend)) throw new InvalidArgumentError(`--backend must be one of ${BACKENDS.join(', ')}`);
   if (!MODELS.includes(f.model)) throw new InvalidArgumentError(`--model must be one of ${MODELS.join(', ')}`);
   return resolveRunConfig({
-    dataset: f.dataset,
+    dataset: f.classes === undefined ? f.dataset : `${CLASSES_PREFIX}${f.classes}:${f.dataset}`,
     model: f.model as RunConfig['model'],
     epochs: f.epochs,
     batchSize: f.batchSize,

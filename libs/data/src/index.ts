@@ -33,3 +33,4 @@ export {
   IDX_FILES,
   MNIST_CLASS_NAMES,
 } from './constants';
+export { CLASSES_PREFIX, parseClassList, selectClasses } from './select-classes';

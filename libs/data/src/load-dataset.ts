@@ -19,6 +19,7 @@ import { findIdxFiles, loadIdxFiles } from './idx-files';
 import { loadIdxFromUrl, normaliseBaseUrl } from './idx-url-source';
 import { loadFullMnist } from './mnist-package';
 import { pathExists } from './path-exists';
+import { selectClassSplits, splitClassesSpec } from './select-classes';
 
 export interface LoadOptions {
   /** Where downloads are kept. Default: $DTRAIN_CACHE, else ~/.cache/dtrain. */
@@ -54,6 +55,7 @@ export interface LoadOptions {
  *                    downloaded into <cacheDir>/fashion-mnist (MD5-checked).
  *   'idx:DIR'        the four standard IDX files (raw or .gz) in DIR.
  *   'url:BASE'       the four standard .gz files under an http(s) BASE, cached in <cacheDir>/url/.
+ *   'classes:L:SPEC' SPEC with only the classes in L (5-9, 0,2,4), relabelled 0..k−1 in that order.
  */
 export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<DatasetSplits> {
   checkLimit(opts.trainLimit, 'trainLimit');
@@ -72,6 +74,11 @@ interface Loaded {
 }
 
 async function loadSource(spec: string, opts: LoadOptions): Promise<Loaded> {
+  const withClasses = splitClassesSpec(spec);
+  if (withClasses) {
+    if (splitClassesSpec(withClasses.inner)) throw new DataError('DATA_ERR_BAD_SPEC', `'${spec}': one classes: prefix at most`, { spec });
+    return selectClassSplits(await loadSource(withClasses.inner, opts), withClasses.classes);
+  }
   const env = opts.env ?? process.env;
   const cacheDir = opts.cacheDir ?? defaultCacheDir(env);
   if (spec === 'mnist-subset') {
@@ -101,7 +108,7 @@ async function loadSource(spec: string, opts: LoadOptions): Promise<Loaded> {
     const dest = join(cacheDir, 'url', `${new URL(base).hostname}-${key}`);
     return fromUrl(spec, base, dest, opts.classNames, opts.checksums ?? {}, opts);
   }
-  throw new DataError('DATA_ERR_BAD_SPEC', `unknown dataset '${spec}' (mnist-subset, mnist, fashion-mnist, idx:DIR, url:BASE)`, { spec });
+  throw new DataError('DATA_ERR_BAD_SPEC', `unknown dataset '${spec}' (mnist-subset, mnist, fashion-mnist, idx:DIR, url:BASE, classes:LIST:SPEC)`, { spec });
 }
 
 async function fromDir(name: string, dir: string, classNames: readonly string[] | undefined): Promise<Loaded> {
