@@ -19,11 +19,14 @@ export default [
           banTransitiveDependencies: false,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:protocol', 'type:data', 'type:model', 'type:util'] },
-            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:feature', 'type:protocol', 'type:data', 'type:model', 'type:util', 'type:app'] },
-            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:protocol', 'type:data', 'type:model', 'type:util'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:protocol', 'type:data', 'type:model', 'type:math', 'type:util'] },
+            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:feature', 'type:protocol', 'type:data', 'type:model', 'type:math', 'type:util', 'type:app'] },
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:protocol', 'type:data', 'type:model', 'type:math', 'type:util'] },
+            // Flat-array math (optimizers, codecs) works on the protocol's tensor shapes, nothing else.
+            { sourceTag: 'type:math', onlyDependOnLibsWithTags: ['type:protocol', 'type:util'] },
+            // Shards are a wire concept: the data lib reads the protocol's ShardSpec.
+            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:protocol', 'type:util'] },
             { sourceTag: 'type:model', onlyDependOnLibsWithTags: ['type:model', 'type:util'] },
-            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:server', 'scope:shared'] },

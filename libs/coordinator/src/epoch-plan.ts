@@ -1,7 +1,9 @@
 import type { ShardSpec } from '@dtrain/data';
 import { epochOrder, shardIndices } from '@dtrain/data';
 
-export type ShardStrategy = ShardSpec['strategy'];
+import type { ShardStrategy } from '@dtrain/protocol';
+
+export type { ShardStrategy };
 
 /** One member's part of an epoch: the shard spec it started from and the samples still to hand out. */
 interface Part {

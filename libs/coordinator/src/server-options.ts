@@ -1,9 +1,12 @@
 import { CodedError } from '@dtrain/common';
+import type { ShardStrategy, SyncKind } from '@dtrain/protocol';
+import { SHARD_STRATEGIES, SYNC_KINDS } from '@dtrain/protocol';
 import type { RunConfig } from '@dtrain/trainer';
 import { resolveRunConfig } from '@dtrain/trainer';
 import { parseCompression } from '@dtrain/training';
 
-export type ConsistencyMode = 'bsp' | 'asp' | 'ssp';
+/** The protocol's sync kinds, as the server's `--mode`. */
+export type ConsistencyMode = SyncKind;
 
 export interface RateLimit {
   /** Sustained frames per second one connection may send. */
@@ -39,7 +42,7 @@ export interface ServerOptions {
    * compression, so the two directions are chosen separately.
    */
   weightsCompression: string | undefined;
-  shardStrategy: 'iid' | 'by-class';
+  shardStrategy: ShardStrategy;
   /** BSP: a step completes when workers − backupWorkers gradients are in; late ones are dropped. */
   backupWorkers: number;
   /** Shared secret every join must carry; undefined = no authentication. */
@@ -154,7 +157,7 @@ export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>
   int('checkpointEverySteps', 0);
   int('checkpointEverySeconds', 0);
   int('checkpointsKept', 1);
-  if (!['bsp', 'asp', 'ssp'].includes(o.mode)) bad('mode', 'must be bsp, asp or ssp');
+  if (!(SYNC_KINDS as readonly string[]).includes(o.mode)) bad('mode', `must be one of ${SYNC_KINDS.join(', ')}`);
   for (const field of ['compression', 'weightsCompression'] as const) {
     const spec = o[field];
     if (spec === undefined) continue;
@@ -164,7 +167,7 @@ export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>
       bad(field, (e as Error).message);
     }
   }
-  if (!['iid', 'by-class'].includes(o.shardStrategy)) bad('shardStrategy', 'must be iid or by-class');
+  if (!(SHARD_STRATEGIES as readonly string[]).includes(o.shardStrategy)) bad('shardStrategy', `must be one of ${SHARD_STRATEGIES.join(', ')}`);
   if (partial.host === undefined) o.host = o.token === undefined ? '127.0.0.1' : DEFAULT_SERVER_OPTIONS.host;
   int('minTokenLength', 1, 4096);
   if (o.token !== undefined && o.token.length < o.minTokenLength)

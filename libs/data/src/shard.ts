@@ -2,21 +2,12 @@ import { createRng, mixSeed, shuffleInPlace } from '@dtrain/common';
 import { MAX_SHARD_COUNT } from './constants';
 import { DataError } from './data-error';
 
-export const SHARD_STRATEGIES = ['iid', 'by-class'] as const;
-export type ShardStrategy = (typeof SHARD_STRATEGIES)[number];
+import type { ShardSpec, ShardStrategy } from '@dtrain/protocol';
+import { SHARD_STRATEGIES } from '@dtrain/protocol';
 
-/**
- * Which part of the training set one worker trains on. Serialisable (the server sends it to workers);
- * everything else is derived, so a worker reproduces its shard from this alone plus the dataset.
- */
-export interface ShardSpec {
-  strategy: ShardStrategy;
-  /** uint32 run seed; the same seed gives the same partition in every process. */
-  seed: number;
-  /** 0 ≤ index < count. */
-  index: number;
-  count: number;
-}
+// The shard spec is a wire concept (the server sends it to workers): the protocol declares it.
+export type { ShardSpec, ShardStrategy } from '@dtrain/protocol';
+export { SHARD_STRATEGIES } from '@dtrain/protocol';
 
 /** Stream tags mixed into the seed so the shard permutation is independent of other uses of the seed. */
 const TAG_IID = 0x11d;

@@ -30,7 +30,7 @@ export type {
   WorkerCapabilities,
   WorkerStats,
 } from './messages';
-export { CONTROL_MESSAGE_TYPES, DATA_MESSAGE_TYPES, MESSAGE_TYPES } from './messages';
+export { CONTROL_MESSAGE_TYPES, DATA_MESSAGE_TYPES, MESSAGE_TYPES, SHARD_STRATEGIES, SYNC_KINDS } from './messages';
 export type { EncodedTensor, TensorCodec } from './encoded-tensor';
 export { checkTensorLength, encodedTensorBytes, TENSOR_CODECS } from './encoded-tensor';
 export type { ProtocolErrorCode } from './protocol-error';

@@ -56,7 +56,9 @@ export interface Hyper {
   augment?: Augment | null;
 }
 
-export type SyncKind = 'bsp' | 'asp' | 'ssp';
+/** How pushes become updates: bulk-synchronous, asynchronous, or stale-synchronous parallel. */
+export const SYNC_KINDS = ['bsp', 'asp', 'ssp'] as const;
+export type SyncKind = (typeof SYNC_KINDS)[number];
 
 export interface SyncMode {
   kind: SyncKind;
@@ -88,11 +90,19 @@ export interface Welcome extends Versioned {
   session?: string;
 }
 
-export type ShardStrategy = 'iid' | 'by-class';
+/** How an epoch's samples are split over the plan's parts: IID, or by class (non-IID). */
+export const SHARD_STRATEGIES = ['iid', 'by-class'] as const;
+export type ShardStrategy = (typeof SHARD_STRATEGIES)[number];
 
+/**
+ * Which part of the training set one worker trains on (libs/data derives its indices). Everything
+ * else is derived, so a worker reproduces its shard from this alone plus the dataset.
+ */
 export interface ShardSpec {
   strategy: ShardStrategy;
+  /** uint32 run seed; the same seed gives the same partition in every process. */
   seed: number;
+  /** 0 ≤ index < count. */
   index: number;
   count: number;
 }

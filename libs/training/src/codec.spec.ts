@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addDecodedInto, decodeTensor, encodeTensor } from './codec';
 import type { CompressionSpec } from './compression-spec';
-import { encodedByteLength } from './encoded-tensor';
+import { encodedTensorBytes as encodedByteLength } from '@dtrain/protocol';
 import { seededGradient } from './testing';
 import { TopKSelector } from './top-k';
 

@@ -17,7 +17,6 @@ export { checksum, isAllFinite } from './tensor-checks';
 export type { CompressionSpec } from './compression-spec';
 export { COMPRESSION_KINDS, checkCompression, formatCompression, parseCompression, topkCount } from './compression-spec';
 export type { EncodedTensor } from './encoded-tensor';
-export { encodedByteLength, validateEncodedTensor } from './encoded-tensor';
 export { addDecodedInto, decodeTensor, encodeTensor } from './codec';
 export { ErrorFeedback } from './error-feedback';
 export { TopKSelector } from './top-k';

@@ -1,8 +1,6 @@
 import type { EncodedTensor } from './encoded-tensor';
 import { float16BitsToFloat32 } from './float16';
-import { packedLevels } from './packed-int';
-
-const CODEC_BITS = { int4: 4, int3: 3, int2: 2 } as const;
+import { PACKED_INT_BITS, packedLevels } from './packed-int';
 
 function maxAbsOfArray(a: Float32Array): number {
   let m = 0;
@@ -35,7 +33,7 @@ export function maxAbsOf(e: EncodedTensor): number {
     case 'int4':
     case 'int3':
     case 'int2':
-      return maxAbsOfArray(e.scales) * packedLevels(CODEC_BITS[e.codec]);
+      return maxAbsOfArray(e.scales) * packedLevels(PACKED_INT_BITS[e.codec]);
     case 'sign':
       return maxAbsOfArray(e.scales);
     case 'topk':
