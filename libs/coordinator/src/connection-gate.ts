@@ -68,6 +68,7 @@ export class ConnectionGate {
     if (c.helloTimer) this.o.clock.clearTimeout(c.helloTimer);
     c.helloTimer = undefined;
     c.workerId = workerId;
+    peer.admitted?.();
   }
 
   frame(peer: Peer, bytes: Uint8Array): void {

@@ -69,6 +69,9 @@ export class MemberDesk {
     switch (msg.type) {
       case 'push':
         this.o.totals.gradientBytes += bytes;
+        // A member that pushes but does not read what we send cannot make the server queue for ever:
+        // past the send-buffer bound it is cut off, and its batch goes to someone else.
+        if (peer.backlogged?.()) return gate.refuse(peer, 'PS_ERR_SLOW_CONSUMER', 'the frames sent to this worker are not being read', true);
         return this.o.intake.take(m, msg);
       case 'heartbeat':
         return this.o.membership.heartbeat(m, msg);

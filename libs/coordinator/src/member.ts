@@ -6,6 +6,10 @@ export interface Peer {
   readonly remote: string;
   send(frame: Uint8Array): void;
   close(code: number, reason: string): void;
+  /** The connection joined: lift the limits on connections that have not (see TransportLimits). */
+  admitted?(): void;
+  /** More is queued for this peer than the transport allows: skip what can wait (stale weights). */
+  backlogged?(): boolean;
 }
 
 export type MemberState = 'active' | 'lost' | 'left';

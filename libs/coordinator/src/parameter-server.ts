@@ -159,7 +159,7 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
     return deps.http?.(req, res) ?? false;
   };
   const transport: ListeningTransport = await listen(
-    { host: options.host, port: options.port, maxFrameBytes: options.maxFrameBytes, tls: options.tls, http: health },
+    { host: options.host, port: options.port, maxFrameBytes: options.maxFrameBytes, limits: options.transportLimits, tls: options.tls, http: health },
     {
       connect: (p) => coordinator.connect(p),
       frame: (p, b) => coordinator.frame(p, b),

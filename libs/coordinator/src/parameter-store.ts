@@ -15,6 +15,7 @@ export class ParameterStore {
   readonly weights: Float32Array;
   private optimizer: Optimizer;
   private _version: number;
+  private cachedChecksum: { version: number; value: string } | undefined;
 
   constructor(
     weights: Float32Array,
@@ -47,8 +48,10 @@ export class ParameterStore {
     return ++this._version;
   }
 
+  /** The weights' checksum, computed once per version (health probes ask for it on every request). */
   checksum(): string {
-    return checksum(this.weights);
+    if (this.cachedChecksum?.version !== this._version) this.cachedChecksum = { version: this._version, value: checksum(this.weights) };
+    return this.cachedChecksum.value;
   }
 
   snapshot(): ParameterStoreState {
@@ -62,5 +65,6 @@ export class ParameterStore {
     this.weights.set(s.weights);
     this.optimizer = createOptimizer(this.spec, this.weights.length, s.optimizer);
     this._version = s.version;
+    this.cachedChecksum = undefined;
   }
 }

@@ -4,6 +4,8 @@ import { SHARD_STRATEGIES, SYNC_KINDS } from '@dtrain/protocol';
 import type { RunConfig } from '@dtrain/trainer';
 import { resolveRunConfig } from '@dtrain/trainer';
 import { parseCompression } from '@dtrain/training';
+import type { TransportLimits } from './ws-transport';
+import { DEFAULT_TRANSPORT_LIMITS } from './ws-transport';
 
 /** The protocol's sync kinds, as the server's `--mode`. */
 export type ConsistencyMode = SyncKind;
@@ -62,6 +64,8 @@ export interface ServerOptions {
   /** …or above this many times the median max-abs of recent pushes (0 = off). */
   gradientSpikeFactor: number;
   rateLimit: RateLimit;
+  /** What a connection may cost before it joins, and ws's caps (see TransportLimits). */
+  transportLimits: TransportLimits;
   /** Where checkpoints go; undefined = no checkpoints. */
   checkpointDir: string | undefined;
   checkpointEverySteps: number;
@@ -106,6 +110,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
   gradientSpikeFactor: 1000,
   // A worker sends ~2 frames per step (push + heartbeat); 200/s leaves headroom for tiny models.
   rateLimit: { framesPerSec: 200, burst: 400 },
+  transportLimits: DEFAULT_TRANSPORT_LIMITS,
   checkpointDir: undefined,
   checkpointEverySteps: 100,
   checkpointEverySeconds: 60,
@@ -179,6 +184,8 @@ export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>
       { field: 'host', host: o.host },
     );
   if (o.resume && !o.checkpointDir) bad('resume', 'needs a checkpoint directory');
+  o.transportLimits = { ...DEFAULT_TRANSPORT_LIMITS, ...partial.transportLimits };
+  for (const [k, v] of Object.entries(o.transportLimits)) if (!(Number.isInteger(v) && v >= 1)) bad(`transportLimits.${k}`, `must be a positive integer, got ${String(v)}`);
   if (!(o.rateLimit.framesPerSec > 0 && o.rateLimit.burst >= 1)) bad('rateLimit', 'must allow at least one frame');
   return o;
 }

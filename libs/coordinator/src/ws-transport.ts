@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
+import { CLOSE_CODES } from '@dtrain/protocol';
 import type { Peer } from './member';
 
 export interface TransportHandlers {
@@ -15,10 +16,50 @@ export interface TransportHandlers {
   transportError?(peer: Peer, code: 'PROTO_ERR_FRAME_TOO_LARGE' | 'PROTO_ERR_MALFORMED', message: string): void;
 }
 
+/**
+ * What a connection may cost before and after it joins. Before: a few KiB in total (a join is tiny),
+ * a bounded number of such connections overall and per address, a deadline for the HTTP upgrade.
+ * Always: ws's own caps on fragments, buffered chunks and pending pongs, and a send-buffer bound.
+ */
+export interface TransportLimits {
+  /** Bytes an unjoined connection may send in total (frames and all) before it is cut off. */
+  preAuthBytes: number;
+  /** Connections that have not joined yet, in all. */
+  maxUnjoined: number;
+  /** …and from one address. */
+  maxUnjoinedPerAddress: number;
+  /** The HTTP request (headers, upgrade) must be complete within this. */
+  headersTimeoutMs: number;
+  /** Fragments of one message (our frames are never fragmented). */
+  maxFragments: number;
+  /** Data chunks ws may buffer for one message. */
+  maxBufferedChunks: number;
+  /** Pongs ws may owe a client that does not read (a ping flood). */
+  maxPendingPongs: number;
+  /** A member whose unsent bytes exceed this is not sent more until it drains (see Peer.backlogged). */
+  maxSendBufferBytes: number;
+}
+
+export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
+  // A join with a 4 KiB token and capabilities is well under 8 KiB.
+  preAuthBytes: 64 * 1024,
+  // 512 × 64 KiB = 32 MiB at most before authentication, whatever the clients do.
+  maxUnjoined: 512,
+  // Local clusters and load tests connect dozens of workers from one address at once.
+  maxUnjoinedPerAddress: 64,
+  headersTimeoutMs: 10_000,
+  maxFragments: 64,
+  maxBufferedChunks: 16 * 1024,
+  maxPendingPongs: 8,
+  // Two full weights frames of cnn-large (≈ 27 MB each in fp32).
+  maxSendBufferBytes: 64 * 1024 * 1024,
+};
+
 export interface TransportOptions {
   host: string;
   port: number;
   maxFrameBytes: number;
+  limits?: Partial<TransportLimits>;
   tls: { certPath: string; keyPath: string } | undefined;
   /** Plain HTTP requests on the same port (health, metrics). Return false to answer 404. */
   http?: (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -45,20 +86,90 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
     if (opts.http?.(req, res)) return;
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   };
+  const limits: TransportLimits = { ...DEFAULT_TRANSPORT_LIMITS, ...opts.limits };
+  const httpOptions = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.headersTimeoutMs + 1_000 };
   const server: HttpServer = opts.tls
-    ? createHttpsServer({ cert: readFileSync(opts.tls.certPath), key: readFileSync(opts.tls.keyPath) }, onRequest)
-    : createHttpServer(onRequest);
-  const wss = new WebSocketServer({ server, maxPayload: opts.maxFrameBytes, perMessageDeflate: false });
+    ? createHttpsServer({ cert: readFileSync(opts.tls.certPath), key: readFileSync(opts.tls.keyPath), ...httpOptions }, onRequest)
+    : createHttpServer(httpOptions, onRequest);
+  // Slow or silent clients lose their socket once the headers deadline passes. Node's own
+  // headersTimeout closes a lone slow connection but, measured on Node 20 and 26, none of several
+  // concurrent ones (slowloris), so each socket gets its own deadline, cleared by a request or upgrade.
+  const deadlines = new WeakMap<object, NodeJS.Timeout>();
+  const settle = (socket: object): void => {
+    const t = deadlines.get(socket);
+    if (t) clearTimeout(t);
+    deadlines.delete(socket);
+  };
+  server.on('connection', (socket) => {
+    const t = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    t.unref();
+    deadlines.set(socket, t);
+    socket.once('close', () => settle(socket));
+  });
+  server.on('request', (req: IncomingMessage) => settle(req.socket));
+  server.prependListener('upgrade', (req: IncomingMessage) => settle(req.socket));
+  /** Unjoined connections per remote address. */
+  const unjoined = new Map<string, number>();
+  let unjoinedTotal = 0;
+  const address = (req: IncomingMessage): string => req.socket.remoteAddress ?? '?';
+  const wss = new WebSocketServer({
+    server,
+    maxPayload: opts.maxFrameBytes,
+    perMessageDeflate: false,
+    maxFragments: limits.maxFragments,
+    maxBufferedChunks: limits.maxBufferedChunks,
+    maxPendingAutoPongs: limits.maxPendingPongs,
+    // Refused at the upgrade, before a WebSocket (and its buffers) exists.
+    verifyClient: (info, done) => {
+      const here = unjoined.get(address(info.req)) ?? 0;
+      if (unjoinedTotal >= limits.maxUnjoined || here >= limits.maxUnjoinedPerAddress) return done(false, 503, 'too many connections waiting to join');
+      done(true);
+    },
+  } as ConstructorParameters<typeof WebSocketServer>[0]);
   let nextId = 1;
   const sockets = new Set<WebSocket>();
   wss.on('connection', (ws, req) => {
     sockets.add(ws);
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const ip = address(req);
+    const remote = `${ip}:${req.socket.remotePort ?? '?'}`;
+    let joined = false;
+    let received = 0;
+    unjoinedTotal++;
+    unjoined.set(ip, (unjoined.get(ip) ?? 0) + 1);
+    const leaveUnjoined = (): void => {
+      unjoinedTotal--;
+      const n = (unjoined.get(ip) ?? 1) - 1;
+      if (n > 0) unjoined.set(ip, n);
+      else unjoined.delete(ip);
+    };
+    // Counted on the raw socket: a frame that is never finished costs at most preAuthBytes.
+    const countPreAuth = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > limits.preAuthBytes) {
+        req.socket.off('data', countPreAuth);
+        // Stop reading at once (TCP backpressure holds the rest at the client), say why, then cut off.
+        req.socket.pause();
+        // ws may have refused the frame itself already (over maxPayload): that is reported once, there.
+        if (ws.readyState === ws.OPEN) {
+          handlers.transportError?.(peer, 'PROTO_ERR_FRAME_TOO_LARGE', `more than ${limits.preAuthBytes} bytes before joining`);
+          ws.close(CLOSE_CODES.tooBig, 'too much before joining');
+        }
+        setTimeout(() => ws.terminate(), 2_000).unref();
+      }
+    };
+    req.socket.on('data', countPreAuth);
     const peer: Peer = {
       id: nextId++,
       remote,
       send: (frame) => {
         if (ws.readyState === ws.OPEN) ws.send(frame, { binary: true });
+      },
+      backlogged: () => ws.bufferedAmount > limits.maxSendBufferBytes,
+      admitted: () => {
+        if (joined) return;
+        joined = true;
+        req.socket.off('data', countPreAuth);
+        leaveUnjoined();
       },
       close: (code, reason) => {
         if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason.slice(0, 120));
@@ -73,6 +184,10 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
     });
     ws.on('close', () => {
       sockets.delete(ws);
+      if (!joined) {
+        joined = true;
+        leaveUnjoined();
+      }
       handlers.disconnect(peer);
     });
     // Oversized frames and protocol violations surface here; ws has already sent its close (1009/1002).

@@ -15,6 +15,7 @@ export const WIRE_ERROR_CODES = {
   PS_ERR_BAD_WORKER_ID: 'The worker id is malformed (≤ 64 chars of [A-Za-z0-9._-]).',
   PS_ERR_UNSUPPORTED_CODEC: "The run's gradient or weight compression is not in the worker's capabilities.",
   PS_ERR_GRADIENT_OUT_OF_RANGE: 'A gradient element exceeded the bound (--max-gradient-abs, or a spike far above recent pushes): nothing was applied and the worker was evicted.',
+  PS_ERR_SLOW_CONSUMER: 'The worker does not read what the server sends (its send buffer passed the bound): it was disconnected.',
   PS_ERR_WORKER_ID_IN_USE: 'Another live connection already uses this worker id.',
 } as const satisfies Record<string, string>;
 

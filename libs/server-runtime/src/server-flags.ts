@@ -24,6 +24,9 @@ export interface ServerFlags extends CommonFlags {
   maxFrameBytes: number;
   maxGradientAbs: number;
   gradientSpikeFactor: number;
+  preAuthBytes: number;
+  maxUnjoined: number;
+  maxUnjoinedPerAddress: number;
   checkpointDir?: string;
   checkpointEvery: number;
   checkpointSeconds: number;
@@ -55,6 +58,9 @@ export function addServerFlags(cmd: Command, defaults: { host?: string; port?: n
     .option('--join-timeout-ms <n>', 'fail if the workers have not joined by then (0 = wait)', intArg('--join-timeout-ms'), d.joinTimeoutMs)
     .option('--max-frame-bytes <n>', 'largest accepted frame', intArg('--max-frame-bytes'), d.maxFrameBytes)
     .option('--max-gradient-abs <x>', 'refuse (and evict) a push with a gradient element above this', floatArg('--max-gradient-abs'), d.maxGradientAbs)
+    .option('--pre-auth-bytes <n>', 'bytes a connection may send before it has joined', intArg('--pre-auth-bytes'), d.transportLimits.preAuthBytes)
+    .option('--max-unjoined <n>', 'connections waiting to join, in all', intArg('--max-unjoined'), d.transportLimits.maxUnjoined)
+    .option('--max-unjoined-per-address <n>', '…and from one address', intArg('--max-unjoined-per-address'), d.transportLimits.maxUnjoinedPerAddress)
     .option('--gradient-spike-factor <x>', '…or above this many times the median of recent pushes (0 = off)', floatArg('--gradient-spike-factor'), d.gradientSpikeFactor)
     .option('--checkpoint-dir <dir>', 'write checkpoints here')
     .option('--checkpoint-every <steps>', 'checkpoint every K steps (0 = off)', intArg('--checkpoint-every'), d.checkpointEverySteps)
@@ -99,6 +105,7 @@ export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<Server
     maxFrameBytes: f.maxFrameBytes,
     maxGradientAbs: f.maxGradientAbs,
     gradientSpikeFactor: f.gradientSpikeFactor,
+    transportLimits: { ...DEFAULT_SERVER_OPTIONS.transportLimits, preAuthBytes: f.preAuthBytes, maxUnjoined: f.maxUnjoined, maxUnjoinedPerAddress: f.maxUnjoinedPerAddress },
     checkpointDir: f.checkpointDir ?? resumeDir,
     checkpointEverySteps: f.checkpointEvery,
     checkpointEverySeconds: f.checkpointSeconds,
