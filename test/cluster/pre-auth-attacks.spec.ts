@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -53,7 +54,7 @@ describe('attacks before authentication (real server process)', () => {
     for (let round = 0; round < 3; round++) {
       const sockets = await Promise.all(Array.from({ length: PER_ADDRESS }, () => open(s.url)));
       for (const ws of sockets) {
-        const raw = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+        const raw = (ws as unknown as { _socket: Socket })._socket;
         raw.write(frameHeader(60 * 1024 * 1024));
         for (let i = 0; i < 16; i++) raw.write(Buffer.alloc(64 * 1024, 7));
         big.push(closed(ws));
