@@ -95,6 +95,8 @@ export interface ServerResult {
   weightsChecksum: string;
   workersSeen: number;
   runId: string;
+  /** Saving the model or the run files failed (e.g. a full disk): the result still stands, and is reported first. */
+  saveError?: Error;
 }
 
 export interface RunningServer extends AsyncDisposable {
@@ -180,25 +182,31 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
       try {
         const report = coordinator.report ?? (await evaluate(store.weights));
         setFlatWeights(model, store.weights);
+        let saveError: Error | undefined;
         if (run.outDir) {
-          await saveModel(model, run.outDir, {
-            dataset: run.dataset,
-            classNames: deps.data.train.classNames,
-            epochs: run.epochs,
-            seed: run.seed,
-            mode: options.mode,
-            runId,
-            testAccuracy: report.accuracy,
-            ...deps.saveMeta,
-          });
-          // The applied-push log: one line per gradient applied, so anyone can check none was applied twice.
-          await mkdir(run.outDir, { recursive: true });
-          await writeFile(join(run.outDir, 'applied-pushes.jsonl'), totals.appliedLog.map((a) => JSON.stringify(a)).join('\n') + '\n');
-          // Per-worker step times, drops and rejections: who straggled, who was lost, who did the work.
-          await writeFile(join(run.outDir, 'workers.json'), JSON.stringify({ workers: workerSummaries(coordinator), coverage: totals.coverage }, null, 2) + '\n');
-          log.info('model saved', { dir: run.outDir });
+          try {
+            await saveModel(model, run.outDir, {
+              dataset: run.dataset,
+              classNames: deps.data.train.classNames,
+              epochs: run.epochs,
+              seed: run.seed,
+              mode: options.mode,
+              runId,
+              testAccuracy: report.accuracy,
+              ...deps.saveMeta,
+            });
+            // The applied-push log: one line per gradient applied, so anyone can check none was applied twice.
+            await mkdir(run.outDir, { recursive: true });
+            await writeFile(join(run.outDir, 'applied-pushes.jsonl'), totals.appliedLog.map((a) => JSON.stringify(a)).join('\n') + '\n');
+            // Per-worker step times, drops and rejections: who straggled, who was lost, who did the work.
+            await writeFile(join(run.outDir, 'workers.json'), JSON.stringify({ workers: workerSummaries(coordinator), coverage: totals.coverage }, null, 2) + '\n');
+            log.info('model saved', { dir: run.outDir });
+          } catch (err) {
+            saveError = err as Error;
+            log.error('the run finished but its model could not be saved', { dir: run.outDir, error: saveError.message });
+          }
         }
-        return { totals, members: memberTimings(coordinator), report, version: store.version, weightsChecksum: store.checksum(), workersSeen: coordinator.members.size, runId };
+        return { totals, members: memberTimings(coordinator), report, version: store.version, weightsChecksum: store.checksum(), workersSeen: coordinator.members.size, runId, ...(saveError ? { saveError } : {}) };
       } finally {
         await close();
         if (!deps.initialModel) model.dispose();

@@ -34,6 +34,18 @@ async function stockSave(model: tf.LayersModel, dir: string): Promise<void> {
 }
 
 describe('saveModel / loadModel', () => {
+  it('leaves no temporary file behind when a write fails (MODEL_ERR_SAVE)', async () => {
+    const dir = path.join(root, 'unwritable');
+    await fs.mkdir(dir, { recursive: true });
+    // A directory where model.json should go: its rename fails after the temporary file was written.
+    await fs.mkdir(path.join(dir, 'model.json'));
+    await fs.writeFile(path.join(dir, 'model.json', 'keep'), 'x');
+    const model = buildModel(modelConfig('cnn'));
+    await expect(saveModel(model, dir)).rejects.toMatchObject({ code: 'MODEL_ERR_SAVE' });
+    model.dispose();
+    expect((await fs.readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('reloads identical weights, predictions, config and metadata', async () => {
     const cfg = modelConfig('cnn');
     const model = buildModel(cfg, { seed: 11 });
@@ -89,6 +101,18 @@ describe('saveModel / loadModel', () => {
       j.weightsManifest[0].paths = ['../../etc/passwd'];
       await fs.writeFile(path.join(dir, 'model.json'), JSON.stringify(j));
     }],
+    ...(['a number', 'null', 'paths not an array', 'weights missing', 'a path that is not a string'] as const).map(
+      (what): [string, (dir: string) => Promise<void>] => [
+        `a weightsManifest group that is ${what}`,
+        async (dir) => {
+          const j = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8'));
+          const g = j.weightsManifest[0];
+          j.weightsManifest[0] =
+            what === 'a number' ? 3 : what === 'null' ? null : what === 'paths not an array' ? { ...g, paths: 'weights.bin' } : what === 'weights missing' ? { paths: g.paths } : { ...g, paths: [7] };
+          await fs.writeFile(path.join(dir, 'model.json'), JSON.stringify(j));
+        },
+      ],
+    ),
   ])('fails with MODEL_ERR_LOAD on %s', async (name, damage) => {
     const dir = path.join(root, `bad-${name.replace(/\W+/g, '-')}`);
     if (name !== 'a missing directory') {

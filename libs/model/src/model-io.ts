@@ -13,10 +13,16 @@ const WEIGHTS_BIN = 'weights.bin';
 /** Key under model.json's userDefinedMetadata where our config and caller metadata live. */
 const META_KEY = 'dtrain';
 
+/** Writes via a temporary file and a rename; a failed write (a full disk) leaves no temporary file behind. */
 async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await fs.writeFile(tmp, data);
-  await fs.rename(tmp, file);
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 /**
@@ -70,9 +76,12 @@ export async function loadModel(dir: string): Promise<{ model: tf.LayersModel; c
   }
   const buffers: ArrayBuffer[] = [];
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  for (const group of json.weightsManifest) {
-    weightSpecs.push(...group.weights);
-    for (const p of group.paths) {
+  for (const [i, group] of (json.weightsManifest as unknown[]).entries()) {
+    const g = group as { paths?: unknown; weights?: unknown } | null;
+    if (typeof g !== 'object' || g === null || !Array.isArray(g.paths) || !Array.isArray(g.weights) || !g.paths.every((p) => typeof p === 'string'))
+      throw loadError(dir, `${MODEL_JSON} weightsManifest[${i}] needs a paths array of strings and a weights array`);
+    weightSpecs.push(...(g.weights as tf.io.WeightsManifestEntry[]));
+    for (const p of g.paths as string[]) {
       const file = path.resolve(dir, p);
       if (path.relative(dir, file).startsWith('..')) throw loadError(dir, `weights path ${p} escapes the model directory`);
       try {

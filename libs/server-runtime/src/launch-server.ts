@@ -109,6 +109,7 @@ export async function launchServer(options: ServerOptions, log: Logger, extra: P
   const summary = server.done.then(
     async (r) => {
       const s = toSummary(options, r, engine.backend, cpu.perStep());
+      if (r.saveError) Object.assign(s, { saveError: r.saveError, outDir: undefined });
       telemetry.finish(true, r.report, summaryJson(s));
       await end();
       return s;

@@ -29,6 +29,7 @@ export function serverCommand(): Command {
       try {
         const summary = await run.summary;
         printSummary(summary, flags.json, run.data.train.classNames);
+        if (summary.saveError) throw summary.saveError;
       } catch (err) {
         if (!suspended) throw err;
         log.info('server suspended; a checkpoint was written — restart with --resume to continue', { dir: options.checkpointDir });

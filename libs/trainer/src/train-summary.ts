@@ -2,6 +2,8 @@ import type { EvaluationReport } from '@dtrain/training';
 
 /** What a finished run reports; `toJsonLine` gives the `--json` last line (snake_case keys, stable). */
 export interface TrainSummary {
+  /** The run finished but saving its model failed (it is reported after the summary, exit 1). */
+  saveError?: Error;
   mode: 'single' | 'bsp' | 'asp' | 'ssp';
   backend: string;
   dataset: string;

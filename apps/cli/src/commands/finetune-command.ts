@@ -89,6 +89,7 @@ export function finetuneCommand(): Command {
           };
           printSummary(summary, flags.json, data.train.classNames);
           if (!flags.json) printLine(afterLine(before, summary.report));
+          if (summary.saveError) throw summary.saveError;
         } finally {
           await local.close();
         }

@@ -24,6 +24,7 @@ export function localCommand(): Command {
       try {
         const summary = await run.summary;
         printSummary(summary, flags.json, run.data.train.classNames);
+        if (summary.saveError) throw summary.saveError;
       } finally {
         await local.close();
       }
