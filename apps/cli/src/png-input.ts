@@ -2,16 +2,34 @@ import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import { CodedError } from '@dtrain/common';
 
-export class InputError extends CodedError<'INPUT_ERR_BAD_IMAGE'> {}
+export class InputError extends CodedError<'INPUT_ERR_BAD_IMAGE' | 'INPUT_ERR_TOO_LARGE'> {}
+
+/** Pixels a PNG may have (4096 × 4096): it is shrunk to 28×28, and decoding costs 4 bytes per pixel. */
+export const MAX_IMAGE_PIXELS = 4096 * 4096;
+
+/** Width and height from a PNG's IHDR chunk (bytes 16..23), before anything is decoded. */
+function pngSize(bytes: Buffer): { width: number; height: number } | undefined {
+  if (bytes.length < 24 || bytes.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
 
 /**
  * A PNG file as one model input: grayscale, resized (bilinear) to rows×cols, scaled to [0,1], and
  * inverted when the picture is dark ink on a light page (MNIST digits are light on dark).
  */
-export async function pngToInput(path: string, rows: number, cols: number): Promise<Float32Array> {
+export async function pngToInput(path: string, rows: number, cols: number, maxPixels = MAX_IMAGE_PIXELS): Promise<Float32Array> {
   let png: PNG;
+  let bytes: Buffer;
   try {
-    png = PNG.sync.read(await readFile(path));
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new InputError('INPUT_ERR_BAD_IMAGE', `cannot read PNG ${path}: ${(err as Error).message}`, { path }, { cause: err });
+  }
+  const size = pngSize(bytes);
+  if (size && size.width * size.height > maxPixels)
+    throw new InputError('INPUT_ERR_TOO_LARGE', `${path} is ${size.width}×${size.height}: more than ${maxPixels} pixels`, { path, ...size, limit: maxPixels });
+  try {
+    png = PNG.sync.read(bytes);
   } catch (err) {
     throw new InputError('INPUT_ERR_BAD_IMAGE', `cannot read PNG ${path}: ${(err as Error).message}`, { path }, { cause: err });
   }

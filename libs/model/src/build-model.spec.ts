@@ -40,3 +40,18 @@ describe('buildModel', () => {
     expect(() => buildModel({ ...modelConfig('cnn'), layers: [] })).toThrow(expect.objectContaining({ code: 'MODEL_ERR_BAD_CONFIG' }));
   });
 });
+
+describe('buildModel refuses absurd configs before allocating', () => {
+  const base = modelConfig('cnn');
+  it('refuses more weights than the limit (a 60,000-unit dense layer), naming the count', () => {
+    const layers = base.layers.map((l) => (l.kind === 'dense' && l.name !== base.layers.at(-1)!.name ? { ...l, units: 60_000 } : l));
+    const before = tf.memory().numBytes;
+    expect(() => buildModel({ ...base, layers }, { maxParameters: 10_000_000 })).toThrow(expect.objectContaining({ code: 'MODEL_ERR_BAD_CONFIG', details: expect.objectContaining({ limit: 10_000_000 }) }));
+    expect(tf.memory().numBytes).toBe(before);
+  });
+
+  it('refuses a window larger than its input', () => {
+    const layers = [{ kind: 'conv2d' as const, name: 'c', filters: 4, kernelSize: 40 }, ...base.layers.slice(1)];
+    expect(() => buildModel({ ...base, layers })).toThrow(expect.objectContaining({ code: 'MODEL_ERR_BAD_CONFIG', details: { layer: 'c' } }));
+  });
+});

@@ -3,6 +3,8 @@ import { createRng, mixSeed } from '@dtrain/common';
 import { rememberConfig } from './config-registry';
 import type { ModelConfig } from './model-config';
 import { validateModelConfig } from './validate-model-config';
+import { ModelError } from './model-error';
+import { countParameters } from './parameter-count';
 import { setFlatWeights, weightManifest } from './weight-manifest';
 
 /** Seed used when the caller gives none, so an unseeded build is still reproducible. */
@@ -33,13 +35,20 @@ function toLayer(spec: ModelConfig['layers'][number], inputShape?: [number, numb
   }
 }
 
+/** Weights a model may have (200 MB in fp32; far above what a 64 MiB frame carries uncompressed). */
+export const MAX_MODEL_PARAMETERS = 50_000_000;
+
 /**
  * Builds the LayersModel for a config. Initial weights come from our own seeded RNG (Glorot-uniform
  * kernels, zero biases) rather than TF.js initialisers, so the same seed gives bit-identical weights
  * on every backend and in every process.
  */
-export function buildModel(cfg: ModelConfig, opts: { seed?: number } = {}): tf.LayersModel {
+export function buildModel(cfg: ModelConfig, opts: { seed?: number; maxParameters?: number } = {}): tf.LayersModel {
   const config = validateModelConfig(cfg);
+  // Counted from shapes before TF.js allocates anything: an absurd config is refused, not built.
+  const size = countParameters(config);
+  const max = opts.maxParameters ?? MAX_MODEL_PARAMETERS;
+  if (size > max) throw new ModelError('MODEL_ERR_BAD_CONFIG', `the model would have ${size} weights, more than ${max}`, { parameters: size, limit: max });
   const model = tf.sequential({ name: config.name.replace(/[^A-Za-z0-9_]/g, '_') });
   config.layers.forEach((spec, i) => model.add(toLayer(spec, i === 0 ? config.inputShape : undefined)));
   const manifest = weightManifest(model);

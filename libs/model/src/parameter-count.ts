@@ -1,5 +1,10 @@
 import type { ModelConfig } from './model-config';
+import { ModelError } from './model-error';
 import { validateModelConfig } from './validate-model-config';
+
+function empty(name: string, h: number, w: number): never {
+  throw new ModelError('MODEL_ERR_BAD_CONFIG', `${name}: its output would be ${h}×${w} (the window is larger than its input)`, { layer: name });
+}
 
 /** Output side of a 'valid' or 'same' window, as TF.js computes it. */
 function outSize(size: number, window: number, stride: number, padding: 'valid' | 'same'): number {
@@ -12,7 +17,14 @@ function outSize(size: number, window: number, stride: number, padding: 'valid' 
  * know the fp32 size of the weights. Throws MODEL_ERR_BAD_CONFIG for an invalid config.
  */
 export function parameterCount(cfg: ModelConfig): number {
-  const c = validateModelConfig(cfg);
+  return countParameters(validateModelConfig(cfg));
+}
+
+/**
+ * The count for a config already validated structurally; throws MODEL_ERR_BAD_CONFIG when a layer's
+ * output would be empty (a window larger than its input).
+ */
+export function countParameters(c: ModelConfig): number {
   let [h, w, ch] = c.inputShape;
   let flat = 0;
   let total = 0;
@@ -25,12 +37,14 @@ export function parameterCount(cfg: ModelConfig): number {
         h = outSize(h, l.kernelSize, s, pad);
         w = outSize(w, l.kernelSize, s, pad);
         ch = l.filters;
+        if (h < 1 || w < 1) empty(l.name, h, w);
         break;
       }
       case 'maxPool2d': {
         const s = l.strides ?? l.poolSize;
         h = outSize(h, l.poolSize, s, 'valid');
         w = outSize(w, l.poolSize, s, 'valid');
+        if (h < 1 || w < 1) empty(l.name, h, w);
         break;
       }
       case 'flatten':
