@@ -3,6 +3,7 @@ import { isCodedError } from '@dtrain/common';
 import type { Join, Message, ProtocolErrorCode, WireErrorCode } from '@dtrain/protocol';
 import { CLOSE_CODES, decodeMessage, encodeMessage, errorMessage } from '@dtrain/protocol';
 import type { Peer } from './member';
+import { RefusalLog } from './refusal-log';
 import type { RunAccounting } from './run-accounting';
 import type { ServerOptions } from './server-options';
 import { TokenBucket } from './token-bucket';
@@ -31,6 +32,7 @@ interface Connection {
  */
 export class ConnectionGate {
   private readonly connections = new Map<number, Connection>();
+  private readonly refusals: RefusalLog;
 
   constructor(
     private readonly o: {
@@ -42,7 +44,9 @@ export class ConnectionGate {
       maxTensorLength: number;
       handlers: GateHandlers;
     },
-  ) {}
+  ) {
+    this.refusals = new RefusalLog({ log: o.log, clock: o.clock });
+  }
 
   connect(peer: Peer): void {
     const { options, clock } = this.o;
@@ -85,13 +89,13 @@ export class ConnectionGate {
   /** The transport refused a frame itself (oversized, not WebSocket): count and log it like ours. */
   transportError(peer: Peer, code: ProtocolErrorCode, message: string): void {
     this.o.accounting.rejected(code);
-    this.o.log.warn('refused a frame', { peer: peer.id, remote: peer.remote, code, message, fatal: true });
+    this.refusals.refused({ peer: peer.id, remote: peer.remote, code, message, fatal: true });
   }
 
   /** Tells the peer why (a wire error), and with `fatal` closes it with the matching close code. */
   refuse(peer: Peer, code: WireErrorCode | ProtocolErrorCode, message: string, fatal: boolean, replyTo?: number): void {
     this.o.accounting.rejected(code);
-    this.o.log.warn('refused a frame', { peer: peer.id, remote: peer.remote, code, message, fatal });
+    this.refusals.refused({ peer: peer.id, remote: peer.remote, code, message, fatal });
     try {
       peer.send(encodeMessage(errorMessage(code, message.slice(0, 1000), fatal, replyTo)));
     } catch {

@@ -100,6 +100,7 @@ export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorP
     intake,
     totals,
     codecs: requiredCodecs(options),
+    joinBackoff: options.joinBackoff,
     finished: () => loop.state() === 'finished',
     joined: (m) => {
       if (!loop.started()) {

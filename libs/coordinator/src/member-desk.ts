@@ -4,6 +4,8 @@ import { CLOSE_CODES } from '@dtrain/protocol';
 import type { ConnectionGate } from './connection-gate';
 import { tokensMatch } from './auth';
 import { admitJoin } from './join-admission';
+import type { JoinBackoffOptions } from './join-backoff';
+import { JoinBackoff, addressOf } from './join-backoff';
 import type { Member, Peer } from './member';
 import type { Membership } from './membership';
 import type { Outbox } from './outbox';
@@ -17,6 +19,8 @@ import type { ServerOptions } from './server-options';
  * intake), heartbeats, leaves and worker-side errors.
  */
 export class MemberDesk {
+  private readonly backoff: JoinBackoff;
+
   constructor(
     private readonly o: {
       options: ServerOptions;
@@ -33,14 +37,23 @@ export class MemberDesk {
       /** A member joined (the run may start, or take it in). */
       joined: (m: Member) => void;
       remove: (m: Member, state: 'lost' | 'left', reason: string) => void;
+      joinBackoff?: JoinBackoffOptions;
     },
-  ) {}
+  ) {
+    this.backoff = new JoinBackoff(o.clock, o.joinBackoff);
+  }
 
   join(peer: Peer, msg: Join): void {
     const { options, log, gate, membership } = this.o;
     const reply = msg.requestId;
     const verdict = admitJoin(msg, { token: options.token, finished: this.o.finished(), codecs: this.o.codecs, defaultId: membership.defaultId(peer) });
-    if (!verdict.ok) return gate.refuse(peer, verdict.code, verdict.message, true, reply);
+    if (!verdict.ok) {
+      const hold = verdict.code.startsWith('AUTH_ERR_') ? this.backoff.failed(addressOf(peer.remote)) : 0;
+      if (hold === 0) return gate.refuse(peer, verdict.code, verdict.message, true, reply);
+      // Repeated failures from one address: the refusal (and the next guess on this connection) waits.
+      this.o.clock.setTimeout(() => gate.refuse(peer, verdict.code, verdict.message, true, reply), hold);
+      return;
+    }
     const workerId = verdict.workerId;
     const existing = membership.get(workerId);
     if (existing && existing.state === 'active') {

@@ -4,6 +4,8 @@ import { SHARD_STRATEGIES, SYNC_KINDS } from '@dtrain/protocol';
 import type { RunConfig } from '@dtrain/trainer';
 import { resolveRunConfig } from '@dtrain/trainer';
 import { parseCompression } from '@dtrain/training';
+import type { JoinBackoffOptions } from './join-backoff';
+import { DEFAULT_JOIN_BACKOFF } from './join-backoff';
 import type { TransportLimits } from './ws-transport';
 import { DEFAULT_TRANSPORT_LIMITS } from './ws-transport';
 
@@ -66,6 +68,8 @@ export interface ServerOptions {
   rateLimit: RateLimit;
   /** What a connection may cost before it joins, and ws's caps (see TransportLimits). */
   transportLimits: TransportLimits;
+  /** How refusals of repeated failed joins from one address are slowed (see JoinBackoff). */
+  joinBackoff: JoinBackoffOptions;
   /** Where checkpoints go; undefined = no checkpoints. */
   checkpointDir: string | undefined;
   checkpointEverySteps: number;
@@ -111,6 +115,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
   // A worker sends ~2 frames per step (push + heartbeat); 200/s leaves headroom for tiny models.
   rateLimit: { framesPerSec: 200, burst: 400 },
   transportLimits: DEFAULT_TRANSPORT_LIMITS,
+  joinBackoff: DEFAULT_JOIN_BACKOFF,
   checkpointDir: undefined,
   checkpointEverySteps: 100,
   checkpointEverySeconds: 60,
