@@ -42,7 +42,7 @@ export function floatArg(name: string): (v: string) => number {
   };
 }
 
-const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 const MODELS = ['cnn', 'cnn-large'];
 
 /** The flags every training-shaped command shares (`train`, `server`, `local`, `finetune`, `eval`). */

@@ -6,3 +6,5 @@ export { registerWasmTrainingKernels } from './wasm/register-wasm-training-kerne
 export { readFloat32Into } from './read-into';
 export { convReluPool, convReluPoolSupported } from './wasm/conv-relu-pool';
 export { reluPool, reluPoolSupported } from './wasm/relu-pool';
+export type { WebGpuAdapterInfo } from './webgpu-device';
+export { describeAdapter, mayHaveHardwareGpu } from './webgpu-device';

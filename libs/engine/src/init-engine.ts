@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { AUTO_ORDER, BACKEND_ENV } from './constants';
 import { EngineError } from './engine-error';
 import { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
+import type { WebGpuAdapterInfo } from './webgpu-device';
+import { installWebGpu, mayHaveHardwareGpu } from './webgpu-device';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface EngineInfo {
   backend: BackendName;
@@ -11,18 +13,26 @@ export interface EngineInfo {
   fallbacks: { backend: BackendName; reason: string }[];
   /** For wasm: whether the SIMD binary is in use (it is ~3× faster for convolutions). */
   simd?: boolean;
+  /** For webgpu: the adapter that runs it. */
+  adapter?: WebGpuAdapterInfo;
 }
 
-const BACKENDS: readonly string[] = ['tensorflow', 'wasm', 'cpu'];
+const BACKENDS: readonly string[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 function parseRequest(v: string | undefined, where: string): BackendName | 'auto' | undefined {
   if (v === undefined || v === '') return undefined;
   if (v === 'auto' || BACKENDS.includes(v)) return v as BackendName | 'auto';
-  throw new EngineError('ENGINE_ERR_BAD_BACKEND', `${where} must be auto, tensorflow, wasm or cpu`, { value: v });
+  throw new EngineError('ENGINE_ERR_BAD_BACKEND', `${where} must be auto, tensorflow, webgpu, wasm or cpu`, { value: v });
 }
 
-async function tryBackend(name: BackendName): Promise<void> {
-  if (name === 'tensorflow') {
+async function tryBackend(name: BackendName, requested: BackendName | 'auto', env: Record<string, string | undefined>): Promise<WebGpuAdapterInfo | undefined> {
+  let adapter: WebGpuAdapterInfo | undefined;
+  if (name === 'webgpu') {
+    // `auto` takes a GPU only where a hardware one may be, and never a software adapter.
+    if (requested === 'auto' && !mayHaveHardwareGpu(env)) throw new Error('no hardware Vulkan driver installed');
+    adapter = await installWebGpu({ allowSoftware: requested === 'webgpu' });
+    await import('@tensorflow/tfjs-backend-webgpu');
+  } else if (name === 'tensorflow') {
     // Optional dependency: its install downloads libtensorflow, which is not possible everywhere.
     const pkg = '@tensorflow/tfjs-node';
     await import(/* @vite-ignore */ pkg);
@@ -33,6 +43,7 @@ async function tryBackend(name: BackendName): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tf.setBackend('${name}') returned false`);
   await tf.ready();
+  return adapter;
 }
 
 /**
@@ -40,15 +51,26 @@ async function tryBackend(name: BackendName): Promise<void> {
  * backend that cannot load is an error (ENGINE_ERR_BACKEND_UNAVAILABLE); 'auto' falls back along
  * tensorflow → wasm → cpu and records why each earlier one was skipped.
  */
-export async function initEngine(opts: { backend?: BackendName | 'auto'; env?: Record<string, string | undefined> } = {}): Promise<EngineInfo> {
+export async function initEngine(
+  opts: {
+    backend?: BackendName | 'auto';
+    env?: Record<string, string | undefined>;
+    /**
+     * False for processes that read tensors back synchronously (the server's evaluation, `dtrain
+     * train`): a `webgpu` request then means "auto without WebGPU" there (the workers take the GPU).
+     */
+    webgpu?: boolean;
+  } = {},
+): Promise<EngineInfo> {
   const env = opts.env ?? process.env;
-  const requested = parseRequest(env[BACKEND_ENV], BACKEND_ENV) ?? parseRequest(opts.backend, 'backend') ?? 'auto';
-  const order = requested === 'auto' ? AUTO_ORDER : [requested];
+  let requested = parseRequest(env[BACKEND_ENV], BACKEND_ENV) ?? parseRequest(opts.backend, 'backend') ?? 'auto';
+  if (opts.webgpu === false && requested === 'webgpu') requested = 'auto';
+  const order = requested === 'auto' ? AUTO_ORDER.filter((b) => b !== 'webgpu' || opts.webgpu !== false) : [requested];
   const fallbacks: EngineInfo['fallbacks'] = [];
   for (const name of order) {
     try {
-      await tryBackend(name);
-      const info: EngineInfo = { backend: name, requested, fallbacks };
+      const adapter = await tryBackend(name, requested, env);
+      const info: EngineInfo = { backend: name, requested, fallbacks, ...(adapter ? { adapter } : {}) };
       if (name === 'wasm') info.simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
       return info;
     } catch (err) {

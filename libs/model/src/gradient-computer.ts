@@ -17,6 +17,11 @@ export interface GradientResult {
 
 export interface GradientComputer {
   compute(images: Float32Array, labels: Int32Array, count: number): GradientResult;
+  /**
+   * The same, reading the results back asynchronously where the backend cannot read synchronously
+   * (WebGPU in Node has no OffscreenCanvas for its sync readback); elsewhere it is `compute`.
+   */
+  computeAsync(images: Float32Array, labels: Int32Array, count: number): Promise<GradientResult>;
   dispose(): void;
 }
 
@@ -46,6 +51,9 @@ export interface GradientComputerOptions {
  * so the first layer's input gradient is never computed. Everything runs inside variableGrads' tidy,
  * and the grads are copied straight from backend memory into the flat array, then disposed.
  */
+/** Backends whose dataSync works in Node (WebGPU's needs an OffscreenCanvas). */
+const readsSynchronously = (): boolean => tf.getBackend() !== 'webgpu';
+
 export function createGradientComputer(model: tf.LayersModel, opts: GradientComputerOptions = {}): GradientComputer {
   const frozen = opts.frozen ?? [];
   const forward = createForwardPass(model, { fuse: opts.fuse ?? true, frozen });
@@ -57,21 +65,31 @@ export function createGradientComputer(model: tf.LayersModel, opts: GradientComp
   let calls = 0;
   let buffer: Float32Array | undefined;
   let disposed = false;
+  /** Runs the forward and backward pass; the caller reads the tensors back and disposes them. */
+  const run = (images: Float32Array, labels: Int32Array, count: number): { value: tf.Scalar; grads: tf.NamedTensorMap; vars: tf.Variable[] } => {
+    if (disposed) throw new ModelError('MODEL_ERR_BAD_INPUT', 'gradient computer is disposed');
+    if (!Number.isInteger(count) || count <= 0 || images.length < count * perSample || labels.length < count) {
+      throw new ModelError('MODEL_ERR_BAD_INPUT', `need ${count * perSample} image values and ${count} labels`, { count, images: images.length, labels: labels.length });
+    }
+    const vars = model.weights.map((w) => w.read() as tf.Variable);
+    const dropoutSeed = mixSeed(opts.seed ?? 0, calls++);
+    const x = tf.tensor4d(images.subarray(0, count * perSample), [count, ...inShape] as [number, number, number, number]);
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.subarray(0, count), 'int32'), numClasses));
+    const trainable = vars.filter((_, i) => wanted[i]);
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, forward.logits(x, { dropoutSeed })) as tf.Scalar, trainable);
+    x.dispose();
+    y.dispose();
+    return { value, grads, vars };
+  };
+  const target = (): Float32Array => ((opts.reuseBuffer ?? true) ? (buffer ??= new Float32Array(manifest.totalSize)) : new Float32Array(manifest.totalSize));
+  const release = (value: tf.Scalar, grads: tf.NamedTensorMap): void => {
+    value.dispose();
+    for (const k of Object.keys(grads)) grads[k]?.dispose();
+  };
   return {
     compute(images, labels, count) {
-      if (disposed) throw new ModelError('MODEL_ERR_BAD_INPUT', 'gradient computer is disposed');
-      if (!Number.isInteger(count) || count <= 0 || images.length < count * perSample || labels.length < count) {
-        throw new ModelError('MODEL_ERR_BAD_INPUT', `need ${count * perSample} image values and ${count} labels`, { count, images: images.length, labels: labels.length });
-      }
-      const vars = model.weights.map((w) => w.read() as tf.Variable);
-      const dropoutSeed = mixSeed(opts.seed ?? 0, calls++);
-      const x = tf.tensor4d(images.subarray(0, count * perSample), [count, ...inShape] as [number, number, number, number]);
-      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.subarray(0, count), 'int32'), numClasses));
-      const trainable = vars.filter((_, i) => wanted[i]);
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, forward.logits(x, { dropoutSeed })) as tf.Scalar, trainable);
-      x.dispose();
-      y.dispose();
-      const flat = (opts.reuseBuffer ?? true) ? (buffer ??= new Float32Array(manifest.totalSize)) : new Float32Array(manifest.totalSize);
+      const { value, grads, vars } = run(images, labels, count);
+      const flat = target();
       vars.forEach((v, i) => {
         const g = grads[v.name];
         const e = manifest.entries[i];
@@ -80,9 +98,27 @@ export function createGradientComputer(model: tf.LayersModel, opts: GradientComp
         else flat.fill(0, e.offset, e.offset + e.size);
       });
       const loss = value.dataSync()[0] as number;
-      value.dispose();
-      for (const k of Object.keys(grads)) grads[k]?.dispose();
+      release(value, grads);
       return { loss, grads: flat };
+    },
+    async computeAsync(images, labels, count) {
+      if (readsSynchronously()) return this.compute(images, labels, count);
+      const { value, grads, vars } = run(images, labels, count);
+      try {
+        const flat = target();
+        const reads = vars.map(async (v, i) => {
+          const g = grads[v.name];
+          const e = manifest.entries[i];
+          if (!e) return;
+          if (g) flat.set((await g.data()) as Float32Array, e.offset);
+          else flat.fill(0, e.offset, e.offset + e.size);
+        });
+        await Promise.all(reads);
+        const loss = (await value.data())[0] as number;
+        return { loss, grads: flat };
+      } finally {
+        release(value, grads);
+      }
     },
     dispose() {
       disposed = true;

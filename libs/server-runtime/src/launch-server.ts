@@ -46,7 +46,8 @@ export interface ServerTelemetryOptions {
  * (metrics on the server port, history in --out, optional dashboard) and starts the server.
  */
 export async function launchServer(options: ServerOptions, log: Logger, extra: Partial<ServerDeps> = {}, tele: ServerTelemetryOptions = {}): Promise<ServerRun> {
-  const engine = await initEngine({ backend: options.run.backend });
+  // The server evaluates with synchronous reads: with --backend webgpu only its workers use the GPU.
+  const engine = await initEngine({ backend: options.run.backend, webgpu: false });
   const progress = tele.progress;
   const data =
     extra.data ?? (await loadDataset(options.run.dataset, { trainLimit: options.run.trainLimit || undefined, ...(progress ? { onProgress: (p) => progress.download(p) } : {}) }));

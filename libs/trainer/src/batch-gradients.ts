@@ -7,6 +7,8 @@ import { createGradientComputer } from '@dtrain/model';
 export interface BatchGradients {
   /** Mean-loss gradients of the model's current weights on the samples `indices` of the dataset. */
   compute(indices: ArrayLike<number>, augmentSeed: number): GradientResult & { samples: number };
+  /** The same on any backend, WebGPU included (which can only read its results back asynchronously). */
+  computeAsync(indices: ArrayLike<number>, augmentSeed: number): Promise<GradientResult & { samples: number }>;
   dispose(): void;
 }
 
@@ -23,21 +25,23 @@ export function createBatchGradients(
   const pixels = ds.rows * ds.cols;
   let images = new Float32Array(0);
   let labels = new Int32Array(0);
+  const fill = (indices: ArrayLike<number>, augmentSeed: number): number => {
+    const n = indices.length;
+    if (images.length < n * pixels) {
+      images = new Float32Array(n * pixels);
+      labels = new Int32Array(n);
+    }
+    return fillBatch(ds, indices, images.subarray(0, n * pixels), labels.subarray(0, n), opts.augment ? { augment: opts.augment, seed: augmentSeed } : undefined);
+  };
   return {
     compute(indices, augmentSeed) {
-      const n = indices.length;
-      if (images.length < n * pixels) {
-        images = new Float32Array(n * pixels);
-        labels = new Int32Array(n);
-      }
-      const count = fillBatch(
-        ds,
-        indices,
-        images.subarray(0, n * pixels),
-        labels.subarray(0, n),
-        opts.augment ? { augment: opts.augment, seed: augmentSeed } : undefined,
-      );
+      const count = fill(indices, augmentSeed);
       const r = gc.compute(images.subarray(0, count * pixels), labels.subarray(0, count), count);
+      return { ...r, samples: count };
+    },
+    async computeAsync(indices, augmentSeed) {
+      const count = fill(indices, augmentSeed);
+      const r = await gc.computeAsync(images.subarray(0, count * pixels), labels.subarray(0, count), count);
       return { ...r, samples: count };
     },
     dispose: () => gc.dispose(),

@@ -169,7 +169,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       return;
     }
     const t0 = performance.now();
-    const r = s.gradients.compute(w.indices, w.augmentSeed);
+    const r = await s.gradients.computeAsync(w.indices, w.augmentSeed);
     if (opts.artificialDelayMs > 0) await new Promise((res) => setTimeout(res, opts.artificialDelayMs));
     const t1 = performance.now();
     const computeMs = t1 - t0;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { initEngine } from '@dtrain/engine';
+import { describeAdapter, initEngine } from '@dtrain/engine';
 import { createCliLogger, intArg, logFormatOf, logLevelOf, printLine, resolveToken } from '@dtrain/cli-kit';
 import { resolveWorkerOptions } from './worker-options';
 import { startWorker } from './run-worker';
@@ -26,7 +26,7 @@ export function workerCommand(): Command {
     .option('--worker-id <id>', 'stable id reused on reconnect (default host-pid-random)')
     .option('--token <secret>', 'shared secret (env DTRAIN_TOKEN)')
     .option('--token-file <path>', 'read the shared secret from a file')
-    .option('--backend <name>', 'compute backend: auto | tensorflow | wasm | cpu', process.env['DTRAIN_BACKEND'] ?? 'auto')
+    .option('--backend <name>', 'compute backend: auto | tensorflow | webgpu | wasm | cpu', process.env['DTRAIN_BACKEND'] ?? 'auto')
     .option('--ca <path>', 'CA certificate for wss://')
     .option('--insecure', 'accept a self-signed wss:// certificate', false)
     .option('--slow-ms <n>', 'add N ms to every step (simulates a straggler)', intArg('--slow-ms'), 0)
@@ -47,12 +47,13 @@ export function workerCommand(): Command {
         artificialDelayMs: flags.slowMs,
       });
       if (flags.giveUpMs !== undefined) opts.reconnect = { ...opts.reconnect, giveUpAfterMs: flags.giveUpMs };
-      log.info('worker starting', { server: opts.serverUrl, id: opts.workerId, backend: engine.backend });
+      const adapter = engine.adapter ? describeAdapter(engine.adapter) : undefined;
+      log.info('worker starting', { server: opts.serverUrl, id: opts.workerId, backend: engine.backend, ...(adapter ? { adapter } : {}) });
       const w = startWorker(opts, { log, backend: engine.backend });
       process.once('SIGTERM', () => w.stop());
       process.once('SIGINT', () => w.stop());
       const r = await w.done;
-      if (flags.json) printLine(JSON.stringify({ worker_id: r.workerId, steps: r.steps, samples: r.samples, connections: r.connections, reason: r.reason, backend: engine.backend }));
+      if (flags.json) printLine(JSON.stringify({ worker_id: r.workerId, steps: r.steps, samples: r.samples, connections: r.connections, reason: r.reason, backend: engine.backend, ...(adapter ? { adapter } : {}) }));
       else log.info('worker done', { steps: r.steps, samples: r.samples, reason: r.reason });
     });
 }

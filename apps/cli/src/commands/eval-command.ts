@@ -27,7 +27,7 @@ export function evalCommand(): Command {
     .option('--log-level <level>', 'log level')
     .action(async (flags: EvalFlags) => {
       const log = createLineLogger(logLevelOf(flags));
-      const engine = await initEngine({ backend: flags.backend as 'auto' });
+      const engine = await initEngine({ backend: flags.backend as 'auto', webgpu: false });
       const { model, meta } = await loadModel(flags.from);
       const spec = flags.dataset ?? (typeof meta['dataset'] === 'string' ? meta['dataset'] : DEFAULT_RUN_CONFIG.dataset);
       const data = await loadDataset(spec);

@@ -42,7 +42,7 @@ export function finetuneCommand(): Command {
       const userToken = flags.token ?? flags.tokenFile ?? process.env['DTRAIN_TOKEN'];
       const token = spawnLocal && !userToken ? randomBytes(24).toString('base64url') : undefined;
       // Before loading: the model's tensors live on the backend that is current when it is built.
-      const engine = await initEngine({ backend: flags.backend as 'auto' });
+      const engine = await initEngine({ backend: flags.backend as 'auto', webgpu: false });
       const loaded = await loadModel(flags.from);
       log.info('model loaded', { from: flags.from, model: loaded.config.name, classes: loaded.config.numClasses, backend: engine.backend });
       let model: tf.LayersModel = loaded.model;

@@ -29,7 +29,7 @@ export function predictCommand(): Command {
     .action(async (flags: PredictFlags) => {
       if ((flags.image === undefined) === (flags.index === undefined))
         throw new InputError('INPUT_ERR_BAD_IMAGE', 'give exactly one of --image FILE or --index N');
-      await initEngine({ backend: flags.backend as 'auto' });
+      await initEngine({ backend: flags.backend as 'auto', webgpu: false });
       const { model, config, meta } = await loadModel(flags.from);
       const [rows, cols] = config.inputShape;
       let input: Float32Array;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { loadDataset } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
 import { HISTORY_FILE_NAME, startRunTelemetry } from '@dtrain/telemetry';
@@ -14,7 +14,9 @@ export function trainCommand(): Command {
     .action(async (flags: CommonFlags) => {
       const config = runConfigFromFlags(flags);
       const { log, progress } = cliConsole(flags, logLevelOf(flags));
-      const engine = await initEngine({ backend: config.backend });
+      if (config.backend === 'webgpu')
+        throw new InvalidArgumentError('--backend webgpu trains in workers (dtrain local --backend webgpu, dtrain worker --backend webgpu); dtrain train evaluates with synchronous reads, which WebGPU in Node cannot do');
+      const engine = await initEngine({ backend: config.backend, webgpu: false });
       log.info('engine ready', { backend: engine.backend, fallbacks: engine.fallbacks.map((f) => `${f.backend}: ${f.reason}`) });
       const data = await loadDataset(config.dataset, { trainLimit: config.trainLimit || undefined, onProgress: (p) => progress.download(p) });
       log.info('dataset loaded', { source: data.source, train: data.train.count, test: data.test.count });
