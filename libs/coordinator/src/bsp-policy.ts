@@ -1,6 +1,9 @@
 import type { Push } from '@dtrain/protocol';
 import { DEFAULT_MAX_BATCH } from '@dtrain/protocol';
-import { batchShares } from './batch-shares';
+import { batchShares, weightedShares } from './batch-shares';
+
+/** Weight of the newest step in a member's smoothed throughput. */
+const RATE_SMOOTHING = 0.3;
 import type { EpochPlan } from './epoch-plan';
 import type { InFlight, Member } from './member';
 import { StepBarrier } from './step-barrier';
@@ -20,6 +23,8 @@ export class BspPolicy implements SyncPolicy {
   readonly kind = 'bsp' as const;
   private readonly barrier = new StepBarrier();
   private stepStartedAt = 0;
+  /** Each member's samples per ms as the server sees it (work sent → push in), smoothed: for `--shares throughput`. */
+  private readonly rates = new Map<string, number>();
 
   constructor(private readonly c: SyncContext) {}
 
@@ -65,6 +70,9 @@ export class BspPolicy implements SyncPolicy {
     // maybeCompleteStep below can reopen the step: the ack and pooled chunks do not change the condition).
     c.aggregate.add(msg.grad, inflight.indices.length, this.stepIsComplete());
     c.spent('aggregateMs', c.now() - t0);
+    const rate = inflight.indices.length / Math.max(0.1, m.stats.lastStepMs);
+    const before = this.rates.get(m.workerId);
+    this.rates.set(m.workerId, before === undefined ? rate : before + RATE_SMOOTHING * (rate - before));
     c.applied(m, msg, key, staleness, inflight);
     this.dispatchPool();
     this.maybeCompleteStep();
@@ -102,7 +110,11 @@ export class BspPolicy implements SyncPolicy {
       return;
     }
     const samples = plan.takeStep(c.options.run.batchSize);
-    const shares = batchShares(samples.length, members.length);
+    // The update is the sample-weighted mean either way, so how the batch is split never changes it.
+    const shares =
+      c.options.shares === 'throughput'
+        ? weightedShares(samples.length, members.map((m) => this.rates.get(m.workerId) ?? NaN))
+        : batchShares(samples.length, members.length);
     let at = 0;
     members.forEach((m, i) => {
       const n = shares[i] ?? 0;

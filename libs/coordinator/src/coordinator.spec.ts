@@ -210,6 +210,29 @@ describe('exactly-once pushes', () => {
   });
 });
 
+describe('throughput-sized shares (BSP)', () => {
+  it('gives the faster member the larger share of the same global batch, and still covers every sample once', () => {
+    const { c, ws } = start({ samples: 400, shares: 'throughput', run: { batchSize: 20 } }, ['fast', 'slow']);
+    const [fast, slow] = ws as [FakeWorker, FakeWorker];
+    const sizes: [number, number][] = [];
+    for (let step = 0; step < 8; step++) {
+      const f = fast.pending()[0];
+      const sl = slow.pending()[0];
+      if (!f || !sl) break;
+      sizes.push([f.indices.length, sl.indices.length]);
+      c.clock.advance(10);
+      fast.pushNext();
+      c.clock.advance(30);
+      slow.pushNext();
+    }
+    expect(sizes[0]).toEqual([20, 20]);
+    for (const [a, b] of sizes) expect(a + b).toBe(40);
+    // The slow one takes 4x as long per batch once measured (10 vs 40 ms): its share drops towards a fifth.
+    const [a, b] = sizes.at(-1)!;
+    expect(a).toBeGreaterThan(2 * b);
+  });
+});
+
 describe('gradient sanity', () => {
   it.each(['bsp', 'asp'] as const)('%s: refuses an all-finite 3e38 push, evicts its worker, applies nothing of it, and the run still covers every sample', (mode) => {
     const { c, ws } = start({ samples: 16, mode }, ['a', 'b']);

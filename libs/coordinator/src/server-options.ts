@@ -49,6 +49,12 @@ export interface ServerOptions {
   shardStrategy: ShardStrategy;
   /** BSP: a step completes when workers − backupWorkers gradients are in; late ones are dropped. */
   backupWorkers: number;
+  /**
+   * BSP: how a step's global batch is split over the members: 'even', or in proportion to each
+   * one's measured throughput ('throughput': a slow worker no longer sets the pace). Either way the
+   * update is one step on the whole batch; 'even' is also bit-for-bit reproducible run to run.
+   */
+  shares: 'even' | 'throughput';
   /** Shared secret every join must carry; undefined = no authentication. */
   token: string | undefined;
   /** Shortest token accepted (a guessable token is no authentication). */
@@ -97,6 +103,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
   weightsCompression: undefined,
   shardStrategy: 'iid',
   backupWorkers: 0,
+  shares: 'even',
   token: undefined,
   // 16 characters of a random base64 token are 96 bits: beyond guessing at any rate a server allows.
   minTokenLength: 16,
@@ -177,6 +184,7 @@ export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>
       bad(field, (e as Error).message);
     }
   }
+  if (o.shares !== 'even' && o.shares !== 'throughput') bad('shares', 'must be even or throughput');
   if (!(SHARD_STRATEGIES as readonly string[]).includes(o.shardStrategy)) bad('shardStrategy', `must be one of ${SHARD_STRATEGIES.join(', ')}`);
   if (partial.host === undefined) o.host = o.token === undefined ? '127.0.0.1' : DEFAULT_SERVER_OPTIONS.host;
   int('minTokenLength', 1, 4096);

@@ -16,6 +16,7 @@ export interface ServerFlags extends CommonFlags {
   weightsCompression?: string;
   shard: string;
   backupWorkers: number;
+  shares: string;
   token?: string;
   tokenFile?: string;
   heartbeatMs: number;
@@ -50,6 +51,7 @@ export function addServerFlags(cmd: Command, defaults: { host?: string; port?: n
     .option('--compression <c>', 'none | fp16 | int8[:CHUNK] | int4[:CHUNK] | sign[:CHUNK] | topk:RATIO (gradients, with error feedback)', d.compression)
     .option('--weights-compression <c>', 'codec of the weight deltas sent to workers (same choices; default: as --compression)')
     .option('--shard <strategy>', 'iid | by-class (non-IID)', d.shardStrategy)
+    .option('--shares <how>', 'BSP: split each step even | in proportion to measured worker throughput', d.shares)
     .option('--backup-workers <n>', 'BSP: a step completes when workers−B gradients are in', intArg('--backup-workers'), d.backupWorkers)
     .option('--token <secret>', 'shared secret workers must present (env DTRAIN_TOKEN)')
     .option('--token-file <path>', 'read the shared secret from a file')
@@ -98,6 +100,7 @@ export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<Server
     weightsCompression: f.weightsCompression,
     shardStrategy: f.shard as ServerOptions['shardStrategy'],
     backupWorkers: f.backupWorkers,
+    shares: f.shares as ServerOptions['shares'],
     token: resolveToken(f),
     heartbeatMs: f.heartbeatMs,
     heartbeatTimeoutMs: f.heartbeatTimeoutMs,
