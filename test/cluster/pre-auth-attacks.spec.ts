@@ -25,9 +25,9 @@ function frameHeader(length: number): Buffer {
   return h;
 }
 
-const open = (url: string): Promise<WebSocket> =>
+const open = (url: string, token?: string): Promise<WebSocket> =>
   new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
@@ -47,6 +47,10 @@ describe('attacks before authentication (real server process)', () => {
     const pid = s.proc.child.pid!;
     const before = (await readyz(s.port))!;
     const rss0 = rssOf(pid);
+
+    // 0. A wrong bearer token is refused at the upgrade (HTTP 401): no WebSocket, no frame read.
+    await expect(open(s.url, 'not-the-token-not-the-token')).rejects.toThrow(/HTTP 401/);
+    (await open(s.url, TOKEN)).terminate();
 
     // 1. Twenty sockets, each announcing a 60 MB frame (under --max-frame-bytes) and sending 1 MB of
     //    it: each is cut off after the budget instead of buffering the frame.
@@ -93,4 +97,12 @@ describe('attacks before authentication (real server process)', () => {
     // 24 × 60 MB would be 1.4 GB if buffered; the budget keeps it to noise.
     expect(grew).toBeLessThan(150 * 1024 * 1024);
   }, 120_000);
+
+  it('a worker with a wrong token is refused at the upgrade and stops with WORKER_ERR_REFUSED', async () => {
+    const s = await cluster.server([...SMALL_RUN, '--workers', '1', '--epochs', '1', '--train-limit', '128', '--token', TOKEN, '--log-level', 'error']);
+    const w = cluster.worker(s.url, 'guesser', [], { DTRAIN_TOKEN: 'a-wrong-token-of-enough-length' });
+    const exited = await w.exited;
+    expect(exited.code).toBe(1);
+    expect(w.stderr.join('\n')).toMatch(/WORKER_ERR_REFUSED.*AUTH_ERR_BAD_TOKEN/);
+  }, 60_000);
 });

@@ -134,6 +134,11 @@ export class Coordinator {
     this.p.gate.frame(peer, bytes);
   }
 
+  /** A bearer token in an upgrade request: right, or wrong and how long to hold the refusal. */
+  authenticate(token: string, address: string): { ok: boolean; holdMs: number } {
+    return this.p.desk.authenticate(token, address);
+  }
+
   transportError(peer: Peer, code: ProtocolErrorCode, message: string): void {
     this.p.gate.transportError(peer, code, message);
   }

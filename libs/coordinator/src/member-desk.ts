@@ -73,6 +73,13 @@ export class MemberDesk {
     this.o.joined(m);
   }
 
+  /** An upgrade's bearer token, judged like a join's (constant time), with the same per-address backoff. */
+  authenticate(token: string, address: string): { ok: boolean; holdMs: number } {
+    const expected = this.o.options.token;
+    if (expected === undefined || tokensMatch(token, expected)) return { ok: true, holdMs: 0 };
+    return { ok: false, holdMs: this.backoff.failed(address) };
+  }
+
   message(peer: Peer, workerId: string, msg: Message, bytes: number): void {
     const { gate, log } = this.o;
     const m = this.o.membership.get(workerId);

@@ -161,7 +161,7 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
     return deps.http?.(req, res) ?? false;
   };
   const transport: ListeningTransport = await listen(
-    { host: options.host, port: options.port, maxFrameBytes: options.maxFrameBytes, limits: options.transportLimits, tls: options.tls, http: health },
+    { host: options.host, port: options.port, maxFrameBytes: options.maxFrameBytes, limits: options.transportLimits, tls: options.tls, http: health, authenticate: (t: string, address: string) => coordinator.authenticate(t, address) },
     {
       connect: (p) => coordinator.connect(p),
       frame: (p, b) => coordinator.frame(p, b),

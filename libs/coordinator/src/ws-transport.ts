@@ -61,6 +61,11 @@ export interface TransportOptions {
   maxFrameBytes: number;
   limits?: Partial<TransportLimits>;
   tls: { certPath: string; keyPath: string } | undefined;
+  /**
+   * Checks a bearer token in the upgrade request (`Authorization: Bearer …`): a wrong one is refused
+   * with HTTP 401 before a WebSocket exists. Requests without the header go on to the join's token.
+   */
+  authenticate?: (token: string, address: string) => { ok: boolean; holdMs: number };
   /** Plain HTTP requests on the same port (health, metrics). Return false to answer 404. */
   http?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -121,9 +126,25 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
     maxPendingAutoPongs: limits.maxPendingPongs,
     // Refused at the upgrade, before a WebSocket (and its buffers) exists.
     verifyClient: (info, done) => {
-      const here = unjoined.get(address(info.req)) ?? 0;
+      const ip = address(info.req);
+      const here = unjoined.get(ip) ?? 0;
       if (unjoinedTotal >= limits.maxUnjoined || here >= limits.maxUnjoinedPerAddress) return done(false, 503, 'too many connections waiting to join');
-      done(true);
+      const auth = info.req.headers.authorization;
+      if (auth === undefined || !opts.authenticate) return done(true);
+      const m = /^Bearer (.+)$/.exec(auth);
+      const verdict = m ? opts.authenticate(m[1]!, ip) : { ok: false, holdMs: 0 };
+      if (verdict.ok) return done(true);
+      if (verdict.holdMs <= 0) return done(false, 401, 'bad token');
+      // Repeated failures from this address: the refusal waits, and the wait counts as a connection waiting to join.
+      unjoinedTotal++;
+      unjoined.set(ip, here + 1);
+      setTimeout(() => {
+        unjoinedTotal--;
+        const n = (unjoined.get(ip) ?? 1) - 1;
+        if (n > 0) unjoined.set(ip, n);
+        else unjoined.delete(ip);
+        done(false, 401, 'bad token');
+      }, verdict.holdMs).unref();
     },
   } as ConstructorParameters<typeof WebSocketServer>[0]);
   let nextId = 1;

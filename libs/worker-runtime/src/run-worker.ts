@@ -277,7 +277,9 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     const tlsOpts = opts.serverUrl.startsWith('wss:')
       ? { ...(opts.caPath ? { ca: readFileSync(opts.caPath) } : {}), rejectUnauthorized: !opts.insecureTls }
       : {};
-    const socket = new WebSocket(opts.serverUrl, { maxPayload: opts.maxFrameBytes, perMessageDeflate: false, generateMask: zeroMask, ...tlsOpts });
+    // The token also goes in the upgrade request, so a server can refuse a wrong one before any frame.
+    const headers = opts.token !== undefined ? { authorization: `Bearer ${opts.token}` } : undefined;
+    const socket = new WebSocket(opts.serverUrl, { maxPayload: opts.maxFrameBytes, perMessageDeflate: false, generateMask: zeroMask, ...tlsOpts, ...(headers ? { headers } : {}) });
     ws = socket;
     socket.binaryType = 'nodebuffer';
     socket.on('open', () => {
@@ -308,6 +310,14 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       queue = queue.then(() => handle(msg)).catch((err) => end(err));
     });
     socket.on('error', (err) => log.debug('socket error', { error: err.message }));
+    // The server refused our bearer token at the upgrade: as final as AUTH_ERR_BAD_TOKEN on a join.
+    socket.on('unexpected-response', (_req, res) => {
+      if (res.statusCode === 401) {
+        log.warn('server error', { code: 'AUTH_ERR_BAD_TOKEN', message: 'the server refused the token (HTTP 401)', fatal: true });
+        end(new WorkerError('WORKER_ERR_REFUSED', 'server refused: AUTH_ERR_BAD_TOKEN: HTTP 401 at the upgrade', { code: 'AUTH_ERR_BAD_TOKEN' }));
+      }
+      socket.terminate();
+    });
     socket.on('close', (code, reason) => {
       if (heartbeat) clock.clearInterval(heartbeat);
       heartbeat = undefined;
