@@ -8,7 +8,7 @@ import type { ParameterStore } from './parameter-store';
 import type { RunAccounting } from './run-accounting';
 import type { ServerOptions } from './server-options';
 import { weightsCodec } from './server-options';
-import { WeightsEncoder } from './weights-encoder';
+import { WeightsEncoder } from '@dtrain/weights-sync';
 
 /**
  * Every message the server sends a member, built in one place: welcome, assign, work (preceded by

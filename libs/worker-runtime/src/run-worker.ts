@@ -7,12 +7,13 @@ import type { DatasetSplits } from '@dtrain/data';
 import { loadDataset } from '@dtrain/data';
 import type { EncodedTensor, Message, Push, Welcome, Work, WorkerStats } from '@dtrain/protocol';
 import { CLOSE_CODES, PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
+import { WeightsApplier } from '@dtrain/weights-sync';
 import type * as tf from '@tensorflow/tfjs';
 import { memory as tfMemory } from '@tensorflow/tfjs';
 import { TrainableLayout, buildModel, setFlatWeights, validateModelConfig, weightManifest } from '@dtrain/model';
 import type { BatchGradients } from '@dtrain/trainer';
 import { createBatchGradients } from '@dtrain/trainer';
-import { COMPRESSION_KINDS, ErrorFeedback, decodeTensor, parseCompression } from '@dtrain/training';
+import { COMPRESSION_KINDS, ErrorFeedback, parseCompression } from '@dtrain/training';
 import type { WorkerOptions } from './worker-options';
 import { ReconnectSchedule } from './reconnect-schedule';
 import { WorkerError } from './worker-error';
@@ -61,11 +62,8 @@ interface Session {
   feedback: ErrorFeedback;
   /** With frozen layers and a server that takes them: pushes carry only the weights that train, packed here. */
   packing: { layout: TrainableLayout; packed: Float32Array } | undefined;
-  /** Our copy of the weights: the base of deltas and packed frames. Behind `lastFull` while that is set. */
-  weights: Float32Array;
-  /** The last full fp32 frame's values, not yet copied into `weights` (only a delta or packed frame needs them there). */
-  lastFull: Float32Array | undefined;
-  version: number;
+  /** The weights this worker holds, kept in step with the server's replica of them (libs/weights-sync). */
+  downlink: WeightsApplier;
   /** Per un-acknowledged lossy push: what it carried of the residual (restored if the server refuses it). */
   carried: Map<number, Float32Array>;
 }
@@ -152,19 +150,17 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       gradients: createBatchGradients(model, data.splits.train, { augment: w.hyper.augment ?? null, frozen: w.frozen ?? [] }),
       feedback: new ErrorFeedback(layout?.size ?? manifest.totalSize, parseCompression(w.compression)),
       packing: layout ? { layout, packed: new Float32Array(layout.size) } : undefined,
-      weights: new Float32Array(manifest.totalSize),
-      lastFull: undefined,
-      version: -1,
+      downlink: new WeightsApplier(manifest.totalSize, (weights) => setFlatWeights(model, weights), layout),
       carried: new Map(),
     };
     log.info('joined', { runId: w.runId, dataset: w.dataset, mode: w.mode.kind, compression: w.compression, params: manifest.totalSize });
   };
 
   const compute = async (s: Session, w: Work): Promise<void> => {
-    if (s.version !== w.baseVersion) {
+    if (s.downlink.version !== w.baseVersion) {
       // Our weights drifted from the server's idea of them (a delta we could not apply). Without a push
       // the step would wait for us forever; a fresh connection re-homes the batch and brings full weights.
-      log.warn('work for weights this worker does not hold; reconnecting to resynchronise', { have: s.version, want: w.baseVersion });
+      log.warn('work for weights this worker does not hold; reconnecting to resynchronise', { have: s.downlink.version, want: w.baseVersion });
       ws?.close(CLOSE_CODES.resync, 'resync weights');
       return;
     }
@@ -213,33 +209,11 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       case 'weights': {
         if (!session) return;
         const t0 = performance.now();
-        if (msg.layout === 'trainable') {
-          // Only the weights that train; the frozen ones are those of our full copy, which they never leave.
-          if (!session.packing || session.version < 0) {
-            log.warn('weights of the trainable layers only, without the frozen ones to go with them; reconnecting to resynchronise');
-            ws?.close(CLOSE_CODES.resync, 'resync weights');
-            return;
-          }
-          session.packing.layout.place(decodeTensor(msg.payload), currentWeights(session));
-          setFlatWeights(session.model, session.weights);
-        } else if (msg.encoding === 'delta') {
-          if (session.version !== msg.baseVersion) return;
-          currentWeights(session);
-          const delta = decodeTensor(msg.payload);
-          for (let i = 0; i < delta.length; i++) session.weights[i]! += delta[i]!;
-          setFlatWeights(session.model, session.weights);
-        } else if (msg.payload.codec === 'fp32') {
-          // Full fp32 weights go from the frame's view straight into the model. Our own copy is needed only
-          // as the base of a later delta (lossy downlink) or packed frame (frozen layers): we keep the view
-          // and copy it when one comes.
-          setFlatWeights(session.model, msg.payload.data);
-          session.lastFull = msg.payload.data;
-        } else {
-          session.lastFull = undefined;
-          decodeTensor(msg.payload, session.weights);
-          setFlatWeights(session.model, session.weights);
+        if (session.downlink.apply(msg) === 'resync') {
+          log.warn('weights of the trainable layers only, without the frozen ones to go with them; reconnecting to resynchronise');
+          ws?.close(CLOSE_CODES.resync, 'resync weights');
+          return;
         }
-        session.version = msg.version;
         result.weightsMs += performance.now() - t0;
         return;
       }
@@ -293,7 +267,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         ...(opts.token !== undefined ? { token: opts.token } : {}),
         protocolVersion: PROTOCOL_VERSION,
         capabilities: { backend: deps.backend ?? 'unknown', compression: [...COMPRESSION_KINDS], maxFrameBytes: opts.maxFrameBytes, pid: process.pid, host: hostname().slice(0, 64), trainableLayout: true },
-        ...(session && session.version >= 0 ? { resumeFrom: { version: session.version, step: result.steps } } : {}),
+        ...(session && session.downlink.version >= 0 ? { resumeFrom: { version: session.downlink.version, step: result.steps } } : {}),
         // Proves this is the member whose connection may still look alive to the server.
         ...(session?.welcome.session !== undefined ? { session: session.welcome.session } : {}),
       });
@@ -349,14 +323,6 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
 const MAX_UNACKED_CARRIED = 16;
 
 /** The session's weights copy, brought up to the last full frame if that was not copied yet. */
-function currentWeights(s: Session): Float32Array {
-  if (s.lastFull) {
-    s.weights.set(s.lastFull);
-    s.lastFull = undefined;
-  }
-  return s.weights;
-}
-
 function rememberCarried(s: Session, step: number, carried: Float32Array): void {
   s.carried.set(step, carried);
   if (s.carried.size > MAX_UNACKED_CARRIED) s.carried.delete(s.carried.keys().next().value as number);
