@@ -49,7 +49,7 @@ const MODELS = ['cnn', 'cnn-large'];
 export function addCommonFlags(cmd: Command): Command {
   const d = DEFAULT_RUN_CONFIG;
   return cmd
-    .option('--dataset <spec>', 'mnist (full, offline) | mnist-subset (10,000, fast) | fashion-mnist | idx:DIR | url:BASE', d.dataset)
+    .option('--dataset <spec>', 'mnist (full, offline) | mnist-subset (10,000, fast) | fashion-mnist | idx:DIR | url:BASE | folder:DIR | classes:LIST:SPEC', d.dataset)
     .option('--classes <list>', 'keep only these classes of the dataset, relabelled 0..k-1 (e.g. 5-9 or 0,2,4); same as --dataset classes:LIST:SPEC')
     .option('--model <name>', `model config: ${MODELS.join(' | ')}`, d.model)
     .option('--epochs <n>', 'passes over the training split', intArg('--epochs'), d.epochs)

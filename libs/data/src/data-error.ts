@@ -12,6 +12,7 @@ export const DATA_ERROR_CODES = {
   DATA_ERR_NOT_FOUND: 'a dataset file or directory does not exist',
   DATA_ERR_DOWNLOAD: 'download failed (network, HTTP status, timeout, size limit, interrupted body)',
   DATA_ERR_CHECKSUM: 'downloaded or cached file does not match its expected checksum',
+  DATA_ERR_BAD_IMAGE: 'an image of a folder: dataset is not a readable PNG, is empty, or is too large (the error names the file)',
   DATA_ERR_BAD_SPEC: 'unknown or malformed dataset spec, or invalid load option',
   DATA_ERR_BAD_SHARD: 'invalid shard spec (strategy, seed, index, count) or more shards than samples',
   DATA_ERR_BAD_BATCH: 'fillBatch got an index out of range, too-small output buffers or bad augmentation options',

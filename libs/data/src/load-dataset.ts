@@ -20,6 +20,7 @@ import { loadIdxFromUrl, normaliseBaseUrl } from './idx-url-source';
 import { loadFullMnist } from './mnist-package';
 import { pathExists } from './path-exists';
 import { selectClassSplits, splitClassesSpec } from './select-classes';
+import { loadImageFolder } from './image-folder';
 
 export interface LoadOptions {
   /** Where downloads are kept. Default: $DTRAIN_CACHE, else ~/.cache/dtrain. */
@@ -55,6 +56,8 @@ export interface LoadOptions {
  *                    downloaded into <cacheDir>/fashion-mnist (MD5-checked).
  *   'idx:DIR'        the four standard IDX files (raw or .gz) in DIR.
  *   'url:BASE'       the four standard .gz files under an http(s) BASE, cached in <cacheDir>/url/.
+ *   'folder:DIR'     PNG images in class directories (DIR/train/<class>, DIR/test/<class>, or DIR/<class>
+ *                    split 80/20), as 28×28 grayscale, decoded once into <cacheDir>/folder/.
  *   'classes:L:SPEC' SPEC with only the classes in L (5-9, 0,2,4), relabelled 0..k−1 in that order.
  */
 export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<DatasetSplits> {
@@ -102,13 +105,18 @@ async function loadSource(spec: string, opts: LoadOptions): Promise<Loaded> {
     if (dir === '') throw new DataError('DATA_ERR_BAD_SPEC', `'${spec}': idx: needs a directory`, { spec });
     return fromDir(spec, resolve(dir), opts.classNames);
   }
+  if (spec.startsWith('folder:')) {
+    const dir = spec.slice('folder:'.length);
+    if (dir === '') throw new DataError('DATA_ERR_BAD_SPEC', `'${spec}': folder: needs a directory`, { spec });
+    return loadImageFolder(resolve(dir), cacheDir);
+  }
   if (spec.startsWith('url:')) {
     const base = normaliseBaseUrl(spec.slice('url:'.length));
     const key = createHash('sha256').update(base).digest('hex').slice(0, 12);
     const dest = join(cacheDir, 'url', `${new URL(base).hostname}-${key}`);
     return fromUrl(spec, base, dest, opts.classNames, opts.checksums ?? {}, opts);
   }
-  throw new DataError('DATA_ERR_BAD_SPEC', `unknown dataset '${spec}' (mnist-subset, mnist, fashion-mnist, idx:DIR, url:BASE, classes:LIST:SPEC)`, { spec });
+  throw new DataError('DATA_ERR_BAD_SPEC', `unknown dataset '${spec}' (mnist-subset, mnist, fashion-mnist, idx:DIR, url:BASE, folder:DIR, classes:LIST:SPEC)`, { spec });
 }
 
 async function fromDir(name: string, dir: string, classNames: readonly string[] | undefined): Promise<Loaded> {
