@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import type { LogLevel } from '@dtrain/common';
@@ -51,7 +53,7 @@ export function addCommonFlags(cmd: Command): Command {
   return cmd
     .option('--dataset <spec>', 'mnist (full, offline) | mnist-subset (10,000, fast) | fashion-mnist | idx:DIR | url:BASE | folder:DIR | classes:LIST:SPEC', d.dataset)
     .option('--classes <list>', 'keep only these classes of the dataset, relabelled 0..k-1 (e.g. 5-9 or 0,2,4); same as --dataset classes:LIST:SPEC')
-    .option('--model <name>', `model config: ${MODELS.join(' | ')}`, d.model)
+    .option('--model <name|file>', `model: ${MODELS.join(' | ')}, or a TF.js Layers model.json (Sequential; with or without weights)`, d.model)
     .option('--epochs <n>', 'passes over the training split', intArg('--epochs'), d.epochs)
     .option('--batch-size <n>', 'samples per batch (per worker in a cluster)', intArg('--batch-size'), d.batchSize)
     .option('--lr <x>', 'learning rate', floatArg('--lr'), d.learningRate)
@@ -69,10 +71,14 @@ export function addCommonFlags(cmd: Command): Command {
 
 export function runConfigFromFlags(f: CommonFlags): RunConfig {
   if (!BACKENDS.includes(f.backend)) throw new InvalidArgumentError(`--backend must be one of ${BACKENDS.join(', ')}`);
-  if (!MODELS.includes(f.model)) throw new InvalidArgumentError(`--model must be one of ${MODELS.join(', ')}`);
+  // A built-in name, or a TF.js model.json (its directory) of the user's.
+  const builtIn = MODELS.includes(f.model);
+  if (!builtIn && !/\.json$/i.test(f.model) && !existsSync(join(f.model, 'model.json')))
+    throw new InvalidArgumentError(`--model must be one of ${MODELS.join(', ')}, or a TF.js model.json (or a directory holding one), got ${f.model}`);
   return resolveRunConfig({
     dataset: f.classes === undefined ? f.dataset : `${CLASSES_PREFIX}${f.classes}:${f.dataset}`,
-    model: f.model as RunConfig['model'],
+    model: builtIn ? (f.model as RunConfig['model']) : DEFAULT_RUN_CONFIG.model,
+    modelFile: builtIn ? undefined : f.model,
     epochs: f.epochs,
     batchSize: f.batchSize,
     learningRate: f.lr,

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './model-config';
 import { configFromModel } from './config-from-model';
 import { recalledConfig, rememberConfig } from './config-registry';
+import { buildModel } from './build-model';
 import { ModelError } from './model-error';
 import { validateModelConfig } from './validate-model-config';
 
@@ -56,6 +57,26 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: Record
   }
 }
 
+/**
+ * A topology without weights (what `model.toJSON()` gives): its layers are read as a config and the
+ * model is built with our seeded initialisation (Glorot-uniform kernels, zero biases, as TF.js's
+ * defaults). Only the layers a LayerSpec describes are accepted (MODEL_ERR_BAD_CONFIG names the others).
+ */
+async function fromTopologyOnly(json: tf.io.ModelJSON, dir: string, seed?: number): Promise<{ model: tf.LayersModel; config: ModelConfig; meta: Record<string, unknown> }> {
+  let topo: tf.LayersModel;
+  try {
+    topo = await tf.models.modelFromJSON(json.modelTopology as tf.io.ModelJSON['modelTopology'] as unknown as tf.serialization.ConfigDict);
+  } catch (err) {
+    throw loadError(dir, 'its modelTopology does not build', err);
+  }
+  try {
+    const config = configFromModel(topo);
+    return { model: buildModel(config, seed === undefined ? {} : { seed }), config, meta: {} };
+  } finally {
+    topo.dispose();
+  }
+}
+
 function loadError(dir: string, why: string, cause?: unknown): ModelError {
   return new ModelError('MODEL_ERR_LOAD', `cannot load model from ${dir}: ${why}`, { dir }, { cause });
 }
@@ -64,16 +85,23 @@ function loadError(dir: string, why: string, cause?: unknown): ModelError {
  * Loads a model saved by saveModel or by stock LayersModel.save (tfjs-node file://). Without our
  * metadata the config is derived from the layers. Missing or corrupt files throw MODEL_ERR_LOAD.
  */
-export async function loadModel(dir: string): Promise<{ model: tf.LayersModel; config: ModelConfig; meta: Record<string, unknown> }> {
+export async function loadModel(
+  location: string,
+  opts: { seed?: number } = {},
+): Promise<{ model: tf.LayersModel; config: ModelConfig; meta: Record<string, unknown> }> {
+  // A directory holding model.json, or the JSON file itself (any name).
+  const isFile = /\.json$/i.test(location);
+  const dir = isFile ? path.dirname(location) : location;
+  const file = isFile ? location : path.join(dir, MODEL_JSON);
   let json: tf.io.ModelJSON;
   try {
-    json = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON), 'utf8')) as tf.io.ModelJSON;
+    json = JSON.parse(await fs.readFile(file, 'utf8')) as tf.io.ModelJSON;
   } catch (err) {
-    throw loadError(dir, `${MODEL_JSON} is missing or not JSON`, err);
+    throw loadError(dir, `${path.basename(file)} is missing or not JSON`, err);
   }
-  if (typeof json !== 'object' || json === null || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw loadError(dir, `${MODEL_JSON} has no modelTopology / weightsManifest`);
-  }
+  if (typeof json !== 'object' || json === null || !json.modelTopology) throw loadError(dir, `${path.basename(file)} has no modelTopology`);
+  if (json.weightsManifest === undefined) return fromTopologyOnly(json, dir, opts.seed);
+  if (!Array.isArray(json.weightsManifest)) throw loadError(dir, `${path.basename(file)} has a weightsManifest that is not an array`);
   const buffers: ArrayBuffer[] = [];
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   for (const [i, group] of (json.weightsManifest as unknown[]).entries()) {

@@ -5,7 +5,7 @@ import { startParameterServer, weightsCodec } from '@dtrain/coordinator';
 import type { DatasetSplits } from '@dtrain/data';
 import { loadDataset } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
-import { buildModel, modelConfig, setFlatWeights } from '@dtrain/model';
+import { buildModel, loadModel, modelConfig, parameterCount, setFlatWeights } from '@dtrain/model';
 import type { RunTelemetry } from '@dtrain/telemetry';
 import { HISTORY_FILE_NAME, combineEvents, startRunTelemetry } from '@dtrain/telemetry';
 import type { TrainSummary } from '@dtrain/trainer';
@@ -13,7 +13,7 @@ import { evaluateModel, summaryJson, trainingIndices } from '@dtrain/trainer';
 import type { EvaluationReport } from '@dtrain/training';
 import { memory as tfMemory } from '@tensorflow/tfjs';
 import { checkpointDeps } from './checkpoint-wiring';
-import { compressionRatio } from './compression-ratio';
+import { compressionRatio, compressionRatioFor } from './compression-ratio';
 import type { CliProgress } from '@dtrain/cli-kit';
 import { createCpuMeter } from './cpu-meter';
 
@@ -52,6 +52,12 @@ export async function launchServer(options: ServerOptions, log: Logger, extra: P
   const data =
     extra.data ?? (await loadDataset(options.run.dataset, { trainLimit: options.run.trainLimit || undefined, ...(progress ? { onProgress: (p) => progress.download(p) } : {}) }));
   log.info('dataset loaded', { source: data.source, train: data.train.count, test: data.test.count, backend: engine.backend });
+  // --model FILE: the user's TF.js model (its weights, if the file has them, are where training starts).
+  if (options.run.modelFile !== undefined && !extra.initialModel) {
+    const { model, config } = await loadModel(options.run.modelFile, { seed: options.run.seed });
+    log.info('model loaded', { file: options.run.modelFile, name: config.name, layers: config.layers.length, inputShape: config.inputShape });
+    extra = { ...extra, initialModel: { model, config } };
+  }
   const checkpoint = await checkpointDeps(options, log);
   const samplesPerEpoch = trainingIndices(data.train, options.run.trainLimit).length;
   const trainEval = tele.trainEval === false ? undefined : trainSubsetEvaluator(options, data, extra);
@@ -109,7 +115,7 @@ export async function launchServer(options: ServerOptions, log: Logger, extra: P
   };
   const summary = server.done.then(
     async (r) => {
-      const s = toSummary(options, r, engine.backend, cpu.perStep());
+      const s = toSummary(options, r, engine.backend, cpu.perStep(), extra.initialModel ? parameterCount(extra.initialModel.config) : undefined);
       if (r.saveError) Object.assign(s, { saveError: r.saveError, outDir: undefined });
       telemetry.finish(true, r.report, summaryJson(s));
       await end();
@@ -161,14 +167,14 @@ function trainSubsetEvaluator(options: ServerOptions, data: DatasetSplits, extra
   };
 }
 
-export function toSummary(options: ServerOptions, r: ServerResult, backend: string, serverCpuMsPerStep?: number): TrainSummary {
+export function toSummary(options: ServerOptions, r: ServerResult, backend: string, serverCpuMsPerStep?: number, parameters?: number): TrainSummary {
   const t = r.totals;
   const workers = r.workersSeen;
   return {
     mode: options.mode,
     backend,
     dataset: options.run.dataset,
-    model: options.run.model,
+    model: options.run.modelFile ?? options.run.model,
     epochs: options.run.epochs,
     batchSize: options.run.batchSize,
     globalBatch: options.run.batchSize * Math.max(1, options.workers),
@@ -184,7 +190,7 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
     extra: {
       compression: options.compression,
       weights_compression: weightsCodec(options),
-      compression_ratio: compressionRatio(t, options.run.model, r.report.numClasses),
+      compression_ratio: parameters !== undefined ? compressionRatioFor(t, parameters) : compressionRatio(t, options.run.model, r.report.numClasses),
       gradient_bytes: t.gradientBytes,
       weight_bytes: t.weightBytes,
       dropped_pushes: t.droppedPushes,

