@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initEngine } from './init-engine';
+import { mayHaveHardwareGpu } from './webgpu-device';
 import { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
 
 const tfjsNodeLoads = await import(/* @vite-ignore */ ['@tensorflow', 'tfjs-node'].join('/')).then(
@@ -30,12 +31,18 @@ describe('initEngine', () => {
     await expect(initEngine({ backend: 'tensorflow', env: {} })).rejects.toMatchObject({ code: 'ENGINE_ERR_BACKEND_UNAVAILABLE' });
   });
 
-  it.skipIf(tfjsNodeLoads)('auto falls back from tensorflow to wasm and says why', async () => {
+  it.skipIf(tfjsNodeLoads || mayHaveHardwareGpu({}))('auto falls back from tensorflow (and, without a GPU driver, webgpu) to wasm and says why', async () => {
     const info = await initEngine({ env: {} });
     expect(info.requested).toBe('auto');
     expect(info.backend).toBe('wasm');
-    expect(info.fallbacks.map((f) => f.backend)).toEqual(['tensorflow']);
+    expect(info.fallbacks.map((f) => f.backend)).toEqual(['tensorflow', 'webgpu']);
     expect(info.fallbacks[0]?.reason.length).toBeGreaterThan(0);
+    expect(info.fallbacks[1]?.reason).toMatch(/no hardware Vulkan driver/);
+  });
+
+  it('without WebGPU allowed (the server, train), auto never tries it', async () => {
+    const info = await initEngine({ env: {}, webgpu: false });
+    expect(info.fallbacks.map((f) => f.backend)).not.toContain('webgpu');
   });
 });
 
