@@ -81,7 +81,7 @@ describe('CheckpointStore', () => {
     expect(loaded?.state.updates).toBe(10);
     expect(warnings).toEqual([
       {
-        msg: 'skipping a checkpoint that cannot be restored',
+        msg: 'skipping unreadable checkpoint',
         fields: { path: join(dir, 'checkpoint-000000000020.bin'), error: expect.stringContaining('optimizer v[7] is Infinity'), next: join(dir, 'checkpoint-000000000010.bin') },
       },
     ]);

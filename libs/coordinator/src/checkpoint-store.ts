@@ -162,7 +162,7 @@ export class CheckpointStore {
         return { state, path };
       } catch (err) {
         const next = names[i + 1];
-        log.warn('skipping a checkpoint that cannot be restored', { path, error: (err as Error).message, next: next ? join(this.dir, next) : null });
+        log.warn('skipping unreadable checkpoint', { path, error: (err as Error).message, next: next ? join(this.dir, next) : null });
       }
     }
     return undefined;
