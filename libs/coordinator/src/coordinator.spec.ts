@@ -230,6 +230,8 @@ describe('throughput-sized shares (BSP)', () => {
     // The slow one takes 4x as long per batch once measured (10 vs 40 ms): its share drops towards a fifth.
     const [a, b] = sizes.at(-1)!;
     expect(a).toBeGreaterThan(2 * b);
+    // The dashboard's "batch" column: each member's share of the last step.
+    expect(c.coordinator.members.get('fast')!.stats.lastBatch).toBeGreaterThan(2 * c.coordinator.members.get('slow')!.stats.lastBatch);
   });
 });
 

@@ -32,6 +32,8 @@ export interface MemberStats {
   bytesIn: number;
   bytesOut: number;
   lastStepMs: number;
+  /** Samples in the last batch handed to it: its share of a BSP step (see --shares). */
+  lastBatch: number;
   stepMsTotal: number;
   lastComputeMs: number;
   maxStaleness: number;
@@ -77,6 +79,7 @@ export function newStats(): MemberStats {
     bytesIn: 0,
     bytesOut: 0,
     lastStepMs: 0,
+    lastBatch: 0,
     stepMsTotal: 0,
     lastComputeMs: 0,
     maxStaleness: 0,

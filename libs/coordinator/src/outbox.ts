@@ -75,6 +75,7 @@ export class Outbox {
       m.knownVersion = version;
     }
     m.inflight = { step, baseVersion: version, indices, sentAt: clock.monotonic(), cancelled: false };
+    m.stats.lastBatch = indices.length;
     const augmentSeed = mixSeed(options.run.seed, epoch, step, indices[0] ?? 0);
     this.send(m, { type: 'work', v: PROTOCOL_VERSION, step, epoch, baseVersion: version, indices, augmentSeed });
   }

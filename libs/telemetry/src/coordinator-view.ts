@@ -31,6 +31,7 @@ export function workerRow(m: Member, now: number): WorkerRow {
     dropped: s.dropped,
     rejected: s.rejected,
     lastStepMs: Math.round(s.lastStepMs),
+    batch: s.lastBatch,
   };
 }
 

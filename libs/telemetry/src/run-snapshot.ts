@@ -68,6 +68,8 @@ export interface WorkerRow {
   dropped: number;
   rejected: number;
   lastStepMs: number;
+  /** Samples of its last batch: its share of the step. */
+  batch: number;
 }
 
 export interface RunStatus {

@@ -97,6 +97,7 @@
       cell(tr, String(w.dropped));
       cell(tr, String(w.rejected));
       cell(tr, w.lastStepMs ? w.lastStepMs + ' ms' : '–');
+      cell(tr, w.batch ? String(w.batch) : '–');
       body.appendChild(tr);
     });
   }
