@@ -1,17 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import { CodedError } from '@dtrain/common';
+import { lumaAt, pngSize } from '@dtrain/data';
 
 export class InputError extends CodedError<'INPUT_ERR_BAD_IMAGE' | 'INPUT_ERR_TOO_LARGE'> {}
 
 /** Pixels a PNG may have (4096 × 4096): it is shrunk to 28×28, and decoding costs 4 bytes per pixel. */
 export const MAX_IMAGE_PIXELS = 4096 * 4096;
-
-/** Width and height from a PNG's IHDR chunk (bytes 16..23), before anything is decoded. */
-function pngSize(bytes: Buffer): { width: number; height: number } | undefined {
-  if (bytes.length < 24 || bytes.toString('latin1', 12, 16) !== 'IHDR') return undefined;
-  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
-}
 
 /**
  * A PNG file as one model input: grayscale, resized (bilinear) to rows×cols, scaled to [0,1], and
@@ -38,9 +33,8 @@ export async function pngToInput(path: string, rows: number, cols: number, maxPi
   const gray = new Float32Array(width * height);
   let mean = 0;
   for (let i = 0; i < width * height; i++) {
-    const a = (data[i * 4 + 3] ?? 255) / 255;
     // Transparent pixels count as background (white page).
-    const v = ((0.299 * (data[i * 4] ?? 0) + 0.587 * (data[i * 4 + 1] ?? 0) + 0.114 * (data[i * 4 + 2] ?? 0)) * a + 255 * (1 - a)) / 255;
+    const v = lumaAt(data, i) / 255;
     gray[i] = v;
     mean += v;
   }

@@ -6,6 +6,7 @@ import { createRng, shuffleInPlace } from '@dtrain/common';
 import { DataError } from './data-error';
 import type { Dataset } from './dataset';
 import { pathExists } from './path-exists';
+import { lumaAt, pngSize } from './png-luma';
 
 /** Images are brought to the models' input: MNIST-class 28×28 grayscale. */
 export const FOLDER_IMAGE_SIZE = 28;
@@ -43,11 +44,9 @@ async function listClass(dir: string, label: number): Promise<Sample[]> {
  * larger, bilinear when smaller). A file that is not a readable PNG is a coded error naming it.
  */
 export function decodeImage(bytes: Buffer, file: string, out: Uint8Array, maxPixels = MAX_FOLDER_IMAGE_PIXELS): void {
-  if (bytes.length >= 24 && bytes.toString('latin1', 12, 16) === 'IHDR') {
-    const w = bytes.readUInt32BE(16);
-    const h = bytes.readUInt32BE(20);
-    if (w * h > maxPixels) throw new DataError('DATA_ERR_BAD_IMAGE', `${file} is ${w}×${h}: more than ${maxPixels} pixels`, { file, width: w, height: h });
-  }
+  const size = pngSize(bytes);
+  if (size && size.width * size.height > maxPixels)
+    throw new DataError('DATA_ERR_BAD_IMAGE', `${file} is ${size.width}×${size.height}: more than ${maxPixels} pixels`, { file, ...size });
   let png: PNG;
   try {
     png = PNG.sync.read(bytes);
@@ -67,9 +66,7 @@ export function decodeImage(bytes: Buffer, file: string, out: Uint8Array, maxPix
       let n = 0;
       for (let y = y0; y < Math.min(y1, height); y++)
         for (let x = x0; x < Math.min(x1, width); x++) {
-          const i = (y * width + x) * 4;
-          const a = data[i + 3]! / 255;
-          sum += (0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!) * a + 255 * (1 - a);
+          sum += lumaAt(data, y * width + x);
           n++;
         }
       out[r * S + c] = Math.round(sum / Math.max(1, n));

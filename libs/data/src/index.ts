@@ -34,3 +34,4 @@ export {
   MNIST_CLASS_NAMES,
 } from './constants';
 export { CLASSES_PREFIX, parseClassList, selectClasses } from './select-classes';
+export { lumaAt, pngSize } from './png-luma';
