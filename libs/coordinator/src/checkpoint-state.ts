@@ -23,6 +23,8 @@ export interface CheckpointState {
   applied: string[];
   /** Pushes applied so far (the log below may hold only the newest of them). */
   appliedPushes?: number;
+  /** The largest staleness of any applied push so far, trimmed entries included. */
+  maxStaleness?: number;
   /** The applied-push log so far, so the log written at the end covers the whole run across restarts. */
   appliedLog?: AppliedPush[];
   /** Per-sample apply counts of the current epoch (see SampleCoverage). */

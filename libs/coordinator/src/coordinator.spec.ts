@@ -503,6 +503,18 @@ describe('authentication', () => {
 });
 
 describe('checkpoints', () => {
+  it('keeps the run\'s counters across a restore even when the applied log was trimmed', async () => {
+    const o: TestClusterOptions = { samples: 64, run: { epochs: 2 }, checkpointEverySteps: 3, checkpointEverySeconds: 0 };
+    const { c: a, ws } = start(o, ['x', 'y']);
+    await runToEnd(a, ws);
+    const snap = a.checkpoints.find((s) => s.plan !== undefined && s.epoch === 1)!;
+    // As if the log had been cut to its newest entries: the counts still come from the checkpoint.
+    const trimmed = { ...snap, appliedLog: snap.appliedLog!.slice(-2).map((e) => ({ ...e, staleness: 0 })), appliedPushes: 40, maxStaleness: 5 };
+    const b = createTestCluster({ ...o, workers: 2, restored: trimmed });
+    expect(b.coordinator.totals).toMatchObject({ appliedPushes: 40, maxStaleness: 5 });
+    expect(b.coordinator.totals.appliedLog).toHaveLength(2);
+  });
+
   it('a restored checkpoint continues exactly as the original run did', async () => {
     const o: TestClusterOptions = { samples: 64, run: { epochs: 2 }, checkpointEverySteps: 3, checkpointEverySeconds: 0 };
     const { c: a, ws } = start(o, ['x', 'y']);

@@ -56,6 +56,7 @@ export function captureRunState(p: RunParts, at: LoopPosition): CheckpointState 
     members: p.membership.active().map((m) => ({ workerId: m.workerId, clock: m.clock })),
     applied: p.ledger.snapshot(),
     appliedPushes: t.appliedPushes,
+    maxStaleness: t.maxStaleness,
     appliedLog: t.appliedLog.slice(),
     coverage: p.coverage.snapshot(),
     coverageLog: t.coverage.slice(),
@@ -73,7 +74,7 @@ export function restoreRunState(p: RunParts, s: CheckpointState): LoopPosition {
   t.epochsDone = s.epoch;
   t.appliedLog.push(...(s.appliedLog ?? []));
   t.appliedPushes = s.appliedPushes ?? t.appliedLog.length;
-  t.maxStaleness = t.appliedLog.reduce((x, a) => Math.max(x, a.staleness), 0);
+  t.maxStaleness = s.maxStaleness ?? t.appliedLog.reduce((x, a) => Math.max(x, a.staleness), 0);
   if (s.coverage) p.coverage.restore(s.coverage);
   t.coverage.push(...(s.coverageLog ?? []));
   p.outbox.step = s.step;
