@@ -111,7 +111,6 @@ export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorP
   });
   const context: SyncContext = {
     options,
-    log,
     membership,
     aggregate,
     plan: loop.plan,

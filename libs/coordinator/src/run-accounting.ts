@@ -16,8 +16,6 @@ export class RunAccounting {
   readonly totals: RunTotals = emptyRunTotals();
   /** The first update of this process has been timed as warm-up. */
   private warmedUp = false;
-  /** Entries dropped from the front of the applied log because of its limit. */
-  private trimmed = 0;
 
   constructor(
     private readonly o: {
@@ -42,17 +40,13 @@ export class RunAccounting {
     const log = this.totals.appliedLog;
     log.push(entry);
     const limit = this.o.appliedLogLimit ?? DEFAULT_APPLIED_LOG_LIMIT;
-    if (log.length > limit + limit / 4) {
-      const cut = log.length - limit;
-      log.splice(0, cut);
-      this.trimmed += cut;
-    }
+    if (log.length > limit + limit / 4) log.splice(0, log.length - limit);
     this.totals.maxStaleness = Math.max(this.totals.maxStaleness, entry.staleness);
   }
 
   /** Applied-log entries no longer held (the log keeps the newest DEFAULT_APPLIED_LOG_LIMIT). */
   get appliedTrimmed(): number {
-    return this.trimmed;
+    return this.totals.appliedPushes - this.totals.appliedLog.length;
   }
 
   /** One update of the weights: counts it and tells the listeners. */

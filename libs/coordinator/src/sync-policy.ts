@@ -1,4 +1,3 @@
-import type { Logger } from '@dtrain/common';
 import type { Push, SyncKind } from '@dtrain/protocol';
 import type { EpochPlan } from './epoch-plan';
 import type { InFlight, Member } from './member';
@@ -13,7 +12,6 @@ import type { StepAggregate } from './step-aggregate';
  */
 export interface SyncContext {
   readonly options: ServerOptions;
-  readonly log: Logger;
   readonly membership: Membership;
   readonly aggregate: StepAggregate;
   /** The epoch's plan (undefined between epochs). */

@@ -36,7 +36,7 @@ export interface TransportLimits {
   maxBufferedChunks: number;
   /** Pongs ws may owe a client that does not read (a ping flood). */
   maxPendingPongs: number;
-  /** A member whose unsent bytes exceed this is not sent more until it drains (see Peer.backlogged). */
+  /** A member whose unsent bytes exceed this is cut off at its next push (see Peer.backlogged). */
   maxSendBufferBytes: number;
 }
 
@@ -113,9 +113,19 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
   });
   server.on('request', (req: IncomingMessage) => settle(req.socket));
   server.prependListener('upgrade', (req: IncomingMessage) => settle(req.socket));
-  /** Unjoined connections per remote address. */
+  /** Unjoined connections (and held upgrade refusals) per remote address, and in all. */
   const unjoined = new Map<string, number>();
   let unjoinedTotal = 0;
+  const holdUnjoined = (ip: string): void => {
+    unjoinedTotal++;
+    unjoined.set(ip, (unjoined.get(ip) ?? 0) + 1);
+  };
+  const releaseUnjoined = (ip: string): void => {
+    unjoinedTotal--;
+    const n = (unjoined.get(ip) ?? 1) - 1;
+    if (n > 0) unjoined.set(ip, n);
+    else unjoined.delete(ip);
+  };
   const address = (req: IncomingMessage): string => req.socket.remoteAddress ?? '?';
   const wss = new WebSocketServer({
     server,
@@ -136,13 +146,9 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
       if (verdict.ok) return done(true);
       if (verdict.holdMs <= 0) return done(false, 401, 'bad token');
       // Repeated failures from this address: the refusal waits, and the wait counts as a connection waiting to join.
-      unjoinedTotal++;
-      unjoined.set(ip, here + 1);
+      holdUnjoined(ip);
       setTimeout(() => {
-        unjoinedTotal--;
-        const n = (unjoined.get(ip) ?? 1) - 1;
-        if (n > 0) unjoined.set(ip, n);
-        else unjoined.delete(ip);
+        releaseUnjoined(ip);
         done(false, 401, 'bad token');
       }, verdict.holdMs).unref();
     },
@@ -153,15 +159,14 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
     sockets.add(ws);
     const ip = address(req);
     const remote = `${ip}:${req.socket.remotePort ?? '?'}`;
-    let joined = false;
     let received = 0;
-    unjoinedTotal++;
-    unjoined.set(ip, (unjoined.get(ip) ?? 0) + 1);
+    holdUnjoined(ip);
+    /** Out of the unjoined count once: when it joins, or when it closes without having joined. */
+    let released = false;
     const leaveUnjoined = (): void => {
-      unjoinedTotal--;
-      const n = (unjoined.get(ip) ?? 1) - 1;
-      if (n > 0) unjoined.set(ip, n);
-      else unjoined.delete(ip);
+      if (released) return;
+      released = true;
+      releaseUnjoined(ip);
     };
     // Counted on the raw socket: a frame that is never finished costs at most preAuthBytes.
     const countPreAuth = (chunk: Buffer): void => {
@@ -187,8 +192,6 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
       },
       backlogged: () => ws.bufferedAmount > limits.maxSendBufferBytes,
       admitted: () => {
-        if (joined) return;
-        joined = true;
         req.socket.off('data', countPreAuth);
         leaveUnjoined();
       },
@@ -205,10 +208,7 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
     });
     ws.on('close', () => {
       sockets.delete(ws);
-      if (!joined) {
-        joined = true;
-        leaveUnjoined();
-      }
+      leaveUnjoined();
       handlers.disconnect(peer);
     });
     // Oversized frames and protocol violations surface here; ws has already sent its close (1009/1002).

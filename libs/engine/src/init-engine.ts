@@ -49,7 +49,7 @@ async function tryBackend(name: BackendName, requested: BackendName | 'auto', en
 /**
  * Picks and initialises the compute backend. `DTRAIN_BACKEND` in `env` overrides `backend`. A forced
  * backend that cannot load is an error (ENGINE_ERR_BACKEND_UNAVAILABLE); 'auto' falls back along
- * tensorflow → wasm → cpu and records why each earlier one was skipped.
+ * tensorflow → webgpu (a hardware GPU only) → wasm → cpu and records why each earlier one was skipped.
  */
 export async function initEngine(
   opts: {

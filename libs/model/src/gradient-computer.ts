@@ -45,15 +45,15 @@ export interface GradientComputerOptions {
   frozen?: readonly string[];
 }
 
+/** Backends whose dataSync works in Node (WebGPU's needs an OffscreenCanvas). */
+const readsSynchronously = (): boolean => tf.getBackend() !== 'webgpu';
+
 /**
  * Gradients of the model's weights for one batch, as one flat Float32Array. Uses tf.variableGrads
  * over a functional forward pass on the model's own variables; the input image is not a variable,
  * so the first layer's input gradient is never computed. Everything runs inside variableGrads' tidy,
  * and the grads are copied straight from backend memory into the flat array, then disposed.
  */
-/** Backends whose dataSync works in Node (WebGPU's needs an OffscreenCanvas). */
-const readsSynchronously = (): boolean => tf.getBackend() !== 'webgpu';
-
 export function createGradientComputer(model: tf.LayersModel, opts: GradientComputerOptions = {}): GradientComputer {
   const frozen = opts.frozen ?? [];
   const forward = createForwardPass(model, { fuse: opts.fuse ?? true, frozen });
