@@ -19,4 +19,15 @@ describe('a run whose model cannot be saved (a full disk, a read-only volume)', 
     expect(r.stderr.join('\n')).toMatch(/error MODEL_ERR_SAVE: could not save model/);
     expect((await readdir(out)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   }, 150_000);
+
+  it('the same for one process (dtrain train)', async () => {
+    const out = await tempDir('save-failure-train');
+    await mkdir(join(out, 'model.json'));
+    await writeFile(join(out, 'model.json', 'keep'), 'x');
+    const r = await runDtrain(['train', '--train-limit', '256', '--test-limit', '100', '--epochs', '1', '--out', out, '--json'], 120_000);
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ train_samples: 256, test_samples: 100 });
+    expect(r.stderr.join('\n')).toMatch(/error MODEL_ERR_SAVE: could not save model/);
+    expect((await readdir(out)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  }, 150_000);
 });

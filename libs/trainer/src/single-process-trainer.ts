@@ -101,15 +101,23 @@ export async function trainSingleProcess(opts: SingleProcessOptions): Promise<Tr
       opts.onEpoch?.(progress);
     }
     if (!report) report = evaluateModel(model, data.test, config.testLimit);
+    // A model that cannot be saved (a full disk) does not lose the run: the summary says so, and
+    // the command reports it after printing the result, as the parameter server does.
+    let saveError: Error | undefined;
     if (config.outDir) {
-      await saveModel(model, config.outDir, {
-        dataset: config.dataset,
-        classNames: data.train.classNames,
-        epochs: config.epochs,
-        seed: config.seed,
-        testAccuracy: report.accuracy,
-        ...opts.saveMeta,
-      });
+      try {
+        await saveModel(model, config.outDir, {
+          dataset: config.dataset,
+          classNames: data.train.classNames,
+          epochs: config.epochs,
+          seed: config.seed,
+          testAccuracy: report.accuracy,
+          ...opts.saveMeta,
+        });
+      } catch (err) {
+        saveError = err as Error;
+        log.error('the run finished but its model could not be saved', { dir: config.outDir, error: saveError.message });
+      }
     }
     const trainSamples = indices.length * config.epochs;
     return {
@@ -128,7 +136,8 @@ export async function trainSingleProcess(opts: SingleProcessOptions): Promise<Tr
       bytesPerStep: 0,
       finalLoss: lastLoss,
       report,
-      outDir: config.outDir,
+      outDir: saveError ? undefined : config.outDir,
+      ...(saveError ? { saveError } : {}),
     };
   } finally {
     gradients.dispose();

@@ -47,6 +47,7 @@ export function trainCommand(): Command {
       telemetry.begin({});
       let last = performance.now();
       progress.startEpoch(1, config.epochs, batchesPerEpoch, 'batches');
+      let saveError: Error | undefined;
       try {
         const summary = await trainSingleProcess({
           config,
@@ -72,6 +73,7 @@ export function trainCommand(): Command {
         progress.stop();
         telemetry.finish(true, summary.report, summaryJson(summary));
         printSummary(summary, flags.json, data.train.classNames);
+        saveError = summary.saveError;
       } catch (err) {
         progress.stop();
         telemetry.finish(false, null, { error: String((err as Error)?.message ?? err) });
@@ -79,5 +81,7 @@ export function trainCommand(): Command {
       } finally {
         await telemetry.close();
       }
+      // After the result is out and telemetry has recorded a finished run: the model is what failed.
+      if (saveError) throw saveError;
     });
 }
