@@ -8,6 +8,7 @@ import type { RunConfig } from '@dtrain/trainer';
 import { DEFAULT_RUN_CONFIG, resolveRunConfig } from '@dtrain/trainer';
 import { LR_SCHEDULE_SYNTAX } from '@dtrain/training';
 import { CLASSES_PREFIX } from '@dtrain/data';
+import { BACKEND_NAMES } from '@dtrain/engine';
 
 export interface CommonFlags {
   dataset: string;
@@ -44,7 +45,7 @@ export function floatArg(name: string): (v: string) => number {
   };
 }
 
-const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+const BACKENDS: readonly string[] = ['auto', ...BACKEND_NAMES];
 const MODELS = ['cnn', 'cnn-large'];
 
 /** The flags every training-shaped command shares (`train`, `server`, `local`, `finetune`, `eval`). */

@@ -1,5 +1,5 @@
 export type { BackendName, EngineInfo } from './init-engine';
-export { initEngine } from './init-engine';
+export { BACKEND_NAMES, initEngine } from './init-engine';
 export { EngineError } from './engine-error';
 export type { EngineErrorCode } from './engine-error';
 export { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';

@@ -17,12 +17,14 @@ export interface EngineInfo {
   adapter?: WebGpuAdapterInfo;
 }
 
-const BACKENDS: readonly string[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+/** Every backend a user may ask for, 'auto' aside (the flag's choices come from here). */
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+const BACKENDS: readonly string[] = BACKEND_NAMES;
 
 function parseRequest(v: string | undefined, where: string): BackendName | 'auto' | undefined {
   if (v === undefined || v === '') return undefined;
   if (v === 'auto' || BACKENDS.includes(v)) return v as BackendName | 'auto';
-  throw new EngineError('ENGINE_ERR_BAD_BACKEND', `${where} must be auto, tensorflow, webgpu, wasm or cpu`, { value: v });
+  throw new EngineError('ENGINE_ERR_BAD_BACKEND', `${where} must be auto, ${BACKEND_NAMES.slice(0, -1).join(', ')} or ${BACKEND_NAMES.at(-1)}`, { value: v });
 }
 
 async function tryBackend(name: BackendName, requested: BackendName | 'auto', env: Record<string, string | undefined>): Promise<WebGpuAdapterInfo | undefined> {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { describeAdapter, initEngine } from '@dtrain/engine';
+import { BACKEND_NAMES, describeAdapter, initEngine } from '@dtrain/engine';
 import { createCliLogger, intArg, logFormatOf, logLevelOf, printLine, resolveToken } from '@dtrain/cli-kit';
 import { resolveWorkerOptions } from './worker-options';
 import { startWorker } from './run-worker';
@@ -26,7 +26,7 @@ export function workerCommand(): Command {
     .option('--worker-id <id>', 'stable id reused on reconnect (default host-pid-random)')
     .option('--token <secret>', 'shared secret (env DTRAIN_TOKEN)')
     .option('--token-file <path>', 'read the shared secret from a file')
-    .option('--backend <name>', 'compute backend: auto | tensorflow | webgpu | wasm | cpu', process.env['DTRAIN_BACKEND'] ?? 'auto')
+    .option('--backend <name>', `compute backend: ${['auto', ...BACKEND_NAMES].join(' | ')}`, process.env['DTRAIN_BACKEND'] ?? 'auto')
     .option('--ca <path>', 'CA certificate for wss://')
     .option('--insecure', 'accept a self-signed wss:// certificate', false)
     .option('--slow-ms <n>', 'add N ms to every step (simulates a straggler)', intArg('--slow-ms'), 0)
