@@ -10,6 +10,9 @@ export const DEFAULT_STATUS_INTERVAL_MS = 1_000;
 /** New step points are batched this long before they go out, so ASP runs with 1000s of steps/s stay cheap. */
 export const DEFAULT_STEP_FLUSH_MS = 250;
 
+/** Worker-table rows a viewer gets (active members first): enough to read, bounded whatever joins. */
+export const DEFAULT_MAX_WORKER_ROWS = 64;
+
 /** Browsers allow ~6 connections per host over HTTP/1.1; a few dozen viewers is plenty for a training run. */
 export const DEFAULT_MAX_SSE_CLIENTS = 32;
 

@@ -1,20 +1,59 @@
-import type { Member, RunTotals } from '@dtrain/coordinator';
 import type { WorkerRow } from './run-snapshot';
 
 /**
- * The read-only part of `Coordinator` telemetry looks at. Structural, so a test passes a plain
- * object and `dtrain train` (no coordinator) passes nothing.
+ * What telemetry reads of one member. Telemetry owns this shape and the coordinator's `Member`
+ * satisfies it structurally, so a new per-worker figure is one field here and one in `workerRow`,
+ * and telemetry does not depend on the parameter server's internals.
+ */
+export interface MemberView {
+  readonly workerId: string;
+  readonly joinOrder: number;
+  readonly state: string;
+  readonly backend: string;
+  /** On the same monotonic clock as the `now` given to `workerRow`. */
+  readonly lastSeen: number;
+  readonly stats: {
+    readonly applied: number;
+    readonly samples: number;
+    readonly samplesPerSec: number;
+    readonly bytesIn: number;
+    readonly bytesOut: number;
+    readonly lastStaleness: number;
+    readonly maxStaleness: number;
+    readonly dropped: number;
+    readonly rejected: number;
+    readonly lastStepMs: number;
+    readonly lastBatch: number;
+  };
+}
+
+/** The run totals telemetry shows and exports. */
+export interface TotalsView {
+  readonly steps: number;
+  readonly samples: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly droppedPushes: number;
+  readonly stalePushes: number;
+  readonly rejectedFrames: Readonly<Record<string, number>>;
+  readonly aggregateMs: number;
+  readonly applyMs: number;
+}
+
+/**
+ * The read-only part of the parameter server telemetry looks at. Structural, so a test passes a
+ * plain object, the coordinator passes itself, and `dtrain train` (no coordinator) passes nothing.
  */
 export interface CoordinatorView {
-  readonly members: ReadonlyMap<string, Member>;
-  readonly totals: RunTotals;
+  readonly members: ReadonlyMap<string, MemberView>;
+  readonly totals: TotalsView;
   readonly state: string;
   readonly version: number;
   readonly activeCount: number;
 }
 
-/** One row of the worker table; `now` is on the same monotonic clock as `Member.lastSeen`. */
-export function workerRow(m: Member, now: number): WorkerRow {
+/** One row of the worker table: the one projection of a member's stats that viewers see. */
+export function workerRow(m: MemberView, now: number): WorkerRow {
   const s = m.stats;
   return {
     id: m.workerId,
@@ -35,8 +74,30 @@ export function workerRow(m: Member, now: number): WorkerRow {
   };
 }
 
-/** Active workers first (in join order), then the ones that left or were lost. */
-export function workerRows(view: CoordinatorView, now: number): WorkerRow[] {
-  const rank = (state: string): number => (state === 'active' ? 0 : 1);
-  return [...view.members.values()].sort((a, b) => rank(a.state) - rank(b.state) || a.joinOrder - b.joinOrder).map((m) => workerRow(m, now));
+/** The worker table and how many members it left out. */
+export interface WorkerTable {
+  rows: WorkerRow[];
+  /** Members the table left out (see `workerTable`). */
+  omitted: number;
+}
+
+/**
+ * Active workers first, then the ones that left or were lost, each in join order, at most
+ * `maxRows` of them: a run with thousands of members does not make every viewer update (and the
+ * snapshot) grow with it. The oldest gone members are left out first, then the latest-joined
+ * active ones.
+ */
+export function workerTable(view: CoordinatorView, now: number, maxRows: number): WorkerTable {
+  const active: MemberView[] = [];
+  const gone: MemberView[] = [];
+  for (const m of view.members.values()) (m.state === 'active' ? active : gone).push(m);
+  const byJoin = (a: MemberView, b: MemberView): number => a.joinOrder - b.joinOrder;
+  active.sort(byJoin);
+  gone.sort(byJoin);
+  const cap = Math.max(0, maxRows);
+  const shownActive = active.slice(0, cap);
+  const goneRoom = cap - shownActive.length;
+  const shownGone = goneRoom > 0 ? gone.slice(-goneRoom) : [];
+  const shown = shownActive.concat(shownGone);
+  return { rows: shown.map((m) => workerRow(m, now)), omitted: active.length + gone.length - shown.length };
 }

@@ -9,8 +9,7 @@ export {
   HISTORY_FORMAT_VERSION,
 } from './constants';
 export type { RunInfo, StepPoint, EpochPoint, WorkerRow, RunStatus, EvaluationView, RunSnapshot } from './run-snapshot';
-export type { CoordinatorView } from './coordinator-view';
-export { workerRow, workerRows } from './coordinator-view';
+export type { CoordinatorView, MemberView, TotalsView } from './coordinator-view';
 export type { MonitorOptions, MonitorUpdate, StepInput } from './run-monitor';
 export { RunMonitor, DEFAULT_MONITOR_OPTIONS } from './run-monitor';
 export type { MetricsOptions } from './training-metrics';

@@ -86,6 +86,27 @@ describe('RunMonitor', () => {
     expect(s).toMatchObject({ activeWorkers: 2, bytesIn: 123, version: 9, state: 'training', rejectedFrames: { PS_ERR_STALE_PUSH: 2 } });
   });
 
+  it('caps the worker table: active members first, the oldest gone ones left out first, and counts the rest', () => {
+    const clock = new ManualClock(0);
+    const m = new RunMonitor(fakeRunInfo(), clock, { maxWorkerRows: 4 });
+    const members = [fakeMember('a1', 1), fakeMember('a2', 5), fakeMember('a3', 6)];
+    for (let i = 0; i < 3_000; i++) members.push(fakeMember(`g${i}`, 10 + i, {}, { state: 'lost' }));
+    m.attach(fakeView(members));
+    // At the cap, one row of gone members: the most recent one.
+    expect(m.workers().map((r) => r.id)).toEqual(['a1', 'a2', 'a3', 'g2999']);
+    expect(m.status().omittedWorkers).toBe(2_999);
+    expect(m.snapshot().workers).toHaveLength(4);
+    // One past the cap in active members: the latest-joined active member is the one left out.
+    const crowded = new RunMonitor(fakeRunInfo(), clock, { maxWorkerRows: 2 });
+    crowded.attach(fakeView([fakeMember('x', 3), fakeMember('y', 1), fakeMember('z', 2)]));
+    expect(crowded.workers().map((r) => r.id)).toEqual(['y', 'z']);
+    expect(crowded.status().omittedWorkers).toBe(1);
+    // Under the cap nothing is left out.
+    const roomy = new RunMonitor(fakeRunInfo(), clock, { maxWorkerRows: 3 });
+    roomy.attach(fakeView([fakeMember('x', 3), fakeMember('y', 1), fakeMember('z', 2)]));
+    expect(roomy.status().omittedWorkers).toBe(0);
+  });
+
   it('sends status with workers on its timer', () => {
     const { m, clock, updates } = monitor();
     m.attach(fakeView([fakeMember('w1', 1)]));

@@ -1,9 +1,9 @@
 import type { Clock, TimerHandle } from '@dtrain/common';
 import type { EvaluationReport } from '@dtrain/training';
 import { evaluationHtml } from './evaluation-html';
-import { DEFAULT_MAX_STEP_POINTS, DEFAULT_STATUS_INTERVAL_MS, DEFAULT_STEP_FLUSH_MS, DEFAULT_THROUGHPUT_WINDOW_MS } from './constants';
+import { DEFAULT_MAX_STEP_POINTS, DEFAULT_MAX_WORKER_ROWS, DEFAULT_STATUS_INTERVAL_MS, DEFAULT_STEP_FLUSH_MS, DEFAULT_THROUGHPUT_WINDOW_MS } from './constants';
 import type { CoordinatorView } from './coordinator-view';
-import { workerRows } from './coordinator-view';
+import { workerTable } from './coordinator-view';
 import type { EpochPoint, EvaluationView, RunInfo, RunSnapshot, RunStatus, StepPoint, WorkerRow } from './run-snapshot';
 import { StepSeries } from './step-series';
 import { ThroughputWindow } from './throughput-window';
@@ -13,6 +13,8 @@ export interface MonitorOptions {
   throughputWindowMs: number;
   statusIntervalMs: number;
   stepFlushMs: number;
+  /** Rows of the worker table viewers get; the rest are counted in `status.omittedWorkers`. */
+  maxWorkerRows: number;
 }
 
 export const DEFAULT_MONITOR_OPTIONS: MonitorOptions = {
@@ -20,6 +22,7 @@ export const DEFAULT_MONITOR_OPTIONS: MonitorOptions = {
   throughputWindowMs: DEFAULT_THROUGHPUT_WINDOW_MS,
   statusIntervalMs: DEFAULT_STATUS_INTERVAL_MS,
   stepFlushMs: DEFAULT_STEP_FLUSH_MS,
+  maxWorkerRows: DEFAULT_MAX_WORKER_ROWS,
 };
 
 /** What viewers are sent as the run goes; `snapshot` is what a new viewer starts from. */
@@ -184,6 +187,7 @@ export class RunMonitor {
       samplesPerSec: Math.round(rate * 10) / 10,
       etaSec: this.finished ? 0 : rate > 0 && total > 0 ? Math.round(remaining / rate) : null,
       activeWorkers: v?.activeCount ?? 0,
+      omittedWorkers: Math.max(0, (v?.members.size ?? 0) - this.options.maxWorkerRows),
       bytesIn: v?.totals.bytesIn ?? 0,
       bytesOut: v?.totals.bytesOut ?? 0,
       droppedPushes: v?.totals.droppedPushes ?? 0,
@@ -194,7 +198,7 @@ export class RunMonitor {
   }
 
   workers(): WorkerRow[] {
-    return this.view ? workerRows(this.view, this.clock.monotonic()) : [];
+    return this.view ? workerTable(this.view, this.clock.monotonic(), this.options.maxWorkerRows).rows : [];
   }
 
   snapshot(): RunSnapshot {

@@ -86,6 +86,8 @@ export interface RunStatus {
   /** Seconds to the end of training at the current throughput; null when unknown. */
   etaSec: number | null;
   activeWorkers: number;
+  /** Members not in the worker table (past its row cap). */
+  omittedWorkers: number;
   bytesIn: number;
   bytesOut: number;
   droppedPushes: number;

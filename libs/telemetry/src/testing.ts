@@ -1,9 +1,7 @@
 import { createRequire } from 'node:module';
-import type { Member, MemberStats, RunTotals } from '@dtrain/coordinator';
-import { emptyRunTotals, newStats } from '@dtrain/coordinator';
 import type { EvaluationReport } from '@dtrain/training';
 import { evaluationReport } from '@dtrain/training';
-import type { CoordinatorView } from './coordinator-view';
+import type { CoordinatorView, MemberView, TotalsView } from './coordinator-view';
 import type { RunInfo } from './run-snapshot';
 
 /** A metric family as parse-prometheus-text-format returns it (values are strings, as in the text). */
@@ -57,31 +55,36 @@ export function fakeReport(loss = 0.5): EvaluationReport {
   return evaluationReport(yTrue, yPred, 3, loss);
 }
 
-export function fakeMember(workerId: string, joinOrder: number, stats: Partial<MemberStats> = {}, over: Partial<Member> = {}): Member {
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
+export type FakeMember = Mutable<MemberView>;
+export type FakeTotals = Mutable<TotalsView>;
+
+/** A member as telemetry sees it (see MemberView), all figures zero unless given. */
+export function fakeMember(workerId: string, joinOrder: number, stats: Partial<FakeMember['stats']> = {}, over: Partial<Omit<FakeMember, 'stats'>> = {}): FakeMember {
   return {
     workerId,
-    session: `session-${workerId}`,
     joinOrder,
-    peer: { id: joinOrder, remote: '127.0.0.1:1', send: () => undefined, close: () => undefined },
     state: 'active',
-    joinedAt: 0,
     lastSeen: 0,
-    knownVersion: 0,
-    inflight: undefined,
-    clock: 0,
     backend: 'cpu',
-    takesPacked: false,
-    stats: { ...newStats(), ...stats },
+    stats: { applied: 0, samples: 0, samplesPerSec: 0, bytesIn: 0, bytesOut: 0, lastStaleness: 0, maxStaleness: 0, dropped: 0, rejected: 0, lastStepMs: 0, lastBatch: 0, ...stats },
     ...over,
   };
 }
 
 /** A mutable stand-in for the coordinator: set fields, then read telemetry. */
-export function fakeView(members: Member[] = []): CoordinatorView & { members: Map<string, Member>; totals: RunTotals; state: string; version: number } {
+export interface FakeView extends Omit<CoordinatorView, 'members' | 'totals' | 'state' | 'version'> {
+  members: Map<string, FakeMember>;
+  totals: FakeTotals;
+  state: string;
+  version: number;
+}
+
+export function fakeView(members: FakeMember[] = []): FakeView {
   const map = new Map(members.map((m) => [m.workerId, m]));
   return {
     members: map,
-    totals: emptyRunTotals(),
+    totals: { steps: 0, samples: 0, bytesIn: 0, bytesOut: 0, droppedPushes: 0, stalePushes: 0, rejectedFrames: {}, aggregateMs: 0, applyMs: 0 },
     state: 'training',
     version: 0,
     get activeCount() {

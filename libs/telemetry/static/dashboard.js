@@ -100,6 +100,15 @@
       cell(tr, w.batch ? String(w.batch) : '–');
       body.appendChild(tr);
     });
+    var omitted = state.status ? state.status.omittedWorkers : 0;
+    if (omitted > 0) {
+      var more = document.createElement('tr');
+      more.className = 'empty';
+      more.dataset.testid = 'workers-omitted';
+      cell(more, '… and ' + omitted + ' more (the table shows active workers first, then the latest gone)');
+      more.firstChild.colSpan = 13;
+      body.appendChild(more);
+    }
   }
 
   function renderEvaluation() {
