@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
-import { CLOSE_CODES } from '@dtrain/protocol';
+import { CLOSE_CODES, WS_SUBPROTOCOL, tokenFromSubprotocols } from '@dtrain/protocol';
 import type { Peer } from './member';
 
 export interface TransportHandlers {
@@ -62,8 +62,9 @@ export interface TransportOptions {
   limits?: Partial<TransportLimits>;
   tls: { certPath: string; keyPath: string } | undefined;
   /**
-   * Checks a bearer token in the upgrade request (`Authorization: Bearer …`): a wrong one is refused
-   * with HTTP 401 before a WebSocket exists. Requests without the header go on to the join's token.
+   * Checks a bearer token in the upgrade request (`Authorization: Bearer …`, or a browser's bearer
+   * subprotocol): a wrong one is refused with HTTP 401 before a WebSocket exists. Requests that
+   * present none go on to the join's token.
    */
   authenticate?: (token: string, address: string) => { ok: boolean; holdMs: number };
   /** Plain HTTP requests on the same port (health, metrics). Return false to answer 404. */
@@ -80,6 +81,17 @@ function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return data;
+}
+
+/**
+ * The token an upgrade request presents: `Authorization: Bearer …` (Node clients) or the bearer
+ * subprotocol (browsers). `undefined` when it presents none (the join's token decides), `null` when
+ * what it presents is malformed (refused like a wrong token).
+ */
+function upgradeToken(req: IncomingMessage): string | undefined | null {
+  const auth = req.headers.authorization;
+  if (auth !== undefined) return /^Bearer (.+)$/.exec(auth)?.[1] ?? null;
+  return tokenFromSubprotocols(req.headers['sec-websocket-protocol']);
 }
 
 /**
@@ -139,10 +151,9 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
       const ip = address(info.req);
       const here = unjoined.get(ip) ?? 0;
       if (unjoinedTotal >= limits.maxUnjoined || here >= limits.maxUnjoinedPerAddress) return done(false, 503, 'too many connections waiting to join');
-      const auth = info.req.headers.authorization;
-      if (auth === undefined || !opts.authenticate) return done(true);
-      const m = /^Bearer (.+)$/.exec(auth);
-      const verdict = m ? opts.authenticate(m[1]!, ip) : { ok: false, holdMs: 0 };
+      const presented = upgradeToken(info.req);
+      if (presented === undefined || !opts.authenticate) return done(true);
+      const verdict = presented !== null ? opts.authenticate(presented, ip) : { ok: false, holdMs: 0 };
       if (verdict.ok) return done(true);
       if (verdict.holdMs <= 0) return done(false, 401, 'bad token');
       // Repeated failures from this address: the refusal waits, and the wait counts as a connection waiting to join.
@@ -152,6 +163,8 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
         done(false, 401, 'bad token');
       }, verdict.holdMs).unref();
     },
+    // A browser's token rides in a subprotocol (see upgrade-auth): select ours, never the token's.
+    handleProtocols: (offered: Set<string>) => (offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
   } as ConstructorParameters<typeof WebSocketServer>[0]);
   let nextId = 1;
   const sockets = new Set<WebSocket>();

@@ -43,3 +43,4 @@ export type { EncodeOptions } from './codec';
 export { decodeMessage, encodeMessage } from './codec';
 export type { CloseCode } from './close-codes';
 export { CLOSE_CODES } from './close-codes';
+export { WS_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX, bearerSubprotocols, tokenFromSubprotocols } from './upgrade-auth';
