@@ -51,8 +51,10 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   maxFragments: 64,
   maxBufferedChunks: 16 * 1024,
   maxPendingPongs: 8,
-  // Two full weights frames of cnn-large (≈ 27 MB each in fp32).
-  maxSendBufferBytes: 64 * 1024 * 1024,
+  // One full weights frame of cnn-large (≈ 27 MB in fp32) with room to spare. An honest worker
+  // pushes only after it has read its work (which follows the weights), so at a push its unsent
+  // bytes are near zero; 32 MiB keeps a blind pusher's cost under 100 MB of server RSS (measured).
+  maxSendBufferBytes: 32 * 1024 * 1024,
 };
 
 export interface TransportOptions {

@@ -28,6 +28,7 @@ export interface ServerFlags extends CommonFlags {
   preAuthBytes: number;
   maxUnjoined: number;
   maxUnjoinedPerAddress: number;
+  maxSendBufferBytes: number;
   checkpointDir?: string;
   checkpointEvery: number;
   checkpointSeconds: number;
@@ -63,6 +64,7 @@ export function addServerFlags(cmd: Command, defaults: { host?: string; port?: n
     .option('--pre-auth-bytes <n>', 'bytes a connection may send before it has joined', intArg('--pre-auth-bytes'), d.transportLimits.preAuthBytes)
     .option('--max-unjoined <n>', 'connections waiting to join, in all', intArg('--max-unjoined'), d.transportLimits.maxUnjoined)
     .option('--max-unjoined-per-address <n>', '…and from one address', intArg('--max-unjoined-per-address'), d.transportLimits.maxUnjoinedPerAddress)
+    .option('--max-send-buffer-bytes <n>', 'a worker with more unsent bytes than this is cut off at its next push (PS_ERR_SLOW_CONSUMER)', intArg('--max-send-buffer-bytes'), d.transportLimits.maxSendBufferBytes)
     .option('--gradient-spike-factor <x>', '…or above this many times the median of recent pushes (0 = off)', floatArg('--gradient-spike-factor'), d.gradientSpikeFactor)
     .option('--checkpoint-dir <dir>', 'write checkpoints here')
     .option('--checkpoint-every <steps>', 'checkpoint every K steps (0 = off)', intArg('--checkpoint-every'), d.checkpointEverySteps)
@@ -108,7 +110,7 @@ export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<Server
     maxFrameBytes: f.maxFrameBytes,
     maxGradientAbs: f.maxGradientAbs,
     gradientSpikeFactor: f.gradientSpikeFactor,
-    transportLimits: { ...DEFAULT_SERVER_OPTIONS.transportLimits, preAuthBytes: f.preAuthBytes, maxUnjoined: f.maxUnjoined, maxUnjoinedPerAddress: f.maxUnjoinedPerAddress },
+    transportLimits: { ...DEFAULT_SERVER_OPTIONS.transportLimits, preAuthBytes: f.preAuthBytes, maxUnjoined: f.maxUnjoined, maxUnjoinedPerAddress: f.maxUnjoinedPerAddress, maxSendBufferBytes: f.maxSendBufferBytes },
     checkpointDir: f.checkpointDir ?? resumeDir,
     checkpointEverySteps: f.checkpointEvery,
     checkpointEverySeconds: f.checkpointSeconds,
