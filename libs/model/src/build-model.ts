@@ -39,16 +39,23 @@ function toLayer(spec: ModelConfig['layers'][number], inputShape?: [number, numb
 export const MAX_MODEL_PARAMETERS = 50_000_000;
 
 /**
+ * Validates a config and counts its weights from the shapes, before TF.js allocates anything: an
+ * absurd config is refused with MODEL_ERR_BAD_CONFIG, not built. Returns the validated config.
+ */
+export function checkModelSize(cfg: unknown, maxParameters = MAX_MODEL_PARAMETERS): ModelConfig {
+  const config = validateModelConfig(cfg);
+  const size = countParameters(config);
+  if (size > maxParameters) throw new ModelError('MODEL_ERR_BAD_CONFIG', `the model would have ${size} weights, more than ${maxParameters}`, { parameters: size, limit: maxParameters });
+  return config;
+}
+
+/**
  * Builds the LayersModel for a config. Initial weights come from our own seeded RNG (Glorot-uniform
  * kernels, zero biases) rather than TF.js initialisers, so the same seed gives bit-identical weights
  * on every backend and in every process.
  */
 export function buildModel(cfg: ModelConfig, opts: { seed?: number; maxParameters?: number } = {}): tf.LayersModel {
-  const config = validateModelConfig(cfg);
-  // Counted from shapes before TF.js allocates anything: an absurd config is refused, not built.
-  const size = countParameters(config);
-  const max = opts.maxParameters ?? MAX_MODEL_PARAMETERS;
-  if (size > max) throw new ModelError('MODEL_ERR_BAD_CONFIG', `the model would have ${size} weights, more than ${max}`, { parameters: size, limit: max });
+  const config = checkModelSize(cfg, opts.maxParameters);
   const model = tf.sequential({ name: config.name.replace(/[^A-Za-z0-9_]/g, '_') });
   config.layers.forEach((spec, i) => model.add(toLayer(spec, i === 0 ? config.inputShape : undefined)));
   const manifest = weightManifest(model);

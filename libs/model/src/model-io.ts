@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './model-config';
 import { configFromModel } from './config-from-model';
+import { configFromTopology } from './config-from-topology';
 import { recalledConfig, rememberConfig } from './config-registry';
-import { buildModel } from './build-model';
+import { buildModel, checkModelSize } from './build-model';
 import { ModelError } from './model-error';
 import { validateModelConfig } from './validate-model-config';
 
@@ -58,23 +59,12 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: Record
 }
 
 /**
- * A topology without weights (what `model.toJSON()` gives): its layers are read as a config and the
- * model is built with our seeded initialisation (Glorot-uniform kernels, zero biases, as TF.js's
- * defaults). Only the layers a LayerSpec describes are accepted (MODEL_ERR_BAD_CONFIG names the others).
+ * A topology without weights (what `model.toJSON()` gives): its layers, already read as a config,
+ * are built with our seeded initialisation (Glorot-uniform kernels, zero biases, as TF.js's
+ * defaults). TF.js never builds the topology itself, so it allocates nothing twice.
  */
-async function fromTopologyOnly(json: tf.io.ModelJSON, dir: string, seed?: number): Promise<{ model: tf.LayersModel; config: ModelConfig; meta: Record<string, unknown> }> {
-  let topo: tf.LayersModel;
-  try {
-    topo = await tf.models.modelFromJSON(json.modelTopology as tf.io.ModelJSON['modelTopology'] as unknown as tf.serialization.ConfigDict);
-  } catch (err) {
-    throw loadError(dir, 'its modelTopology does not build', err);
-  }
-  try {
-    const config = configFromModel(topo);
-    return { model: buildModel(config, seed === undefined ? {} : { seed }), config, meta: {} };
-  } finally {
-    topo.dispose();
-  }
+function fromTopologyOnly(config: ModelConfig, seed?: number): { model: tf.LayersModel; config: ModelConfig; meta: Record<string, unknown> } {
+  return { model: buildModel(config, seed === undefined ? {} : { seed }), config, meta: {} };
 }
 
 function loadError(dir: string, why: string, cause?: unknown): ModelError {
@@ -100,7 +90,9 @@ export async function loadModel(
     throw loadError(dir, `${path.basename(file)} is missing or not JSON`, err);
   }
   if (typeof json !== 'object' || json === null || !json.modelTopology) throw loadError(dir, `${path.basename(file)} has no modelTopology`);
-  if (json.weightsManifest === undefined) return fromTopologyOnly(json, dir, opts.seed);
+  // Read from the JSON and counted before TF.js builds (and allocates) anything.
+  const planned = checkModelSize(configFromTopology(json.modelTopology));
+  if (json.weightsManifest === undefined) return fromTopologyOnly(planned, opts.seed);
   if (!Array.isArray(json.weightsManifest)) throw loadError(dir, `${path.basename(file)} has a weightsManifest that is not an array`);
   const buffers: ArrayBuffer[] = [];
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
