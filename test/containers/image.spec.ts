@@ -5,6 +5,9 @@ import { containerSuiteGate } from '../support/docker-available';
 import { runOnce } from '../support/run-once';
 import type { RunOnceOptions } from '../support/run-once';
 import { parseRunSummary } from '../support/run-summary';
+import type { BuiltImage } from '../support/build-images';
+import { buildDtrainImage } from '../support/build-images';
+import { TEST_WORKER_IMAGE_TAG } from '../support/constants';
 
 const gate = await containerSuiteGate();
 
@@ -53,5 +56,47 @@ describe.runIf(gate.run)('the dtrain image', () => {
     expect(s.train_samples).toBe(512);
     // One epoch over 512 samples already beats chance (0.1) by far: the point is that it learned.
     expect(s.test_accuracy).toBeGreaterThan(0.3);
+  });
+});
+
+describe.runIf(gate.run)('the worker image (apps/worker alone)', () => {
+  let suite: ContainerSuite;
+  let worker: BuiltImage;
+  const run = (cmd: string[], opts?: RunOnceOptions) => runOnce(suite.client, suite.janitor, worker.tag, cmd, opts);
+
+  beforeAll(async () => {
+    suite = await openContainerSuite(gate.client!, 'worker-image');
+    worker = await buildDtrainImage(suite.client, { app: 'worker', tag: TEST_WORKER_IMAGE_TAG, base: suite.image.base });
+    process.stderr.write(
+      `[image] ${worker.tag}: app layers ${((worker.sizeBytes - worker.baseSizeBytes) / 1e6).toFixed(0)} MB ` +
+        `(the whole program's: ${((suite.image.sizeBytes - suite.image.baseSizeBytes) / 1e6).toFixed(0)} MB)\n`,
+    );
+  });
+
+  afterAll(async () => {
+    await suite?.janitor.dispose();
+  });
+
+  it('holds no parameter-server code and none of the packages only the server loads', async () => {
+    const probe = [
+      "const fs = require('node:fs');",
+      "const has = (p) => fs.existsSync('/app/' + p + '/src');",
+      "const pkg = (p) => fs.existsSync('/app/node_modules/' + p);",
+      "process.stdout.write(JSON.stringify({ coordinator: has('libs/coordinator'), telemetry: has('libs/telemetry'), serverRuntime: has('libs/server-runtime'), cli: has('apps/cli'), workerRuntime: has('libs/worker-runtime'), promClient: pkg('prom-client'), tfjs: pkg('@tensorflow/tfjs') }));",
+    ].join(' ');
+    const r = await run(['-e', probe], { entrypoint: ['node'] });
+    expect(JSON.parse(r.stdout)).toEqual({ coordinator: false, telemetry: false, serverRuntime: false, cli: false, workerRuntime: true, promClient: false, tfjs: true });
+  });
+
+  it('takes the command line dtrain worker takes, with or without the leading worker', async () => {
+    for (const cmd of [['worker', '--help'], ['--help']]) {
+      const r = await run(cmd);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toContain('Usage: dtrain-worker');
+    }
+    // Server flags are not in it: usage error, exit code 2.
+    const server = await run(['--server', 'ws://server:7070', '--port', '7070']);
+    expect(server.exitCode).toBe(2);
+    expect(server.stderr).toContain("unknown option '--port'");
   });
 });

@@ -3,6 +3,8 @@ import { useContainerSuite } from '../support/container-suite';
 import { containerSuiteGate } from '../support/docker-available';
 import { runLocalReference } from '../support/local-run';
 import { SCENARIO_FLAGS as FLAGS } from './scenario';
+import { buildDtrainImage } from '../support/build-images';
+import { TEST_WORKER_IMAGE_TAG } from '../support/constants';
 
 const gate = await containerSuiteGate();
 
@@ -13,18 +15,20 @@ const gate = await containerSuiteGate();
  */
 const ACCURACY_TOLERANCE = 0.03;
 
-describe.runIf(gate.run)('a server and 3 worker containers on one network', () => {
+describe.runIf(gate.run)('a server and 3 worker containers on one network (one from the worker-only image)', () => {
   const scenario = useContainerSuite(gate.client!, 'training');
   const { started } = scenario;
 
   it('train to the accuracy `dtrain local` reaches with the same flags', async () => {
     const local = await runLocalReference(FLAGS);
 
+    // The third worker runs the worker-only image: the same command line, the same run.
+    const workerImage = await buildDtrainImage(scenario.suite.client, { app: 'worker', tag: TEST_WORKER_IMAGE_TAG, base: scenario.suite.image.base });
     const cluster = await scenario.suite.cluster();
     const t0 = performance.now();
     const server = await cluster.startServer({ flags: FLAGS });
     started.push(server);
-    const workers = await Promise.all([1, 2, 3].map((i) => cluster.startWorker(`worker-${i}`)));
+    const workers = await Promise.all([1, 2, 3].map((i) => cluster.startWorker(`worker-${i}`, [], i === 3 ? workerImage.tag : undefined)));
     started.push(...workers);
 
     expect(await cluster.waitForExit(server, 180_000)).toBe(0);

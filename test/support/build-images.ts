@@ -52,11 +52,11 @@ async function pruneOldDepsStages(client: ContainerRuntimeClient): Promise<void>
 }
 
 /**
- * Builds the dtrain image the way deploy/docker/build-image.sh does (staged context, the host's
+ * Builds a dtrain image (the whole program, or `app: 'worker'` alone) the way deploy/docker/build-image.sh does (staged context, the host's
  * production node_modules), through testcontainers, and reports its size. The previous image of
  * the same tag is removed when the build replaced it, so repeated runs leave no dangling images.
  */
-export async function buildDtrainImage(client: ContainerRuntimeClient, opts: { tag?: string; base?: string } = {}): Promise<BuiltImage> {
+export async function buildDtrainImage(client: ContainerRuntimeClient, opts: { tag?: string; base?: string; app?: 'all' | 'worker' } = {}): Promise<BuiltImage> {
   const tag = opts.tag ?? TEST_IMAGE_TAG;
   const base = opts.base ?? (await ensureBaseImage(client));
   const docker = client.container.dockerode;
@@ -68,7 +68,7 @@ export async function buildDtrainImage(client: ContainerRuntimeClient, opts: { t
   const started = performance.now();
   const ctx = await mkdtemp(join(tmpdir(), 'dtrain-image-'));
   try {
-    await run(process.execPath, [join(REPO_ROOT, 'deploy/docker/stage-context.mjs'), ctx, '--deps', 'host'], { cwd: REPO_ROOT, maxBuffer: 16 << 20 });
+    await run(process.execPath, [join(REPO_ROOT, 'deploy/docker/stage-context.mjs'), ctx, '--deps', 'host', '--app', opts.app ?? 'all'], { cwd: REPO_ROOT, maxBuffer: 16 << 20 });
     await GenericContainer.fromDockerfile(ctx).withBuildArgs({ BASE_IMAGE: base }).build(tag, { deleteOnExit: false });
   } finally {
     await rm(ctx, { recursive: true, force: true });

@@ -5,6 +5,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The image the container suites build and run (overwritten on every run, so no pile-up). */
 export const TEST_IMAGE_TAG = 'dtrain:integration-test';
+/** The worker-only image (`stage-context.mjs --app worker`), likewise. */
+export const TEST_WORKER_IMAGE_TAG = 'dtrain-worker:integration-test';
 
 /** Base image made from the host's node by deploy/docker/build-local-base.sh (no registry needed). */
 export const LOCAL_BASE_IMAGE = 'dtrain-node-base:local';

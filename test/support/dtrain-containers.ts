@@ -35,8 +35,8 @@ export class DtrainCluster {
     readonly network: string,
   ) {}
 
-  private base(name: string): GenericContainer {
-    return new GenericContainer(this.image)
+  private base(name: string, image = this.image): GenericContainer {
+    return new GenericContainer(image)
       .withName(`${this.network}-${name}`)
       .withNetworkMode(this.network)
       .withEnvironment({ DTRAIN_TOKEN: this.token })
@@ -55,9 +55,10 @@ export class DtrainCluster {
     return this.track(c);
   }
 
-  async startWorker(id: string, extraArgs: string[] = []): Promise<StartedTestContainer> {
+  /** A worker from this cluster's image, or from `image` (e.g. the worker-only one: same command line). */
+  async startWorker(id: string, extraArgs: string[] = [], image?: string): Promise<StartedTestContainer> {
     const args = ['worker', '--server', `ws://${SERVER_ALIAS}:${SERVER_PORT}`, '--worker-id', id, '--json', '--log-level', 'info', ...extraArgs];
-    return this.track(this.base(id).withCommand(args));
+    return this.track(this.base(id, image).withCommand(args));
   }
 
   private async track(c: GenericContainer): Promise<StartedTestContainer> {

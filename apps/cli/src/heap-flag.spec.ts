@@ -20,7 +20,8 @@ describe('the server heap flag', () => {
   it('is the same wherever a parameter server is started', () => {
     const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['start'];
     expect(start).toMatch(new RegExp(`^node ${flag} bin/dtrain.js local --workers 2( |$)`));
-    expect(read('deploy/docker/Dockerfile')).toContain(`ENTRYPOINT ["node", "${flag}", "/app/bin/dtrain.js"]`);
+    // The image runs bin/entry.js, which stage-context.mjs points at bin/dtrain.js (or the worker alone).
+    expect(read('deploy/docker/Dockerfile')).toContain(`ENTRYPOINT ["node", "${flag}", "/app/bin/entry.js"]`);
     expect(read('bench/src/run-bench.ts')).toContain(`const SERVER_HEAP_FLAG = '${flag}';`);
   });
 
