@@ -1,5 +1,7 @@
 export type { CommonFlags } from './common-flags';
 export { addCommonFlags, floatArg, intArg, logLevelOf, runConfigFromFlags } from './common-flags';
+export type { FlagRow } from './flag-table';
+export { addFlagTable, applyFlagTable, flagRow } from './flag-table';
 export type { CliLoggerOptions, LogFormat } from './logging';
 export { LOG_FORMATS, cliConsole, createCliLogger, logFormatOf } from './logging';
 export type { CliProgress } from './progress';

@@ -3,7 +3,8 @@ import { InvalidArgumentError } from 'commander';
 import type { ServerOptions } from '@dtrain/coordinator';
 import { DEFAULT_SERVER_OPTIONS, isLoopback, resolveServerOptions } from '@dtrain/coordinator';
 import type { CommonFlags } from '@dtrain/cli-kit';
-import { floatArg, intArg, resolveToken, runConfigFromFlags } from '@dtrain/cli-kit';
+import type { FlagRow } from '@dtrain/cli-kit';
+import { addFlagTable, applyFlagTable, flagRow, floatArg, intArg, resolveToken, runConfigFromFlags } from '@dtrain/cli-kit';
 
 export interface ServerFlags extends CommonFlags {
   host?: string;
@@ -39,40 +40,63 @@ export interface ServerFlags extends CommonFlags {
   tlsKey?: string;
 }
 
-/** Flags of the parameter server, shared by `server`, `local` and `finetune`. */
+/** The options a server's flags build, before resolveServerOptions fills and validates the rest. */
+type Draft = Partial<Omit<ServerOptions, 'run' | 'transportLimits'>> & { transportLimits: ServerOptions['transportLimits'] };
+
+const d = DEFAULT_SERVER_OPTIONS;
+const row = <K extends keyof ServerFlags & string>(field: K, flag: string, doc: string, extra: Parameters<typeof flagRow<ServerFlags, Draft, K>>[3] = {}) =>
+  flagRow<ServerFlags, Draft, K>(field, flag, doc, extra);
+const int = (name: string) => ({ parse: intArg(name) });
+const float = (name: string) => ({ parse: floatArg(name) });
+
+/**
+ * Every flag of the parameter server, shared by `server`, `local` and `finetune`: syntax, field,
+ * default, help, validator and where it goes. The few without a setter (token, TLS, resume,
+ * checkpoint directory, freeze) combine with others in `serverOptionsFromFlags`.
+ */
+export const SERVER_FLAG_TABLE: readonly FlagRow<ServerFlags, Draft>[] = [
+  row('host', '--host <addr>', 'interface to listen on (default: 0.0.0.0 with a token, 127.0.0.1 without)', { to: (o, v) => (o.host = v) }),
+  row('insecure', '--insecure', 'allow listening on a non-loopback address without a token (trusted networks only)', { default: false, to: (o, v) => (o.insecure = v) }),
+  row('port', '--port <n>', 'port to listen on (0 = any free port, printed at start)', { ...int('--port'), default: 0, to: (o, v) => (o.port = v) }),
+  row('workers', '--workers <n>', 'workers to wait for before the first step', {
+    ...int('--workers'),
+    default: d.workers,
+    to: (o, v) => {
+      o.workers = v;
+      o.maxWorkers = Math.max(d.maxWorkers, v);
+    },
+  }),
+  row('mode', '--mode <mode>', 'bsp | asp | ssp', { default: d.mode, to: (o, v) => (o.mode = v as ServerOptions['mode']) }),
+  row('staleness', '--staleness <n>', 'SSP bound S', { ...int('--staleness'), default: d.staleness, to: (o, v) => (o.staleness = v) }),
+  row('compression', '--compression <c>', 'none | fp16 | int8[:CHUNK] | int4[:CHUNK] | sign[:CHUNK] | topk:RATIO (gradients, with error feedback)', { default: d.compression, to: (o, v) => (o.compression = v) }),
+  row('weightsCompression', '--weights-compression <c>', 'codec of the weight deltas sent to workers (same choices; default: as --compression)', { to: (o, v) => (o.weightsCompression = v) }),
+  row('shard', '--shard <strategy>', 'iid | by-class (non-IID)', { default: d.shardStrategy, to: (o, v) => (o.shardStrategy = v as ServerOptions['shardStrategy']) }),
+  row('shares', '--shares <how>', 'BSP: split each step even | in proportion to measured worker throughput', { default: d.shares, to: (o, v) => (o.shares = v as ServerOptions['shares']) }),
+  row('backupWorkers', '--backup-workers <n>', 'BSP: a step completes when workers−B gradients are in', { ...int('--backup-workers'), default: d.backupWorkers, to: (o, v) => (o.backupWorkers = v) }),
+  row('token', '--token <secret>', 'shared secret workers must present (env DTRAIN_TOKEN)'),
+  row('tokenFile', '--token-file <path>', 'read the shared secret from a file'),
+  row('heartbeatMs', '--heartbeat-ms <n>', 'worker heartbeat period', { ...int('--heartbeat-ms'), default: d.heartbeatMs, to: (o, v) => (o.heartbeatMs = v) }),
+  row('heartbeatTimeoutMs', '--heartbeat-timeout-ms <n>', 'a worker silent this long is lost', { ...int('--heartbeat-timeout-ms'), default: d.heartbeatTimeoutMs, to: (o, v) => (o.heartbeatTimeoutMs = v) }),
+  row('joinTimeoutMs', '--join-timeout-ms <n>', 'fail if the workers have not joined by then (0 = wait)', { ...int('--join-timeout-ms'), default: d.joinTimeoutMs, to: (o, v) => (o.joinTimeoutMs = v) }),
+  row('maxFrameBytes', '--max-frame-bytes <n>', 'largest accepted frame', { ...int('--max-frame-bytes'), default: d.maxFrameBytes, to: (o, v) => (o.maxFrameBytes = v) }),
+  row('maxGradientAbs', '--max-gradient-abs <x>', 'refuse (and evict) a push with a gradient element above this', { ...float('--max-gradient-abs'), default: d.maxGradientAbs, to: (o, v) => (o.maxGradientAbs = v) }),
+  row('preAuthBytes', '--pre-auth-bytes <n>', 'bytes a connection may send before it has joined', { ...int('--pre-auth-bytes'), default: d.transportLimits.preAuthBytes, to: (o, v) => (o.transportLimits.preAuthBytes = v) }),
+  row('maxUnjoined', '--max-unjoined <n>', 'connections waiting to join, in all', { ...int('--max-unjoined'), default: d.transportLimits.maxUnjoined, to: (o, v) => (o.transportLimits.maxUnjoined = v) }),
+  row('maxUnjoinedPerAddress', '--max-unjoined-per-address <n>', '…and from one address', { ...int('--max-unjoined-per-address'), default: d.transportLimits.maxUnjoinedPerAddress, to: (o, v) => (o.transportLimits.maxUnjoinedPerAddress = v) }),
+  row('maxSendBufferBytes', '--max-send-buffer-bytes <n>', 'a worker with more unsent bytes than this is cut off at its next push (PS_ERR_SLOW_CONSUMER)', { ...int('--max-send-buffer-bytes'), default: d.transportLimits.maxSendBufferBytes, to: (o, v) => (o.transportLimits.maxSendBufferBytes = v) }),
+  row('gradientSpikeFactor', '--gradient-spike-factor <x>', '…or above this many times the median of recent pushes (0 = off)', { ...float('--gradient-spike-factor'), default: d.gradientSpikeFactor, to: (o, v) => (o.gradientSpikeFactor = v) }),
+  row('checkpointDir', '--checkpoint-dir <dir>', 'write checkpoints here'),
+  row('checkpointEvery', '--checkpoint-every <steps>', 'checkpoint every K steps (0 = off)', { ...int('--checkpoint-every'), default: d.checkpointEverySteps, to: (o, v) => (o.checkpointEverySteps = v) }),
+  row('checkpointSeconds', '--checkpoint-seconds <s>', 'and at least every T seconds (0 = off)', { ...int('--checkpoint-seconds'), default: d.checkpointEverySeconds, to: (o, v) => (o.checkpointEverySeconds = v) }),
+  row('resume', '--resume [dir]', 'continue from the newest valid checkpoint in DIR (default: --checkpoint-dir); a torn one is skipped', { default: false }),
+  row('freeze', '--freeze <layers>', 'comma-separated layer names or prefixes to freeze (e.g. conv)', { to: (o, v) => (o.frozen = v ? (v).split(',').map((x) => x.trim()).filter(Boolean) : []) }),
+  row('tlsCert', '--tls-cert <path>', 'serve wss:// with this certificate'),
+  row('tlsKey', '--tls-key <path>', 'and this private key'),
+];
+
+/** Flags of the parameter server (SERVER_FLAG_TABLE), with a command's own host and port defaults. */
 export function addServerFlags(cmd: Command, defaults: { host?: string; port?: number } = {}): Command {
-  const d = DEFAULT_SERVER_OPTIONS;
-  return cmd
-    .option('--host <addr>', 'interface to listen on (default: 0.0.0.0 with a token, 127.0.0.1 without)', defaults.host)
-    .option('--insecure', 'allow listening on a non-loopback address without a token (trusted networks only)', false)
-    .option('--port <n>', 'port to listen on (0 = any free port, printed at start)', intArg('--port'), defaults.port ?? 0)
-    .option('--workers <n>', 'workers to wait for before the first step', intArg('--workers'), d.workers)
-    .option('--mode <mode>', 'bsp | asp | ssp', d.mode)
-    .option('--staleness <n>', 'SSP bound S', intArg('--staleness'), d.staleness)
-    .option('--compression <c>', 'none | fp16 | int8[:CHUNK] | int4[:CHUNK] | sign[:CHUNK] | topk:RATIO (gradients, with error feedback)', d.compression)
-    .option('--weights-compression <c>', 'codec of the weight deltas sent to workers (same choices; default: as --compression)')
-    .option('--shard <strategy>', 'iid | by-class (non-IID)', d.shardStrategy)
-    .option('--shares <how>', 'BSP: split each step even | in proportion to measured worker throughput', d.shares)
-    .option('--backup-workers <n>', 'BSP: a step completes when workers−B gradients are in', intArg('--backup-workers'), d.backupWorkers)
-    .option('--token <secret>', 'shared secret workers must present (env DTRAIN_TOKEN)')
-    .option('--token-file <path>', 'read the shared secret from a file')
-    .option('--heartbeat-ms <n>', 'worker heartbeat period', intArg('--heartbeat-ms'), d.heartbeatMs)
-    .option('--heartbeat-timeout-ms <n>', 'a worker silent this long is lost', intArg('--heartbeat-timeout-ms'), d.heartbeatTimeoutMs)
-    .option('--join-timeout-ms <n>', 'fail if the workers have not joined by then (0 = wait)', intArg('--join-timeout-ms'), d.joinTimeoutMs)
-    .option('--max-frame-bytes <n>', 'largest accepted frame', intArg('--max-frame-bytes'), d.maxFrameBytes)
-    .option('--max-gradient-abs <x>', 'refuse (and evict) a push with a gradient element above this', floatArg('--max-gradient-abs'), d.maxGradientAbs)
-    .option('--pre-auth-bytes <n>', 'bytes a connection may send before it has joined', intArg('--pre-auth-bytes'), d.transportLimits.preAuthBytes)
-    .option('--max-unjoined <n>', 'connections waiting to join, in all', intArg('--max-unjoined'), d.transportLimits.maxUnjoined)
-    .option('--max-unjoined-per-address <n>', '…and from one address', intArg('--max-unjoined-per-address'), d.transportLimits.maxUnjoinedPerAddress)
-    .option('--max-send-buffer-bytes <n>', 'a worker with more unsent bytes than this is cut off at its next push (PS_ERR_SLOW_CONSUMER)', intArg('--max-send-buffer-bytes'), d.transportLimits.maxSendBufferBytes)
-    .option('--gradient-spike-factor <x>', '…or above this many times the median of recent pushes (0 = off)', floatArg('--gradient-spike-factor'), d.gradientSpikeFactor)
-    .option('--checkpoint-dir <dir>', 'write checkpoints here')
-    .option('--checkpoint-every <steps>', 'checkpoint every K steps (0 = off)', intArg('--checkpoint-every'), d.checkpointEverySteps)
-    .option('--checkpoint-seconds <s>', 'and at least every T seconds (0 = off)', intArg('--checkpoint-seconds'), d.checkpointEverySeconds)
-    .option('--resume [dir]', 'continue from the newest valid checkpoint in DIR (default: --checkpoint-dir); a torn one is skipped', false)
-    .option('--freeze <layers>', 'comma-separated layer names or prefixes to freeze (e.g. conv)')
-    .option('--tls-cert <path>', 'serve wss:// with this certificate')
-    .option('--tls-key <path>', 'and this private key');
+  return addFlagTable(cmd, SERVER_FLAG_TABLE, defaults);
 }
 
 /** What to say about how the token was given and where the server listens (logged at start). */
@@ -89,33 +113,13 @@ export function serverOptionsFromFlags(f: ServerFlags, overrides: Partial<Server
   const resumeDir = typeof f.resume === 'string' ? f.resume : undefined;
   if (resumeDir !== undefined && f.checkpointDir !== undefined && resumeDir !== f.checkpointDir)
     throw new InvalidArgumentError('--resume DIR and --checkpoint-dir name different directories');
+  const draft = applyFlagTable(f, SERVER_FLAG_TABLE, { transportLimits: { ...DEFAULT_SERVER_OPTIONS.transportLimits } } as Draft);
   return resolveServerOptions({
+    ...draft,
     run,
-    host: f.host,
-    insecure: f.insecure,
-    port: f.port,
-    workers: f.workers,
-    maxWorkers: Math.max(DEFAULT_SERVER_OPTIONS.maxWorkers, f.workers),
-    mode: f.mode as ServerOptions['mode'],
-    staleness: f.staleness,
-    compression: f.compression,
-    weightsCompression: f.weightsCompression,
-    shardStrategy: f.shard as ServerOptions['shardStrategy'],
-    backupWorkers: f.backupWorkers,
-    shares: f.shares as ServerOptions['shares'],
     token: resolveToken(f),
-    heartbeatMs: f.heartbeatMs,
-    heartbeatTimeoutMs: f.heartbeatTimeoutMs,
-    joinTimeoutMs: f.joinTimeoutMs,
-    maxFrameBytes: f.maxFrameBytes,
-    maxGradientAbs: f.maxGradientAbs,
-    gradientSpikeFactor: f.gradientSpikeFactor,
-    transportLimits: { ...DEFAULT_SERVER_OPTIONS.transportLimits, preAuthBytes: f.preAuthBytes, maxUnjoined: f.maxUnjoined, maxUnjoinedPerAddress: f.maxUnjoinedPerAddress, maxSendBufferBytes: f.maxSendBufferBytes },
     checkpointDir: f.checkpointDir ?? resumeDir,
-    checkpointEverySteps: f.checkpointEvery,
-    checkpointEverySeconds: f.checkpointSeconds,
     resume: f.resume !== false,
-    frozen: f.freeze ? f.freeze.split(',').map((s) => s.trim()).filter(Boolean) : [],
     tls: f.tlsCert && f.tlsKey ? { certPath: f.tlsCert, keyPath: f.tlsKey } : undefined,
     ...overrides,
   });
