@@ -1,10 +1,8 @@
-export type { BackendName, EngineInfo } from './init-engine';
+export type { BackendName } from './init-engine';
 export { BACKEND_NAMES, initEngine } from './init-engine';
 export { EngineError } from './engine-error';
 export type { EngineErrorCode } from './engine-error';
-export { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
 export { readFloat32Into } from './read-into';
 export { convReluPool, convReluPoolSupported } from './wasm/conv-relu-pool';
 export { reluPool, reluPoolSupported } from './wasm/relu-pool';
-export type { WebGpuAdapterInfo } from './webgpu-device';
-export { describeAdapter, mayHaveHardwareGpu } from './webgpu-device';
+export { describeAdapter } from './webgpu-device';

@@ -1,5 +1,4 @@
-export type { ServerRun, ServerTelemetryOptions } from './launch-server';
-export { launchServer, toSummary } from './launch-server';
+export { launchServer } from './launch-server';
 export type { ServerFlags } from './server-flags';
 export { addServerFlags, securityWarnings, serverOptionsFromFlags } from './server-flags';
 export { serverCommand } from './server-command';

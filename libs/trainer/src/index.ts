@@ -5,6 +5,5 @@ export { createBatchGradients } from './batch-gradients';
 export { evaluateModel } from './evaluate';
 export type { TrainSummary } from './train-summary';
 export { summaryJson } from './train-summary';
-export type { EpochProgress, SingleProcessOptions } from './single-process-trainer';
 export { trainSingleProcess, trainingIndices } from './single-process-trainer';
-export { REFERENCE_RESULT, referenceComparison } from './reference-result';
+export { referenceComparison } from './reference-result';
