@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import WebSocket from 'ws';
 import type { Clock, Logger } from '@dtrain/common';
-import { isCodedError, processCpuMs, silentLogger, systemClock } from '@dtrain/common';
+import { isCodedError, silentLogger, systemClock } from '@dtrain/common';
 import type { DatasetSplits } from '@dtrain/data';
 import { loadDataset } from '@dtrain/data';
 import type { EncodedTensor, Message, Push, Welcome, Work, WorkerStats } from '@dtrain/protocol';
@@ -17,18 +14,11 @@ import { COMPRESSION_KINDS, ErrorFeedback, parseCompression } from '@dtrain/trai
 import type { WorkerOptions } from './worker-options';
 import { ReconnectSchedule } from './reconnect-schedule';
 import { WorkerError } from './worker-error';
+import type { HostStats, WorkerHost, WorkerSocket } from './worker-host';
+import { nodeHost } from './node-host';
 
 export type { WorkerErrorCode } from './worker-error';
 export { WorkerError } from './worker-error';
-
-/**
- * RFC 6455 client masking exists so a script in a browser cannot make a proxy cache what it sends;
- * a worker is no browser and its payloads are gradients. An all-zero key makes ws skip the XOR pass
- * over every push here and on the server (two JS passes over ~0.9 MB per step for the model of record).
- */
-const zeroMask = (mask: Buffer): void => {
-  mask.fill(0);
-};
 
 /** Codes after which retrying cannot help: the server said no for good. */
 const FINAL_CODES = new Set(['AUTH_ERR_BAD_TOKEN', 'AUTH_ERR_MISSING_TOKEN', 'PROTO_ERR_BAD_VERSION', 'PS_ERR_BAD_WORKER_ID', 'PS_ERR_SHUTTING_DOWN']);
@@ -53,6 +43,8 @@ export interface WorkerDeps {
   /** Dataset loader (defaults to libs/data); injected by tests. */
   loadData?: (spec: string) => Promise<DatasetSplits>;
   backend?: string;
+  /** Where the worker runs (defaults to this Node process: `ws`, process stats). */
+  host?: WorkerHost;
 }
 
 interface Session {
@@ -84,7 +76,8 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
   const loadData = deps.loadData ?? ((spec: string) => loadDataset(spec, opts.cacheDir ? { cacheDir: opts.cacheDir } : {}));
   let data: { spec: string; splits: DatasetSplits } | undefined;
   let session: Session | undefined;
-  let ws: WebSocket | undefined;
+  const host = deps.host ?? nodeHost({ caPath: opts.caPath, insecureTls: opts.insecureTls });
+  let ws: WorkerSocket | undefined;
   let stopping = false;
   let finished = false;
   const reconnect = new ReconnectSchedule(opts.reconnect, clock);
@@ -111,8 +104,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     session?.gradients.dispose();
     session?.model.dispose();
     session = undefined;
-    ws?.removeAllListeners('close');
-    ws?.close();
+    ws?.detach();
     if (err) reject(err);
     else resolve(result);
   };
@@ -121,7 +113,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     sendFrame(encodeMessage(msg));
   };
   const sendFrame = (frame: Uint8Array): void => {
-    if (ws?.readyState === WebSocket.OPEN) ws.send(frame, { binary: true });
+    if (ws?.open) ws.send(frame);
   };
 
   const setup = async (w: Welcome): Promise<void> => {
@@ -190,7 +182,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     result.steps++;
     result.samples += r.samples;
     // CPU is counted from the end of the first step on: that one holds kernel compilation and warm-up.
-    cpuStart ??= { cpuMs: processCpuMs(), steps: result.steps };
+    cpuStart ??= { cpuMs: host.stats().cpuMs ?? 0, steps: result.steps };
   };
 
   const handle = async (msg: Message): Promise<void> => {
@@ -200,7 +192,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         reconnect.joined();
         if (heartbeat) clock.clearInterval(heartbeat);
         heartbeat = clock.setInterval(() => {
-          send({ type: 'heartbeat', v: PROTOCOL_VERSION, ts: clock.now(), stats: workerStats(result, cpuStart) });
+          send({ type: 'heartbeat', v: PROTOCOL_VERSION, ts: clock.now(), stats: workerStats(result, cpuStart, host.stats()) });
         }, msg.heartbeatMs);
         return;
       case 'assign':
@@ -248,61 +240,61 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
 
   const connect = (): void => {
     if (finished) return;
-    const tlsOpts = opts.serverUrl.startsWith('wss:')
-      ? { ...(opts.caPath ? { ca: readFileSync(opts.caPath) } : {}), rejectUnauthorized: !opts.insecureTls }
-      : {};
-    // The token also goes in the upgrade request, so a server can refuse a wrong one before any frame.
-    const headers = opts.token !== undefined ? { authorization: `Bearer ${opts.token}` } : undefined;
-    const socket = new WebSocket(opts.serverUrl, { maxPayload: opts.maxFrameBytes, perMessageDeflate: false, generateMask: zeroMask, ...tlsOpts, ...(headers ? { headers } : {}) });
-    ws = socket;
-    socket.binaryType = 'nodebuffer';
-    socket.on('open', () => {
-      result.connections++;
-      log.info('connected', { url: opts.serverUrl, connection: result.connections });
-      send({
-        type: 'join',
-        v: PROTOCOL_VERSION,
-        requestId: ++requestId,
-        workerId: opts.workerId,
-        ...(opts.token !== undefined ? { token: opts.token } : {}),
-        protocolVersion: PROTOCOL_VERSION,
-        capabilities: { backend: deps.backend ?? 'unknown', compression: [...COMPRESSION_KINDS], maxFrameBytes: opts.maxFrameBytes, pid: process.pid, host: hostname().slice(0, 64), trainableLayout: true },
-        ...(session && session.downlink.version >= 0 ? { resumeFrom: { version: session.downlink.version, step: result.steps } } : {}),
-        // Proves this is the member whose connection may still look alive to the server.
-        ...(session?.welcome.session !== undefined ? { session: session.welcome.session } : {}),
-      });
-    });
-    socket.on('message', (raw: Buffer) => {
-      let msg: Message;
-      try {
-        msg = decodeMessage(raw, { maxFrameBytes: opts.maxFrameBytes });
-      } catch (err) {
-        log.error('undecodable frame from server', { code: isCodedError(err) ? err.code : 'unknown' });
-        socket.close(CLOSE_CODES.policy, 'bad frame');
-        return;
-      }
-      queue = queue.then(() => handle(msg)).catch((err) => end(err));
-    });
-    socket.on('error', (err) => log.debug('socket error', { error: err.message }));
-    // The server refused our bearer token at the upgrade: as final as AUTH_ERR_BAD_TOKEN on a join.
-    socket.on('unexpected-response', (_req, res) => {
-      if (res.statusCode === 401) {
+    const socket: WorkerSocket = host.openSocket(opts.serverUrl, opts.token, opts.maxFrameBytes, {
+      open: () => {
+        result.connections++;
+        log.info('connected', { url: opts.serverUrl, connection: result.connections });
+        send({
+          type: 'join',
+          v: PROTOCOL_VERSION,
+          requestId: ++requestId,
+          workerId: opts.workerId,
+          ...(opts.token !== undefined ? { token: opts.token } : {}),
+          protocolVersion: PROTOCOL_VERSION,
+          capabilities: {
+            backend: deps.backend ?? 'unknown',
+            compression: [...COMPRESSION_KINDS],
+            maxFrameBytes: opts.maxFrameBytes,
+            ...(host.pid !== undefined ? { pid: host.pid } : {}),
+            host: host.host,
+            trainableLayout: true,
+          },
+          ...(session && session.downlink.version >= 0 ? { resumeFrom: { version: session.downlink.version, step: result.steps } } : {}),
+          // Proves this is the member whose connection may still look alive to the server.
+          ...(session?.welcome.session !== undefined ? { session: session.welcome.session } : {}),
+        });
+      },
+      message: (raw) => {
+        let msg: Message;
+        try {
+          msg = decodeMessage(raw, { maxFrameBytes: opts.maxFrameBytes });
+        } catch (err) {
+          log.error('undecodable frame from server', { code: isCodedError(err) ? err.code : 'unknown' });
+          socket.close(CLOSE_CODES.policy, 'bad frame');
+          return;
+        }
+        queue = queue.then(() => handle(msg)).catch((err) => end(err));
+      },
+      error: (message) => log.debug('socket error', { error: message }),
+      // The server refused our bearer token at the upgrade: as final as AUTH_ERR_BAD_TOKEN on a join.
+      refused: (status) => {
+        if (status !== 401) return;
         log.warn('server error', { code: 'AUTH_ERR_BAD_TOKEN', message: 'the server refused the token (HTTP 401)', fatal: true });
         end(new WorkerError('WORKER_ERR_REFUSED', 'server refused: AUTH_ERR_BAD_TOKEN: HTTP 401 at the upgrade', { code: 'AUTH_ERR_BAD_TOKEN' }));
-      }
-      socket.terminate();
+      },
+      close: (code, reason) => {
+        if (heartbeat) clock.clearInterval(heartbeat);
+        heartbeat = undefined;
+        if (finished) return;
+        if (stopping) return end();
+        const delay = reconnect.next();
+        if (delay === undefined) return end(new WorkerError('WORKER_ERR_GAVE_UP', `no server at ${opts.serverUrl} for ${opts.reconnect.giveUpAfterMs} ms`));
+        log.info('disconnected; reconnecting', { code, reason, delayMs: Math.round(delay), downForMs: Math.round(reconnect.downForMs) });
+        // Let queued work drain first so a half-finished step is not interleaved with the new session.
+        clock.setTimeout(() => void queue.then(connect), delay);
+      },
     });
-    socket.on('close', (code, reason) => {
-      if (heartbeat) clock.clearInterval(heartbeat);
-      heartbeat = undefined;
-      if (finished) return;
-      if (stopping) return end();
-      const delay = reconnect.next();
-      if (delay === undefined) return end(new WorkerError('WORKER_ERR_GAVE_UP', `no server at ${opts.serverUrl} for ${opts.reconnect.giveUpAfterMs} ms`));
-      log.info('disconnected; reconnecting', { code, reason: reason.toString(), delayMs: Math.round(delay), downForMs: Math.round(reconnect.downForMs) });
-      // Let queued work drain first so a half-finished step is not interleaved with the new session.
-      clock.setTimeout(() => void queue.then(connect), delay);
-    });
+    ws = socket;
   };
 
   connect();
@@ -343,16 +335,15 @@ interface CpuMark {
 }
 
 /** What a heartbeat tells the server: cumulative times (for its step-time breakdown), memory and CPU. */
-function workerStats(r: WorkerResult, cpuStart: CpuMark | undefined): WorkerStats {
+function workerStats(r: WorkerResult, cpuStart: CpuMark | undefined, h: HostStats): WorkerStats {
   return {
-    ...(cpuStart && r.steps > cpuStart.steps ? { cpuMs: processCpuMs() - cpuStart.cpuMs, cpuSteps: r.steps - cpuStart.steps } : {}),
+    ...(cpuStart && h.cpuMs !== undefined && r.steps > cpuStart.steps ? { cpuMs: h.cpuMs - cpuStart.cpuMs, cpuSteps: r.steps - cpuStart.steps } : {}),
     step: r.steps,
     samplesPerSec: r.computeMs > 0 ? (r.samples / r.computeMs) * 1000 : 0,
     computeMs: r.computeMs,
     encodeMs: r.encodeMs,
-    rssBytes: process.memoryUsage.rss(),
-    // maxRSS is in KiB (getrusage).
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    rssBytes: h.rssBytes,
+    ...(h.peakRssBytes !== undefined ? { peakRssBytes: h.peakRssBytes } : {}),
     tensors: tfMemory().numTensors,
   };
 }
