@@ -10,3 +10,4 @@ export { fillBatch } from './fill-batch';
 export type { AugmentOptions } from './augment';
 export { CLASSES_PREFIX } from './select-classes';
 export { lumaAt, pngSize } from './png-luma';
+export { DATASET_TRANSFER_TYPE, decodeDataset, encodeDataset } from './dataset-transfer';

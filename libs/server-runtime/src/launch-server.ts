@@ -16,6 +16,7 @@ import { checkpointDeps } from './checkpoint-wiring';
 import { compressionRatio, compressionRatioFor } from './compression-ratio';
 import type { CliProgress } from '@dtrain/cli-kit';
 import { createCpuMeter } from './cpu-meter';
+import { workerRoutes } from './worker-routes';
 
 /**
  * Training samples evaluated at each epoch end for the "train accuracy" curve: enough for a
@@ -91,6 +92,12 @@ export async function launchServer(options: ServerOptions, log: Logger, extra: P
   const cpu = createCpuMeter();
   const events = combineEvents(cpu.events, telemetry.events, progress ? progressEvents(progress, options.run.epochs, samplesPerEpoch) : undefined, extra.events);
   const http = extra.http;
+  // The browser worker's page, program and data, on the server's own port (see worker-routes).
+  const browserWorkers = workerRoutes({
+    dataset: { spec: options.run.dataset, train: data.train },
+    authenticate: (token, address) => server.coordinator.authenticate(token, address),
+    log,
+  });
   let server: RunningServer;
   try {
     server = await startParameterServer(options, {
@@ -100,7 +107,7 @@ export async function launchServer(options: ServerOptions, log: Logger, extra: P
       ...(checkpoint ? { checkpoint } : {}),
       ...extra,
       events,
-      http: (req, res) => telemetry.http(req, res) || (http?.(req, res) ?? false),
+      http: (req, res) => telemetry.http(req, res) || browserWorkers(req, res) || (http?.(req, res) ?? false),
     });
   } catch (err) {
     trainEval?.dispose();

@@ -2,3 +2,6 @@ export { startWorker } from './run-worker';
 export type { WorkerErrorCode } from './worker-error';
 export { WorkerError, WORKER_ERROR_CODES } from './worker-error';
 export { workerCommand } from './worker-command';
+export type { WorkerOptions } from './worker-options';
+export { DEFAULT_RECONNECT } from './worker-options';
+export type { HostStats, SocketEvents, WorkerHost, WorkerSocket } from './worker-host';

@@ -10,7 +10,8 @@ import type { WasmBackendLike } from './wasm-memory';
  * Shape checks are each kernel's own.
  */
 export function fusedKernelAvailable(kernelName: string): boolean {
-  if (process.env['DTRAIN_FUSE'] === '0' || tf.getBackend() !== 'wasm' || !tf.getKernel(kernelName, 'wasm')) return false;
+  // The backend first: a browser tab (no `process`) never gets past it.
+  if (tf.getBackend() !== 'wasm' || process.env['DTRAIN_FUSE'] === '0' || !tf.getKernel(kernelName, 'wasm')) return false;
   const backend = tf.backend() as unknown as WasmBackendLike;
   return simdKernels(backend.wasm.asm?.memory) !== undefined;
 }

