@@ -51,6 +51,9 @@ describe('browser workers (headless Chromium beside Node workers, real server pr
     expect((await s.proc.exit(240_000)).code, tab.console.slice(-10).join('\n')).toBe(0);
     expect((await node.exit(30_000)).code).toBe(0);
     await eventually(async () => ((await stateOf(tab.page)) === 'finished' ? true : undefined), 30_000, 'the tab to finish');
+    // The page shows its backend, its progress in the run and its throughput.
+    expect(await tab.page.textContent('#progress')).toMatch(/^epoch 1: \d+ steps, \d+ samples, loss \d/);
+    expect(await tab.page.textContent('#speed')).toMatch(/samples\/s/);
     const summary = s.proc.lastJson();
     const acc = summary['test_accuracy'] as number;
     console.info(`browser workers: node + tab ${(acc * 100).toFixed(2)} %, two node workers ${(refAcc * 100).toFixed(2)} % (backend ${await tab.page.textContent('#backend')})`);

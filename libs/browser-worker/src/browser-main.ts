@@ -4,7 +4,7 @@
 import { decodeDataset } from '@dtrain/data';
 import type { DatasetSplits } from '@dtrain/data';
 import { DEFAULT_RECONNECT, startWorker } from '@dtrain/worker-runtime';
-import type { WorkerOptions } from '@dtrain/worker-runtime';
+import type { WorkerOptions, WorkerResult } from '@dtrain/worker-runtime';
 import { browserHost } from './browser-host';
 import { pageLogger } from './page-log';
 import type { BrowserBackend } from './pick-backend';
@@ -60,7 +60,11 @@ async function main(): Promise<void> {
     cacheDir: undefined,
   };
   show('state', 'joining');
-  const worker = startWorker(opts, { host: browserHost(TOKEN_URL), loadData: (spec) => fetchTrainSplit(spec, token), backend: `browser-${backend}`, log });
+  const progress = (r: WorkerResult, step: { epoch: number; loss: number }): void => {
+    show('progress', `epoch ${step.epoch}: ${r.steps} steps, ${r.samples} samples, loss ${step.loss.toFixed(4)}`);
+    show('speed', `${((r.samples / Math.max(1, r.computeMs)) * 1000).toFixed(1)} samples/s computing`);
+  };
+  const worker = startWorker(opts, { host: browserHost(TOKEN_URL), loadData: (spec) => fetchTrainSplit(spec, token), backend: `browser-${backend}`, log, progress });
   // A closed tab leaves cleanly; the server counts a tab that vanishes without it as lost.
   addEventListener('pagehide', () => worker.stop());
   const t0 = performance.now();

@@ -1,4 +1,5 @@
 export { startWorker } from './run-worker';
+export type { WorkerResult } from './run-worker';
 export type { WorkerErrorCode } from './worker-error';
 export { WorkerError, WORKER_ERROR_CODES } from './worker-error';
 export { workerCommand } from './worker-command';

@@ -45,6 +45,8 @@ export interface WorkerDeps {
   backend?: string;
   /** Where the worker runs (defaults to this Node process: `ws`, process stats). */
   host?: WorkerHost;
+  /** Called after each push with the running totals and the (1-based) epoch it belonged to (the browser page shows them). */
+  progress?: (totals: WorkerResult, step: { epoch: number; loss: number }) => void;
 }
 
 interface Session {
@@ -181,6 +183,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     sendFrame(frame);
     result.steps++;
     result.samples += r.samples;
+    deps.progress?.({ ...result }, { epoch: w.epoch + 1, loss: push.loss });
     // CPU is counted from the end of the first step on: that one holds kernel compilation and warm-up.
     cpuStart ??= { cpuMs: host.stats().cpuMs ?? 0, steps: result.steps };
   };
