@@ -9,6 +9,8 @@ import { DEFAULT_RUN_CONFIG, resolveRunConfig } from '@dtrain/trainer';
 import { LR_SCHEDULE_SYNTAX } from '@dtrain/training';
 import { CLASSES_PREFIX } from '@dtrain/data';
 import { BACKEND_NAMES } from '@dtrain/engine';
+import type { FlagRow } from './flag-table';
+import { addFlagTable, applyFlagTable, flagRow } from './flag-table';
 
 export interface CommonFlags {
   dataset: string;
@@ -48,26 +50,45 @@ export function floatArg(name: string): (v: string) => number {
 const BACKENDS: readonly string[] = ['auto', ...BACKEND_NAMES];
 const MODELS = ['cnn', 'cnn-large'];
 
-/** The flags every training-shaped command shares (`train`, `server`, `local`, `finetune`, `eval`). */
+/** The run config the common flags build, before resolveRunConfig fills and validates the rest. */
+type RunDraft = Partial<RunConfig>;
+
+const row = <K extends keyof CommonFlags & string>(field: K, flag: string, doc: string, extra: Parameters<typeof flagRow<CommonFlags, RunDraft, K>>[3] = {}) =>
+  flagRow<CommonFlags, RunDraft, K>(field, flag, doc, extra);
+const d = DEFAULT_RUN_CONFIG;
+
+/**
+ * The flags every training-shaped command shares (`train`, `server`, `local`, `finetune`, `eval`),
+ * one row each. Dataset and classes, and the model name or file, combine in `runConfigFromFlags`.
+ */
+export const COMMON_FLAG_TABLE: readonly FlagRow<CommonFlags, RunDraft>[] = [
+  row('dataset', '--dataset <spec>', 'mnist (full, offline) | mnist-subset (10,000, fast) | fashion-mnist | idx:DIR | url:BASE | folder:DIR | classes:LIST:SPEC', { default: d.dataset }),
+  row('classes', '--classes <list>', 'keep only these classes of the dataset, relabelled 0..k-1 (e.g. 5-9 or 0,2,4); same as --dataset classes:LIST:SPEC'),
+  row('model', '--model <name|file>', `model: ${MODELS.join(' | ')}, or a TF.js Layers model.json (Sequential; with or without weights)`, { default: d.model }),
+  row('epochs', '--epochs <n>', 'passes over the training split', { parse: intArg('--epochs'), default: d.epochs, to: (o, v) => (o.epochs = v) }),
+  row('batchSize', '--batch-size <n>', 'samples per batch (per worker in a cluster)', { parse: intArg('--batch-size'), default: d.batchSize, to: (o, v) => (o.batchSize = v) }),
+  row('lr', '--lr <x>', 'learning rate', { parse: floatArg('--lr'), default: d.learningRate, to: (o, v) => (o.learningRate = v) }),
+  row('lrSchedule', '--lr-schedule <s>', `learning-rate schedule: ${LR_SCHEDULE_SYNTAX}`, { default: d.lrSchedule, to: (o, v) => (o.lrSchedule = v) }),
+  row('seed', '--seed <n>', 'seed for init, shuffles, shards and augmentation', { parse: intArg('--seed'), default: d.seed, to: (o, v) => (o.seed = v) }),
+  row('trainLimit', '--train-limit <n>', 'use only the first N training samples (0 = all)', { parse: intArg('--train-limit'), default: 0, to: (o, v) => (o.trainLimit = v) }),
+  row('testLimit', '--test-limit <n>', 'evaluate on at most N test samples (0 = all)', { parse: intArg('--test-limit'), default: 0, to: (o, v) => (o.testLimit = v) }),
+  row('backend', '--backend <name>', `compute backend: ${BACKENDS.join(' | ')} (env DTRAIN_BACKEND)`, {
+    parse: (v) => {
+      if (!BACKENDS.includes(v)) throw new InvalidArgumentError(`--backend must be one of ${BACKENDS.join(', ')}`);
+      return v;
+    },
+    to: (o, v) => (o.backend = v as RunConfig['backend']),
+  }),
+  row('augment', '--augment', 'seeded augmentation (rotation ±10°, shift ±2 px, scale ±10%)', { default: false, to: (o, v) => (o.augment = v ? { rotateDeg: 10, shift: 2, scale: 0.1 } : null) }),
+  row('out', '--out <dir>', 'directory for the saved model and run files', { to: (o, v) => (o.outDir = v) }),
+  row('json', '--json', 'quiet; the last stdout line is one JSON object with the results', { default: false }),
+  row('logLevel', '--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info, or silent with --json)`),
+  row('logFormat', '--log-format <format>', 'auto | pretty | json lines (auto: pretty on a terminal; env DTRAIN_LOG_FORMAT)'),
+];
+
+/** The common flags (COMMON_FLAG_TABLE); `--backend` defaults to DTRAIN_BACKEND, else auto. */
 export function addCommonFlags(cmd: Command): Command {
-  const d = DEFAULT_RUN_CONFIG;
-  return cmd
-    .option('--dataset <spec>', 'mnist (full, offline) | mnist-subset (10,000, fast) | fashion-mnist | idx:DIR | url:BASE | folder:DIR | classes:LIST:SPEC', d.dataset)
-    .option('--classes <list>', 'keep only these classes of the dataset, relabelled 0..k-1 (e.g. 5-9 or 0,2,4); same as --dataset classes:LIST:SPEC')
-    .option('--model <name|file>', `model: ${MODELS.join(' | ')}, or a TF.js Layers model.json (Sequential; with or without weights)`, d.model)
-    .option('--epochs <n>', 'passes over the training split', intArg('--epochs'), d.epochs)
-    .option('--batch-size <n>', 'samples per batch (per worker in a cluster)', intArg('--batch-size'), d.batchSize)
-    .option('--lr <x>', 'learning rate', floatArg('--lr'), d.learningRate)
-    .option('--lr-schedule <s>', `learning-rate schedule: ${LR_SCHEDULE_SYNTAX}`, d.lrSchedule)
-    .option('--seed <n>', 'seed for init, shuffles, shards and augmentation', intArg('--seed'), d.seed)
-    .option('--train-limit <n>', 'use only the first N training samples (0 = all)', intArg('--train-limit'), 0)
-    .option('--test-limit <n>', 'evaluate on at most N test samples (0 = all)', intArg('--test-limit'), 0)
-    .option('--backend <name>', `compute backend: ${BACKENDS.join(' | ')} (env DTRAIN_BACKEND)`, process.env['DTRAIN_BACKEND'] ?? 'auto')
-    .option('--augment', 'seeded augmentation (rotation ±10°, shift ±2 px, scale ±10%)', false)
-    .option('--out <dir>', 'directory for the saved model and run files')
-    .option('--json', 'quiet; the last stdout line is one JSON object with the results', false)
-    .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info, or silent with --json)`)
-    .option('--log-format <format>', 'auto | pretty | json lines (auto: pretty on a terminal; env DTRAIN_LOG_FORMAT)');
+  return addFlagTable(cmd, COMMON_FLAG_TABLE, { backend: process.env['DTRAIN_BACKEND'] ?? 'auto' });
 }
 
 export function runConfigFromFlags(f: CommonFlags): RunConfig {
@@ -77,19 +98,10 @@ export function runConfigFromFlags(f: CommonFlags): RunConfig {
   if (!builtIn && !/\.json$/i.test(f.model) && !existsSync(join(f.model, 'model.json')))
     throw new InvalidArgumentError(`--model must be one of ${MODELS.join(', ')}, or a TF.js model.json (or a directory holding one), got ${f.model}`);
   return resolveRunConfig({
+    ...applyFlagTable(f, COMMON_FLAG_TABLE, {}),
     dataset: f.classes === undefined ? f.dataset : `${CLASSES_PREFIX}${f.classes}:${f.dataset}`,
     model: builtIn ? (f.model as RunConfig['model']) : DEFAULT_RUN_CONFIG.model,
     modelFile: builtIn ? undefined : f.model,
-    epochs: f.epochs,
-    batchSize: f.batchSize,
-    learningRate: f.lr,
-    lrSchedule: f.lrSchedule,
-    seed: f.seed,
-    trainLimit: f.trainLimit,
-    testLimit: f.testLimit,
-    backend: f.backend as RunConfig['backend'],
-    augment: f.augment ? { rotateDeg: 10, shift: 2, scale: 0.1 } : null,
-    outDir: f.out,
   });
 }
 

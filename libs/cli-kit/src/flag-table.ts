@@ -14,6 +14,8 @@ export interface FlagRow<F, O> {
   readonly doc: string;
   readonly parse?: (raw: string) => unknown;
   readonly default?: unknown;
+  /** Commander refuses the command without it (after the default, e.g. from the environment). */
+  readonly required?: boolean;
   /** Puts the flag's value into the options; rows without it are read by hand (they combine with others). */
   readonly to?: (options: O, value: never) => void;
 }
@@ -23,7 +25,7 @@ export function flagRow<F, O, K extends keyof F & string>(
   field: K,
   flag: string,
   doc: string,
-  extra: { parse?: (raw: string) => F[K]; default?: F[K]; to?: (options: O, value: F[K]) => void } = {},
+  extra: { parse?: (raw: string) => F[K]; default?: F[K]; required?: boolean; to?: (options: O, value: F[K]) => void } = {},
 ): FlagRow<F, O> {
   return { field, flag, doc, ...extra } as FlagRow<F, O>;
 }
@@ -36,6 +38,7 @@ export function addFlagTable<F, O>(cmd: Command, rows: readonly FlagRow<F, O>[],
     if (r.parse) opt.argParser(r.parse);
     const d = r.field in defaults ? defaults[r.field] : r.default;
     if (d !== undefined) opt.default(d);
+    if (r.required) opt.makeOptionMandatory(true);
     cmd.addOption(opt);
   }
   return cmd;

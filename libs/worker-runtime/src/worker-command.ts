@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { BACKEND_NAMES, describeAdapter, initEngine } from '@dtrain/engine';
-import { createCliLogger, intArg, logFormatOf, logLevelOf, printLine, resolveToken } from '@dtrain/cli-kit';
-import { resolveWorkerOptions } from './worker-options';
+import type { FlagRow } from '@dtrain/cli-kit';
+import { addFlagTable, applyFlagTable, createCliLogger, flagRow, intArg, logFormatOf, logLevelOf, printLine, resolveToken } from '@dtrain/cli-kit';
+import type { WorkerOptions } from './worker-options';
+import { DEFAULT_RECONNECT, resolveWorkerOptions } from './worker-options';
 import { startWorker } from './run-worker';
 
 interface WorkerFlags {
@@ -19,34 +21,37 @@ interface WorkerFlags {
   logFormat?: string;
 }
 
+/** The worker options its flags build, before resolveWorkerOptions fills the rest. */
+type Draft = Partial<WorkerOptions> & { serverUrl: string };
+
+const row = <K extends keyof WorkerFlags & string>(field: K, flag: string, doc: string, extra: Parameters<typeof flagRow<WorkerFlags, Draft, K>>[3] = {}) =>
+  flagRow<WorkerFlags, Draft, K>(field, flag, doc, extra);
+
+/** Every flag of `dtrain worker`, one row each (the token and the backend are resolved in the action). */
+export const WORKER_FLAG_TABLE: readonly FlagRow<WorkerFlags, Draft>[] = [
+  row('server', '--server <url>', 'ws://HOST:PORT or wss://HOST:PORT (env DTRAIN_SERVER)', { required: true, to: (o, v) => (o.serverUrl = v) }),
+  row('workerId', '--worker-id <id>', 'stable id reused on reconnect (default host-pid-random)', { to: (o, v) => (o.workerId = v) }),
+  row('token', '--token <secret>', 'shared secret (env DTRAIN_TOKEN)'),
+  row('tokenFile', '--token-file <path>', 'read the shared secret from a file'),
+  row('backend', '--backend <name>', `compute backend: ${['auto', ...BACKEND_NAMES].join(' | ')}`),
+  row('ca', '--ca <path>', 'CA certificate for wss://', { to: (o, v) => (o.caPath = v) }),
+  row('insecure', '--insecure', 'accept a self-signed wss:// certificate', { default: false, to: (o, v) => (o.insecureTls = v) }),
+  row('slowMs', '--slow-ms <n>', 'add N ms to every step (simulates a straggler)', { parse: intArg('--slow-ms'), default: 0, to: (o, v) => (o.artificialDelayMs = v) }),
+  row('giveUpMs', '--give-up-ms <n>', 'stop reconnecting after N ms without a server', { parse: intArg('--give-up-ms'), to: (o, v) => (o.reconnect = v === undefined ? DEFAULT_RECONNECT : { ...DEFAULT_RECONNECT, giveUpAfterMs: v }) }),
+  row('json', '--json', 'print one JSON line with the worker totals at the end', { default: false }),
+  row('logLevel', '--log-level <level>', 'log level'),
+  row('logFormat', '--log-format <format>', 'auto | pretty | json lines (auto: pretty on a terminal)'),
+];
+
 export function workerCommand(): Command {
-  return new Command('worker')
-    .description('run one training worker against a parameter server')
-    .requiredOption('--server <url>', 'ws://HOST:PORT or wss://HOST:PORT (env DTRAIN_SERVER)', process.env['DTRAIN_SERVER'])
-    .option('--worker-id <id>', 'stable id reused on reconnect (default host-pid-random)')
-    .option('--token <secret>', 'shared secret (env DTRAIN_TOKEN)')
-    .option('--token-file <path>', 'read the shared secret from a file')
-    .option('--backend <name>', `compute backend: ${['auto', ...BACKEND_NAMES].join(' | ')}`, process.env['DTRAIN_BACKEND'] ?? 'auto')
-    .option('--ca <path>', 'CA certificate for wss://')
-    .option('--insecure', 'accept a self-signed wss:// certificate', false)
-    .option('--slow-ms <n>', 'add N ms to every step (simulates a straggler)', intArg('--slow-ms'), 0)
-    .option('--give-up-ms <n>', 'stop reconnecting after N ms without a server', intArg('--give-up-ms'))
-    .option('--json', 'print one JSON line with the worker totals at the end', false)
-    .option('--log-level <level>', 'log level')
-    .option('--log-format <format>', 'auto | pretty | json lines (auto: pretty on a terminal)')
+  return addFlagTable(new Command('worker').description('run one training worker against a parameter server'), WORKER_FLAG_TABLE, {
+    server: process.env['DTRAIN_SERVER'],
+    backend: process.env['DTRAIN_BACKEND'] ?? 'auto',
+  })
     .action(async (flags: WorkerFlags) => {
       const log = createCliLogger({ level: logLevelOf(flags), format: logFormatOf(flags) });
       const engine = await initEngine({ backend: flags.backend as 'auto' });
-      const opts = resolveWorkerOptions({
-        serverUrl: flags.server,
-        workerId: flags.workerId,
-        token: resolveToken(flags),
-        backend: engine.backend,
-        caPath: flags.ca,
-        insecureTls: flags.insecure,
-        artificialDelayMs: flags.slowMs,
-      });
-      if (flags.giveUpMs !== undefined) opts.reconnect = { ...opts.reconnect, giveUpAfterMs: flags.giveUpMs };
+      const opts = resolveWorkerOptions({ ...applyFlagTable(flags, WORKER_FLAG_TABLE, { serverUrl: flags.server }), token: resolveToken(flags), backend: engine.backend });
       const adapter = engine.adapter ? describeAdapter(engine.adapter) : undefined;
       log.info('worker starting', { server: opts.serverUrl, id: opts.workerId, backend: engine.backend, ...(adapter ? { adapter } : {}) });
       const w = startWorker(opts, { log, backend: engine.backend });
