@@ -63,19 +63,23 @@ describe('browser workers (headless Chromium beside Node workers, real server pr
     await tab.page.close();
   }, 360_000);
 
-  it('a tab closed mid-run is a lost worker, and the run finishes without it', async () => {
-    const s = await cluster.server(RUN);
-    const node = cluster.worker(s.url, 'w1', [], { DTRAIN_TOKEN: TOKEN });
-    const tab = await openTab(s.port, `token=${TOKEN}&id=tab-gone`);
-    await s.proc.waitFor(/"worker":"tab-gone".*worker joined/, 60_000);
+  it('a tab closed mid-run leaves the run, which goes on; a reloaded tab rejoins under its id', async () => {
+    const s = await cluster.server(RUN.map((a, i) => (RUN[i - 1] === '--train-limit' ? '4096' : a)));
+    // A slowed node worker keeps the run going long enough for the tab to come back.
+    const node = cluster.worker(s.url, 'w1', ['--slow-ms', '300'], { DTRAIN_TOKEN: TOKEN });
+    const first = await openTab(s.port, `token=${TOKEN}&id=tab-again`);
+    await s.proc.waitFor(/"worker":"tab-again".*worker joined/, 60_000);
     await s.proc.waitFor(/training starts/, 60_000);
     await new Promise((r) => setTimeout(r, 2_000));
-    await tab.page.close({ runBeforeUnload: true });
-    await s.proc.waitFor(/"worker":"tab-gone".*worker (left|lost)/, 30_000);
-    expect((await s.proc.exit(240_000)).code).toBe(0);
+    await first.page.close({ runBeforeUnload: true });
+    await s.proc.waitFor(/"worker":"tab-again".*worker (left|lost)/, 30_000);
+    const again = await openTab(s.port, `token=${TOKEN}&id=tab-again`);
+    await eventually(() => (s.proc.stderr.filter((l) => /"worker":"tab-again".*worker joined/.test(l)).length >= 2 ? true : undefined), 60_000, 'the tab to rejoin');
+    expect((await s.proc.exit(300_000)).code).toBe(0);
     expect((await node.exit(30_000)).code).toBe(0);
-    expect(s.proc.lastJson()['train_samples']).toBe(1024);
-  }, 360_000);
+    expect(s.proc.lastJson()['train_samples']).toBe(4096);
+    await again.page.close();
+  }, 420_000);
 
   it('refuses a wrong token: the page stops with AUTH_ERR_BAD_TOKEN and the training split is not served', async () => {
     const s = await cluster.server(RUN);
