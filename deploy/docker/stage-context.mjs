@@ -19,7 +19,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pruneNodeModules } from './prune-node-modules.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -80,6 +80,18 @@ writeFileSync(join(app, 'bin', 'entry.js'), `// The image's program (staged by d
 for (const p of allProjects) cpSync(join(repo, p, 'package.json'), join(app, p, 'package.json'));
 for (const p of projects) {
   if (existsSync(join(repo, p, 'src'))) cpSync(join(repo, p, 'src'), join(app, p, 'src'), { recursive: true, filter: (src) => !isTestFile(src) });
+}
+
+// The browser worker's program, bundled here (esbuild is a dev dependency, so it stays out of the
+// image); the server serves this file at /worker.js.
+if (projects.includes('libs/browser-worker') && projects.includes('libs/server-runtime')) {
+  const target = join(app, 'libs', 'browser-worker', 'dist', 'worker.js');
+  const bundler = pathToFileURL(join(repo, 'libs', 'server-runtime', 'src', 'worker-bundle.ts')).href;
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(bundler)}).then((m) => m.writeBrowserWorkerBundle(${JSON.stringify(target)}))`], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch {
+    console.error('could not bundle the browser worker (run npm ci first): the image will answer /worker.js with 500');
+  }
 }
 
 /** npm package names a set of projects' sources import (bare specifiers, not node: or workspace ones). */

@@ -35,6 +35,12 @@ describe.runIf(gate.run)('the dtrain image', () => {
     expect(suite.image.sizeBytes - suite.image.baseSizeBytes).toBeLessThan(MAX_APP_LAYER_BYTES);
   });
 
+  it('carries the browser worker prebuilt, and no bundler', async () => {
+    const probe = "const fs = require('node:fs'); process.stdout.write(JSON.stringify({ bundle: fs.statSync('/app/libs/browser-worker/dist/worker.js').size > 100000, esbuild: fs.existsSync('/app/node_modules/esbuild') }))";
+    const r = await run(['-e', probe], { entrypoint: ['node'] });
+    expect(JSON.parse(r.stdout)).toEqual({ bundle: true, esbuild: false });
+  });
+
   it('runs as the non-root uid 1000', async () => {
     const r = await run(['-e', 'process.stdout.write(`${process.getuid()}:${process.getgid()}`)'], { entrypoint: ['node'] });
     expect(r.stdout).toBe('1000:1000');

