@@ -1,4 +1,4 @@
-import { bearerSubprotocols } from '@dtrain/protocol';
+import { bearerHeader, bearerSubprotocols } from '@dtrain/protocol';
 import type { HostStats, SocketEvents, WorkerHost, WorkerSocket } from '@dtrain/worker-runtime';
 
 /**
@@ -35,7 +35,7 @@ export function browserHost(tokenUrl: string): WorkerHost {
       ws.onclose = (ev: CloseEvent) => {
         if (!live) return;
         if (opened || token === undefined || ev.code !== 1006) return events.close(ev.code, ev.reason);
-        void fetch(tokenUrl, { headers: { authorization: `Bearer ${token}` } }).then(
+        void fetch(tokenUrl, { headers: { authorization: bearerHeader(token) } }).then(
           (res) => (res.status === 401 ? events.refused(401) : events.close(ev.code, ev.reason)),
           () => events.close(ev.code, ev.reason),
         );
@@ -46,7 +46,6 @@ export function browserHost(tokenUrl: string): WorkerHost {
         },
         send: (frame) => ws.send(frame),
         close: (code, reason) => ws.close(code, reason),
-        terminate: () => ws.close(),
         detach: () => {
           live = false;
           ws.close();

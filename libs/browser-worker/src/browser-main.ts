@@ -3,6 +3,7 @@
 // (#token=…, never sent in a request), the worker id from #id= or a fresh one kept for reloads.
 import { decodeDataset } from '@dtrain/data';
 import type { DatasetSplits } from '@dtrain/data';
+import { WORKER_ROUTES, bearerHeader } from '@dtrain/protocol';
 import { DEFAULT_RECONNECT, startWorker } from '@dtrain/worker-runtime';
 import type { WorkerOptions, WorkerResult } from '@dtrain/worker-runtime';
 import { browserHost } from './browser-host';
@@ -10,9 +11,9 @@ import { pageLogger } from './page-log';
 import type { BrowserBackend } from './pick-backend';
 import { BROWSER_BACKENDS, pickBackend } from './pick-backend';
 
-/** The server's routes for the page (mirrored in the server's worker routes). */
-const DATA_URL = '/worker/data/train';
-const TOKEN_URL = '/worker/token';
+
+/** Samples per second of compute time so far (what the page shows as this tab's throughput). */
+const computeRate = (r: WorkerResult): number => (r.samples / Math.max(1, r.computeMs)) * 1000;
 
 const $ = (id: string): HTMLElement | null => document.getElementById(id);
 const show = (id: string, text: string): void => {
@@ -21,7 +22,7 @@ const show = (id: string, text: string): void => {
 };
 
 async function fetchTrainSplit(spec: string, token: string | undefined): Promise<DatasetSplits> {
-  const res = await fetch(`${DATA_URL}?spec=${encodeURIComponent(spec)}`, token !== undefined ? { headers: { authorization: `Bearer ${token}` } } : {});
+  const res = await fetch(`${WORKER_ROUTES.data}?spec=${encodeURIComponent(spec)}`, token !== undefined ? { headers: { authorization: bearerHeader(token) } } : {});
   if (!res.ok) throw new Error(`the server did not send the training split (HTTP ${res.status})`);
   const train = decodeDataset(new Uint8Array(await res.arrayBuffer()));
   // Workers only compute on training samples; the test split stays with the server.
@@ -62,16 +63,16 @@ async function main(): Promise<void> {
   show('state', 'joining');
   const progress = (r: WorkerResult, step: { epoch: number; loss: number }): void => {
     show('progress', `epoch ${step.epoch}: ${r.steps} steps, ${r.samples} samples, loss ${step.loss.toFixed(4)}`);
-    show('speed', `${((r.samples / Math.max(1, r.computeMs)) * 1000).toFixed(1)} samples/s computing`);
+    show('speed', `${computeRate(r).toFixed(1)} samples/s computing`);
   };
-  const worker = startWorker(opts, { host: browserHost(TOKEN_URL), loadData: (spec) => fetchTrainSplit(spec, token), backend: `browser-${backend}`, log, progress });
+  const worker = startWorker(opts, { host: browserHost(WORKER_ROUTES.token), loadData: (spec) => fetchTrainSplit(spec, token), backend: `browser-${backend}`, log, progress });
   // A closed tab leaves cleanly; the server counts a tab that vanishes without it as lost.
   addEventListener('pagehide', () => worker.stop());
   const t0 = performance.now();
   const timer = setInterval(() => show('state', `training (${((performance.now() - t0) / 1000).toFixed(0)} s)`), 1_000);
   try {
     const r = await worker.done;
-    show('state', `finished: ${r.steps} steps, ${r.samples} samples, ${((r.samples / Math.max(1, r.computeMs)) * 1000).toFixed(0)} samples/s computing`);
+    show('state', `finished: ${r.steps} steps, ${r.samples} samples, ${computeRate(r).toFixed(0)} samples/s computing`);
     document.body.dataset['state'] = 'finished';
     console.info(`dtrain: finished ${JSON.stringify(r)}`);
   } catch (err) {

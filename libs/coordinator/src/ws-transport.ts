@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
-import { CLOSE_CODES, WS_SUBPROTOCOL, tokenFromSubprotocols } from '@dtrain/protocol';
+import { CLOSE_CODES, WS_SUBPROTOCOL, tokenFromBearerHeader, tokenFromSubprotocols } from '@dtrain/protocol';
 import type { Peer } from './member';
 
 export interface TransportHandlers {
@@ -91,9 +91,8 @@ function toBytes(data: RawData): Uint8Array {
  * what it presents is malformed (refused like a wrong token).
  */
 function upgradeToken(req: IncomingMessage): string | undefined | null {
-  const auth = req.headers.authorization;
-  if (auth !== undefined) return /^Bearer (.+)$/.exec(auth)?.[1] ?? null;
-  return tokenFromSubprotocols(req.headers['sec-websocket-protocol']);
+  const fromHeader = tokenFromBearerHeader(req.headers.authorization);
+  return fromHeader !== undefined ? fromHeader : tokenFromSubprotocols(req.headers['sec-websocket-protocol']);
 }
 
 /**

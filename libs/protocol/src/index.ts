@@ -10,4 +10,4 @@ export { WIRE_ERROR_CODES } from './wire-error-codes';
 export { errorMessage } from './error-message';
 export { decodeMessage, encodeMessage } from './codec';
 export { CLOSE_CODES } from './close-codes';
-export { WS_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX, bearerSubprotocols, tokenFromSubprotocols } from './upgrade-auth';
+export { WS_SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX, WORKER_ROUTES, bearerHeader, bearerSubprotocols, tokenFromBearerHeader, tokenFromSubprotocols } from './upgrade-auth';

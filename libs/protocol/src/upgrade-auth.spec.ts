@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BEARER_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL, bearerSubprotocols, tokenFromSubprotocols } from './upgrade-auth';
+import { BEARER_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL, bearerHeader, bearerSubprotocols, tokenFromBearerHeader, tokenFromSubprotocols } from './upgrade-auth';
 
 describe('token at the upgrade, as a subprotocol', () => {
   it('round-trips any token, including non-ASCII and every base64 padding length', () => {
@@ -18,5 +18,12 @@ describe('token at the upgrade, as a subprotocol', () => {
     expect(tokenFromSubprotocols(`${BEARER_SUBPROTOCOL_PREFIX}a`)).toBeNull(); // a length no base64 has
     expect(tokenFromSubprotocols(`${BEARER_SUBPROTOCOL_PREFIX}ab+c`)).toBeNull(); // not base64url
     expect(tokenFromSubprotocols(`${BEARER_SUBPROTOCOL_PREFIX}_w`)).toBeNull(); // 0xff: not UTF-8
+  });
+
+  it('reads the Authorization header it writes, and refuses any other scheme', () => {
+    expect(tokenFromBearerHeader(bearerHeader('a-token with spaces'))).toBe('a-token with spaces');
+    expect(tokenFromBearerHeader(undefined)).toBeUndefined();
+    expect(tokenFromBearerHeader('Basic abc')).toBeNull();
+    expect(tokenFromBearerHeader('Bearer ')).toBeNull();
   });
 });

@@ -47,3 +47,24 @@ export function tokenFromSubprotocols(header: string | undefined): string | unde
     return null;
   }
 }
+
+/** The `Authorization` header value that presents `token` (Node clients, and a page's fetches). */
+export function bearerHeader(token: string): string {
+  return `Bearer ${token}`;
+}
+
+/**
+ * The token in an `Authorization` header: `undefined` when there is no header, `null` when it is
+ * not `Bearer <token>` (a refusal, like a wrong token).
+ */
+export function tokenFromBearerHeader(header: string | undefined): string | undefined | null {
+  if (header === undefined) return undefined;
+  return /^Bearer (.+)$/.exec(header)?.[1] ?? null;
+}
+
+/**
+ * The browser worker's HTTP routes on the server's port: the page, its program, the token check
+ * (204 or 401: lets a page tell a wrong token from a server that is down) and the training split.
+ * The server serves them and the page calls them, so they are named once, here.
+ */
+export const WORKER_ROUTES = { page: '/worker', script: '/worker.js', token: '/worker/token', data: '/worker/data/train' } as const;

@@ -89,7 +89,7 @@ export const SERVER_FLAG_TABLE: readonly FlagRow<ServerFlags, Draft>[] = [
   row('checkpointEvery', '--checkpoint-every <steps>', 'checkpoint every K steps (0 = off)', { ...int('--checkpoint-every'), default: d.checkpointEverySteps, to: (o, v) => (o.checkpointEverySteps = v) }),
   row('checkpointSeconds', '--checkpoint-seconds <s>', 'and at least every T seconds (0 = off)', { ...int('--checkpoint-seconds'), default: d.checkpointEverySeconds, to: (o, v) => (o.checkpointEverySeconds = v) }),
   row('resume', '--resume [dir]', 'continue from the newest valid checkpoint in DIR (default: --checkpoint-dir); a torn one is skipped', { default: false }),
-  row('freeze', '--freeze <layers>', 'comma-separated layer names or prefixes to freeze (e.g. conv)', { to: (o, v) => (o.frozen = v ? (v).split(',').map((x) => x.trim()).filter(Boolean) : []) }),
+  row('freeze', '--freeze <layers>', 'comma-separated layer names or prefixes to freeze (e.g. conv)', { to: (o, v) => (o.frozen = v ? v.split(',').map((x) => x.trim()).filter(Boolean) : []) }),
   row('tlsCert', '--tls-cert <path>', 'serve wss:// with this certificate'),
   row('tlsKey', '--tls-key <path>', 'and this private key'),
 ];

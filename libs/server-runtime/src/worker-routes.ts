@@ -4,10 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '@dtrain/common';
 import type { Dataset } from '@dtrain/data';
 import { DATASET_TRANSFER_TYPE, encodeDataset } from '@dtrain/data';
+import { WORKER_ROUTES, tokenFromBearerHeader } from '@dtrain/protocol';
 import { browserWorkerScript } from './worker-bundle';
-
-/** Where the page, its program, the token check and the training split are served on the server's port. */
-export const WORKER_ROUTES = { page: '/worker', script: '/worker.js', token: '/worker/token', data: '/worker/data/train' } as const;
 
 /**
  * The page's rules: its own script only, connections only back to this server, no framing, no
@@ -35,10 +33,10 @@ export interface WorkerRoutesDeps {
  */
 export function workerRoutes(deps: WorkerRoutesDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   let script: Promise<string> | undefined;
+  let page: Buffer | undefined;
   let encoded: Uint8Array | undefined;
   const authorised = (req: IncomingMessage): { ok: boolean; holdMs: number } => {
-    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    return deps.authenticate(m?.[1] ?? '', req.socket.remoteAddress ?? '?');
+    return deps.authenticate(tokenFromBearerHeader(req.headers.authorization) ?? '', req.socket.remoteAddress ?? '?');
   };
   /** Answers 401 (after the backoff's hold, as at the upgrade) and returns false when the token is wrong. */
   const checkToken = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -52,15 +50,14 @@ export function workerRoutes(deps: WorkerRoutesDeps): (req: IncomingMessage, res
     const url = new URL(req.url ?? '/', 'http://x');
     switch (url.pathname) {
       case WORKER_ROUTES.page: {
-        let html: Buffer;
         try {
-          html = readFileSync(fileURLToPath(import.meta.resolve('@dtrain/browser-worker/page')));
+          page ??= readFileSync(fileURLToPath(import.meta.resolve('@dtrain/browser-worker/page')));
         } catch (err) {
           deps.log.error('browser worker page missing', { error: String((err as Error)?.message ?? err) });
           res.writeHead(500, { 'content-type': 'text/plain' }).end('the browser worker page is not installed\n');
           return true;
         }
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...PAGE_HEADERS }).end(html);
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...PAGE_HEADERS }).end(page);
         return true;
       }
       case WORKER_ROUTES.script:

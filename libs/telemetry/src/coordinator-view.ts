@@ -74,20 +74,13 @@ export function workerRow(m: MemberView, now: number): WorkerRow {
   };
 }
 
-/** The worker table and how many members it left out. */
-export interface WorkerTable {
-  rows: WorkerRow[];
-  /** Members the table left out (see `workerTable`). */
-  omitted: number;
-}
-
 /**
  * Active workers first, then the ones that left or were lost, each in join order, at most
  * `maxRows` of them: a run with thousands of members does not make every viewer update (and the
  * snapshot) grow with it. The oldest gone members are left out first, then the latest-joined
- * active ones.
+ * active ones; the members left out are `view.members.size` minus the rows.
  */
-export function workerTable(view: CoordinatorView, now: number, maxRows: number): WorkerTable {
+export function workerTable(view: CoordinatorView, now: number, maxRows: number): WorkerRow[] {
   const active: MemberView[] = [];
   const gone: MemberView[] = [];
   for (const m of view.members.values()) (m.state === 'active' ? active : gone).push(m);
@@ -99,5 +92,5 @@ export function workerTable(view: CoordinatorView, now: number, maxRows: number)
   const goneRoom = cap - shownActive.length;
   const shownGone = goneRoom > 0 ? gone.slice(-goneRoom) : [];
   const shown = shownActive.concat(shownGone);
-  return { rows: shown.map((m) => workerRow(m, now)), omitted: active.length + gone.length - shown.length };
+  return shown.map((m) => workerRow(m, now));
 }

@@ -198,7 +198,7 @@ export class RunMonitor {
   }
 
   workers(): WorkerRow[] {
-    return this.view ? workerTable(this.view, this.clock.monotonic(), this.options.maxWorkerRows).rows : [];
+    return this.view ? workerTable(this.view, this.clock.monotonic(), this.options.maxWorkerRows) : [];
   }
 
   snapshot(): RunSnapshot {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import { processCpuMs } from '@dtrain/common';
+import { bearerHeader } from '@dtrain/protocol';
 import type { HostStats, SocketEvents, WorkerHost, WorkerSocket } from './worker-host';
 
 /**
@@ -25,7 +26,7 @@ export function nodeHost(tls: { caPath: string | undefined; insecureTls: boolean
     openSocket(url: string, token: string | undefined, maxFrameBytes: number, events: SocketEvents): WorkerSocket {
       const tlsOpts = url.startsWith('wss:') ? { ...(tls.caPath ? { ca: readFileSync(tls.caPath) } : {}), rejectUnauthorized: !tls.insecureTls } : {};
       // The token also goes in the upgrade request, so a server can refuse a wrong one before any frame.
-      const headers = token !== undefined ? { authorization: `Bearer ${token}` } : undefined;
+      const headers = token !== undefined ? { authorization: bearerHeader(token) } : undefined;
       const ws = new WebSocket(url, { maxPayload: maxFrameBytes, perMessageDeflate: false, generateMask: zeroMask, ...tlsOpts, ...(headers ? { headers } : {}) });
       ws.binaryType = 'nodebuffer';
       ws.on('open', () => events.open());
@@ -42,7 +43,6 @@ export function nodeHost(tls: { caPath: string | undefined; insecureTls: boolean
         },
         send: (frame) => ws.send(frame, { binary: true }),
         close: (code, reason) => ws.close(code, reason),
-        terminate: () => ws.terminate(),
         detach: () => {
           ws.removeAllListeners('close');
           ws.close();

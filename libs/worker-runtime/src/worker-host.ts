@@ -17,8 +17,6 @@ export interface WorkerSocket {
   readonly open: boolean;
   send(frame: Uint8Array): void;
   close(code: number, reason: string): void;
-  /** Drops the connection now (no close handshake). */
-  terminate(): void;
   /** No more events: the worker has ended. */
   detach(): void;
 }
