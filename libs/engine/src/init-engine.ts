@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AUTO_ORDER, BACKEND_ENV } from './constants';
 import { EngineError } from './engine-error';
+import { registerTrainingGradients } from './batch-norm-gradient';
 import { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
 import type { WebGpuAdapterInfo } from './webgpu-device';
 import { installWebGpu, mayHaveHardwareGpu } from './webgpu-device';
@@ -65,6 +66,7 @@ export async function initEngine(
   } = {},
 ): Promise<EngineInfo> {
   const env = opts.env ?? process.env;
+  registerTrainingGradients();
   let requested = parseRequest(env[BACKEND_ENV], BACKEND_ENV) ?? parseRequest(opts.backend, 'backend') ?? 'auto';
   if (opts.webgpu === false && requested === 'webgpu') requested = 'auto';
   const order = requested === 'auto' ? AUTO_ORDER.filter((b) => b !== 'webgpu' || opts.webgpu !== false) : [requested];

@@ -11,6 +11,10 @@ describe('wasm Add vs cpu', () => {
     { a: [64, 26, 26, 32], b: [32] }, // conv1's bias: SIMD
     { a: [3, 8], b: [8] }, // SIMD
     { a: [8], b: [5, 8] }, // bias first: SIMD, swapped
+    { a: [3, 7, 4, 16], b: [1, 1, 1, 16] }, // tf.layers' bias of a separable / depthwise conv: SIMD
+    { a: [1, 8], b: [6, 8] }, // a [1, C] bias first: SIMD, swapped
+    { a: [5, 8], b: [1, 1, 8] }, // bias of higher rank (result [1, 5, 8]): stock
+    { a: [3, 4, 8], b: [1, 4, 8] }, // not a row: stock
     { a: [4, 6], b: [6] }, // not a multiple of 4: stock
     { a: [4, 8], b: [4, 8] }, // same shapes: stock
     { a: [4, 1], b: [4] }, // broadcast both ways: stock

@@ -1,5 +1,5 @@
 import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { runStock } from './wasm-memory';
+import { delegateToStock } from './wasm-memory';
 
 interface RefCountingBackend {
   incRef(dataId: object): void;
@@ -13,7 +13,7 @@ interface RefCountingBackend {
 export function cast(args: { inputs: { x: TensorInfo }; attrs: { dtype: DataType }; backend: RefCountingBackend }): TensorInfo {
   const { x } = args.inputs;
   if (x.dtype !== args.attrs.dtype || x.dtype === 'string') {
-    return runStock('Cast', args);
+    return delegateToStock('Cast', args);
   }
   args.backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };

@@ -5,7 +5,7 @@ import { viaIm2colRows, viaIm2colT } from './filter-grad-im2col';
 import { viaDirectSimd } from './filter-grad-direct';
 import { viaWinograd } from './filter-grad-winograd';
 import { WINOGRAD_MIN_CHANNELS } from './conv2d';
-import { simdKernels } from './simd/simd-kernels';
+import { simdOrFallback } from './simd-or-fallback';
 import type { WasmBackendLike } from './wasm-memory';
 
 interface Attrs {
@@ -62,12 +62,12 @@ export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: Tensor
   // 'valid' windows only (nothing padded, every window inside the image): the direct SIMD kernel.
   const inside = info.padInfo.top === 0 && info.padInfo.left === 0 && (OH - 1) * SH + KH <= H && (OW - 1) * SW + KW <= W;
   if (inside && CO % 4 === 0 && K * CO <= DIRECT_MAX_FILTER) {
-    const simd = simdKernels(backend.wasm.asm?.memory);
+    const simd = simdOrFallback(backend, 'Conv2DBackpropFilter', 'wasm SIMD unavailable: im2col or forward-conv form instead of simd/filter-grad.wat');
     if (simd) return viaDirectSimd(backend, simd, x, dy, info);
   }
   const wino3x3 = KH === 3 && KW === 3 && SH === 1 && SW === 1 && C >= WINOGRAD_MIN_CHANNELS && C % 4 === 0 && CO % 4 === 0;
   if (wino3x3 && x.dtype === 'float32' && dy.dtype === 'float32') {
-    const simd = simdKernels(backend.wasm.asm?.memory);
+    const simd = simdOrFallback(backend, 'Conv2DBackpropFilter', 'wasm SIMD unavailable: im2col or forward-conv form instead of Winograd');
     const dw = simd && viaWinograd(backend, simd, x, dy, info);
     if (dw) return dw;
   }

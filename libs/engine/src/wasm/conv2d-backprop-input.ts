@@ -23,7 +23,7 @@ function viaWinograd(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInf
   const unit = info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
   if (!unit || info.filterHeight !== 3 || info.filterWidth !== 3 || CO < WINOGRAD_MIN_CHANNELS || dy.dtype !== 'float32') return undefined;
   const geo = { B, H: OH, W: OW, C: CO, OH: H, OW: W, CO: C, padT: 2 - info.padInfo.top, padL: 2 - info.padInfo.left };
-  return winogradConv2d(backend, dy, filter, rotatedSwapped(C, CO), geo, { lo: -Infinity });
+  return winogradConv2d(backend, dy, filter, rotatedSwapped(C, CO), geo, { lo: -Infinity }, { kernel: 'Conv2DBackpropInput' });
 }
 
 /**
@@ -53,9 +53,8 @@ export function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: Te
   const pl = KW - 1 - info.padInfo.left;
   const pb = H - OHD + info.padInfo.top;
   const pr = W - OWD + info.padInfo.left;
-  if (info.dataFormat !== 'channelsLast' || pt < 0 || pl < 0 || pb < 0 || pr < 0) {
-    return runStock('Conv2DBackpropInput', args);
-  }
+  if (info.dataFormat !== 'channelsLast') return runStock('Conv2DBackpropInput', args, 'NCHW: the stock scalar kernel');
+  if (pt < 0 || pl < 0 || pb < 0 || pr < 0) return runStock('Conv2DBackpropInput', args, 'padding the forward-conv form cannot express: the stock scalar kernel');
   const wino = viaWinograd(backend, dy, filter, info);
   if (wino) return wino;
 

@@ -1,7 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
 import type { Conv2DAttrs } from './conv2d-info';
 import { forwardConvInfo, isUnitStride } from './conv2d-info';
-import { simdKernels } from './simd/simd-kernels';
+import { simdOrFallback } from './simd-or-fallback';
 import type { WasmBackendLike } from './wasm-memory';
 import { heapOffset } from './wasm-memory';
 
@@ -17,7 +17,7 @@ export function viaOneChannel(backend: WasmBackendLike, x: TensorInfo, filter: T
   const unpadded = pad.top === 0 && pad.left === 0 && pad.bottom === 0 && pad.right === 0;
   if (info.dataFormat !== 'channelsLast' || info.inChannels !== 1 || info.outChannels % 8 !== 0 || !isUnitStride(info) || !unpadded) return undefined;
   if (info.outHeight <= 0 || info.outWidth <= 0 || info.batchSize <= 0) return undefined;
-  const simd = simdKernels(backend.wasm.asm?.memory);
+  const simd = simdOrFallback(backend, 'Conv2D', 'wasm SIMD unavailable: single-channel conv by the stock kernel');
   if (!simd) return undefined;
   const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
   simd.conv1ch(

@@ -6,7 +6,7 @@ import type { WinogradGeometry } from './winograd-conv2d';
 import { winogradConv2d } from './winograd-conv2d';
 import { viaOneChannel } from './conv2d-one-channel';
 import type { WasmBackendLike } from './wasm-memory';
-import { runStock } from './wasm-memory';
+import { delegateToStock } from './wasm-memory';
 
 
 /**
@@ -45,9 +45,9 @@ export function forwardWinogradGeometry(x: TensorInfo, filter: TensorInfo, attrs
 export function conv2d(args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: WasmBackendLike; attrs: Conv2DAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const geo = forwardWinogradGeometry(inputs.x, inputs.filter, attrs);
-  const out = geo ? winogradConv2d(backend, inputs.x, inputs.filter, hwio(geo.C, geo.CO), geo, { lo: -Infinity }) : viaOneChannel(backend, inputs.x, inputs.filter, attrs);
+  const out = geo ? winogradConv2d(backend, inputs.x, inputs.filter, hwio(geo.C, geo.CO), geo, { lo: -Infinity }, { kernel: 'Conv2D' }) : viaOneChannel(backend, inputs.x, inputs.filter, attrs);
   if (out) return out;
-  return runStock('Conv2D', args);
+  return delegateToStock('Conv2D', args);
 }
 
 export const conv2DConfig: KernelConfig = {

@@ -1,7 +1,7 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm-memory';
 import { callWasmKernel, freeAll, heapOffset, heapView } from './wasm-memory';
-import { simdKernels } from './simd/simd-kernels';
+import { simdOrFallback } from './simd-or-fallback';
 
 /**
  * dW as a forward XNNPACK convolution: batch ↔ channels swapped in x ([C, H, W, B]), dy as the
@@ -20,7 +20,7 @@ export function viaForwardConv(
   const xt = backend.makeOutput([C, H, W, B], 'float32');
   const dyt = backend.makeOutput([OH, OW, B, CO], 'float32');
   const HW = H * W;
-  const simd = B % 4 === 0 && C % 4 === 0 ? simdKernels(backend.wasm.asm?.memory) : undefined;
+  const simd = B % 4 === 0 && C % 4 === 0 ? simdOrFallback(backend, 'Conv2DBackpropFilter', 'wasm SIMD unavailable: JS batch↔channel transpose') : undefined;
   if (simd) {
     // Per pixel p, the [B, C] slice x[:, p, :] becomes xt[:, p, :] as [C, B].
     simd.transpose(heapOffset(backend, x), heapOffset(backend, xt), HW, B, C, C, HW * C, B, HW * B);

@@ -1,5 +1,6 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs';
 import { heapGemm } from './heap-gemm';
+import { recordFallback } from './kernel-fallbacks';
 import type { SimdKernels } from './simd/simd-kernels';
 import { gemmChunk } from './simd/simd-kernels';
 import type { WasmBackendLike } from './wasm-memory';
@@ -39,7 +40,10 @@ export function viaWinograd(
   const T = nb * TH * TW;
   const TP = Math.ceil(T / ROW_ALIGN) * ROW_ALIGN;
   const gemm = own ? undefined : heapGemm(backend, TP, C);
-  if (!own && !gemm) return undefined;
+  if (!own && !gemm) {
+    recordFallback('Conv2DBackpropFilter', 'XNNPACK GEMM export unreachable (another backend build): no Winograd');
+    return undefined;
+  }
   const v = backend.makeOutput([16, TP, C], 'float32');
   const mt = backend.makeOutput([16, CO, TP], 'float32');
   const ut = backend.makeOutput([16, CO, C], 'float32');

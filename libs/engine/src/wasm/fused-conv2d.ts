@@ -4,7 +4,7 @@ import { forwardWinogradGeometry } from './conv2d';
 import { hwio } from './winograd-filter';
 import { winogradConv2d } from './winograd-conv2d';
 import type { WasmBackendLike } from './wasm-memory';
-import { runStock } from './wasm-memory';
+import { delegateToStock } from './wasm-memory';
 
 interface Attrs extends Conv2DAttrs {
   activation?: string;
@@ -29,9 +29,9 @@ export function fusedConv2d(args: {
   const { bias } = inputs;
   const geo = lo !== undefined && !inputs.preluActivationWeights ? forwardWinogradGeometry(inputs.x, inputs.filter, attrs) : undefined;
   const biasOk = !bias || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === geo?.CO);
-  const out = geo && lo !== undefined && biasOk && winogradConv2d(backend, inputs.x, inputs.filter, hwio(geo.C, geo.CO), geo, { bias, lo });
+  const out = geo && lo !== undefined && biasOk && winogradConv2d(backend, inputs.x, inputs.filter, hwio(geo.C, geo.CO), geo, { bias, lo }, { kernel: 'FusedConv2D' });
   if (out) return out;
-  return runStock('FusedConv2D', args);
+  return delegateToStock('FusedConv2D', args);
 }
 
 export const fusedConv2DConfig: KernelConfig = {

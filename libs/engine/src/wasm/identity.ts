@@ -1,5 +1,5 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { runStock } from './wasm-memory';
+import { delegateToStock } from './wasm-memory';
 
 interface RefCountingBackend {
   incRef(dataId: object): void;
@@ -14,7 +14,7 @@ interface RefCountingBackend {
 export function identity(args: { inputs: { x: TensorInfo }; backend: RefCountingBackend }): TensorInfo {
   const { x } = args.inputs;
   if (x.dtype === 'string') {
-    return runStock('Identity', args);
+    return delegateToStock('Identity', args);
   }
   args.backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };

@@ -2,7 +2,7 @@ import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm-memory';
 import { heapOffset, heapView } from './wasm-memory';
-import { simdKernels } from './simd/simd-kernels';
+import { simdOrFallback } from './simd-or-fallback';
 
 interface Attrs {
   filterSize: number | [number, number];
@@ -30,7 +30,7 @@ export function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo 
   const ds = heapView(backend, dy);
   const out = heapView(backend, dx);
   if (FH === 2 && FW === 2 && SH === 2 && SW === 2 && PT === 0 && PL === 0 && 2 * OH <= H && 2 * OW <= W) {
-    const simd = C % 4 === 0 ? simdKernels(backend.wasm.asm?.memory) : undefined;
+    const simd = C % 4 === 0 ? simdOrFallback(backend, 'MaxPoolGrad', 'wasm SIMD unavailable: JS 2×2/2 pool gradient') : undefined;
     if (simd) {
       // Odd sizes leave the last row/column outside every window: their gradient is zero.
       if (H !== 2 * OH || W !== 2 * OW) out.fill(0);

@@ -5,6 +5,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { conv2DConfig } from './conv2d';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter';
+import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input';
 import { convReluPoolBackpropConfig, convReluPoolConfig, convReluPoolGradConfig } from './conv-relu-pool';
 import { reluPoolConfig, reluPoolGradConfig, reluPoolGradKernelConfig } from './relu-pool';
 import { fusedConv2DConfig } from './fused-conv2d';
@@ -14,6 +16,7 @@ import { castConfig } from './cast';
 import { identityConfig } from './identity';
 import { maxPoolGradConfig } from './max-pool-grad';
 import { sumConfig } from './sum';
+import { meanConfig } from './mean';
 import { originalKernels } from './wasm-memory';
 
 /** Kernels training needs that wasm lacks, and measured-faster replacements of stock ones. */
@@ -22,9 +25,13 @@ const TRAINING_KERNELS: tf.KernelConfig[] = [
   fusedConv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  // missing from tfjs-backend-wasm 4.22: depthwise and separable convs could not train
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
   maxPoolGradConfig,
   batchMatMulConfig,
   sumConfig,
+  meanConfig,
   addConfig,
   identityConfig,
   castConfig,

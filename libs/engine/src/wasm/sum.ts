@@ -1,8 +1,8 @@
 import { util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm-memory';
-import { heapOffset, heapView, runStock } from './wasm-memory';
-import { simdKernels } from './simd/simd-kernels';
+import { delegateToStock, heapOffset, heapView } from './wasm-memory';
+import { simdOrFallback } from './simd-or-fallback';
 
 interface Attrs {
   axis: number | number[];
@@ -22,14 +22,14 @@ export function sum(args: { inputs: { x: TensorInfo }; backend: WasmBackendLike;
   const axes = util.parseAxisParam(attrs.axis, x.shape).sort((p, q) => p - q);
   const leading = axes.length > 0 && axes.length < rank && axes.every((ax, i) => ax === i);
   if (!leading || x.dtype !== 'float32') {
-    return runStock('Sum', args);
+    return delegateToStock('Sum', args);
   }
   const outer = x.shape.slice(0, axes.length).reduce((p, q) => p * q, 1);
   const keptShape = x.shape.slice(axes.length);
   const inner = keptShape.reduce((p, q) => p * q, 1);
   const outShape = attrs.keepDims ? [...axes.map(() => 1), ...keptShape] : keptShape;
   const out = backend.makeOutput(outShape, 'float32');
-  const simd = inner % 4 === 0 ? simdKernels(backend.wasm.asm?.memory) : undefined;
+  const simd = inner % 4 === 0 ? simdOrFallback(backend, 'Sum', 'wasm SIMD unavailable: JS column sums') : undefined;
   const os = heapView(backend, out);
   if (simd) {
     os.fill(0);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
+import { recordFallback } from './kernel-fallbacks';
 
 /**
  * The slice of tfjs-backend-wasm's BackendWasm that custom kernels use. Not part of its typed public
@@ -49,8 +50,21 @@ export function callWasmKernel(
 /** Stock kernels we replace, kept so replacements can fall back to them for cases they do not cover. */
 export const originalKernels = new Map<string, tf.KernelConfig>();
 
-/** Runs the stock kernel we replaced with the caller's own arguments: the fallback for what a replacement does not cover. */
-export function runStock(kernelName: string, args: unknown): TensorInfo {
+/**
+ * Runs the stock kernel we replaced with the caller's own arguments, as a fallback: a configuration
+ * the replacement was meant for but does not cover, where the stock kernel is slower. Recorded
+ * (`kernelFallbacks()`) under `reason`, a constant string.
+ */
+export function runStock(kernelName: string, args: unknown, reason: string): TensorInfo {
+  recordFallback(kernelName, reason);
+  return delegateToStock(kernelName, args);
+}
+
+/**
+ * Runs the stock kernel we replaced for a configuration the replacement leaves to it by design
+ * (e.g. an Add that is not a bias row): what ran before we replaced it, as fast, so not a fallback.
+ */
+export function delegateToStock(kernelName: string, args: unknown): TensorInfo {
   const stock = originalKernels.get(kernelName);
   if (!stock) throw new Error(`stock wasm ${kernelName} is not registered`);
   return stock.kernelFunc(args as never) as TensorInfo;

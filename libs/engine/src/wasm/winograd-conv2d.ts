@@ -1,6 +1,8 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { heapGemm } from './heap-gemm';
-import { gemmChunk, simdKernels } from './simd/simd-kernels';
+import { gemmChunk } from './simd/simd-kernels';
+import { recordFallback } from './kernel-fallbacks';
+import { simdOrFallback } from './simd-or-fallback';
 import type { FilterLayout } from './winograd-filter';
 import { winogradFilter } from './winograd-filter';
 import { tilesInJs, tilesOutJs } from './winograd-tiles-js';
@@ -38,6 +40,8 @@ export interface WinogradOptions {
   simd?: boolean;
   /** false: XNNPACK's GEMM even where simd/gemm.wat could run. */
   ownGemm?: boolean;
+  /** The TF.js kernel this runs for: JS tile transforms for want of SIMD are recorded as its fallback. */
+  kernel?: string;
 }
 
 /** Default tiles per pass (see WinogradOptions.chunkTiles). */
@@ -60,12 +64,15 @@ export function winogradConv2d(
   opts: WinogradOptions = {},
 ): TensorInfo | undefined {
   const { B, H, W, C, OH, OW, CO, padT, padL } = geo;
-  const simd = opts.simd === false ? undefined : simdKernels(backend.wasm.asm?.memory);
+  const simd = opts.simd === false ? undefined : simdOrFallback(backend, opts.kernel ?? 'Winograd conv', 'wasm SIMD unavailable: Winograd tile transforms in JS');
   if (simd && (C % 4 !== 0 || CO % 4 !== 0)) return undefined;
   // Our unpacked GEMM (simd/gemm.wat) where its 4×8 tile fits: 16 products of a pass 1.33 → 0.85 ms against XNNPACK's.
   const own = simd !== undefined && CO % 8 === 0 && opts.ownGemm !== false;
   const gemm = own ? undefined : heapGemm(backend, C, CO);
-  if (!own && !gemm) return undefined;
+  if (!own && !gemm) {
+    recordFallback(opts.kernel ?? 'Winograd conv', 'XNNPACK GEMM export unreachable (another backend build): no Winograd');
+    return undefined;
+  }
   const TH = Math.ceil(OH / 2);
   const TW = Math.ceil(OW / 2);
   const nb = Math.max(1, Math.min(B, Math.floor((opts.chunkTiles ?? WINOGRAD_CHUNK_TILES) / (TH * TW))));

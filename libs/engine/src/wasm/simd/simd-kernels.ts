@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { base64Bytes, envVar } from '../../runtime-env';
 import { SIMD_BYTES } from './simd-bytes';
 
 /** Modules that need relaxed SIMD: loaded on their own, and only replace a plain-SIMD export when they compile. */
@@ -70,7 +71,7 @@ export function simdKernels(memory: WasmMemory | undefined): SimdKernels | undef
     for (const [name, b64] of Object.entries(SIMD_BYTES)) {
       if (name in RELAXED_MODULES) continue;
       // Synchronous compile is fine for modules of a few hundred bytes.
-      const instance = new wasm.Instance(new wasm.Module(Buffer.from(b64, 'base64')), { env: { memory } });
+      const instance = new wasm.Instance(new wasm.Module(base64Bytes(b64)), { env: { memory } });
       Object.assign(exports, instance.exports as Record<string, unknown>);
       if (Object.keys(instance.exports as object).length === 0) throw new Error(`${name} exports nothing`);
     }
@@ -94,9 +95,9 @@ export function simdKernels(memory: WasmMemory | undefined): SimdKernels | undef
 function relaxedExport(wasm: WasmApi, memory: WasmMemory, name: string, exportName: string): unknown {
   const bytes = SIMD_BYTES[name];
   // DTRAIN_WASM_FMA=0: plain SIMD only, so results do not depend on whether a machine fuses multiply-adds.
-  if (!bytes || process.env['DTRAIN_WASM_FMA'] === '0') return undefined;
+  if (!bytes || envVar('DTRAIN_WASM_FMA') === '0') return undefined;
   const compile = (): unknown => {
-    const instance = new wasm.Instance(new wasm.Module(Buffer.from(bytes, 'base64')), { env: { memory } });
+    const instance = new wasm.Instance(new wasm.Module(base64Bytes(bytes)), { env: { memory } });
     return (instance.exports as Record<string, unknown>)[exportName];
   };
   try {
