@@ -36,15 +36,18 @@ export function sampleAffine(o: AugmentOptions, rng: Rng): AffineParams {
 }
 
 /**
- * Warps one rows×cols byte image with `p` into `out[offset ..]` as floats in [0, 1]. Each output pixel
- * is mapped back through the inverse transform and sampled bilinearly; outside the source is 0 (MNIST
- * background), so content is never smeared in from the border.
+ * Warps one rows×cols×channels byte image (HWC, channels interleaved) with `p` into `out[offset ..]`
+ * as floats in [0, 1]. Each output pixel is mapped back through the inverse transform once and every
+ * channel is sampled bilinearly at that point, so the colours of a pixel move together; outside the
+ * source is 0 (MNIST's background, black for colour images), so content is never smeared in from the
+ * border.
  */
 export function warpAffine(
   src: Uint8Array,
   srcOffset: number,
   rows: number,
   cols: number,
+  channels: number,
   p: AffineParams,
   out: Float32Array,
   outOffset: number,
@@ -53,8 +56,8 @@ export function warpAffine(
   const cy = (rows - 1) / 2;
   const cos = Math.cos(p.angleRad) / p.scale;
   const sin = Math.sin(p.angleRad) / p.scale;
-  const px = (x: number, y: number): number =>
-    x < 0 || y < 0 || x >= cols || y >= rows ? 0 : (src[srcOffset + y * cols + x] ?? 0);
+  const px = (x: number, y: number, c: number): number =>
+    x < 0 || y < 0 || x >= cols || y >= rows ? 0 : (src[srcOffset + (y * cols + x) * channels + c] ?? 0);
   for (let y = 0; y < rows; y++) {
     const dy = y - cy - p.ty;
     for (let x = 0; x < cols; x++) {
@@ -65,9 +68,12 @@ export function warpAffine(
       const y0 = Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
-      const top = px(x0, y0) * (1 - fx) + px(x0 + 1, y0) * fx;
-      const bottom = px(x0, y0 + 1) * (1 - fx) + px(x0 + 1, y0 + 1) * fx;
-      out[outOffset + y * cols + x] = (top * (1 - fy) + bottom * fy) / 255;
+      const o = outOffset + (y * cols + x) * channels;
+      for (let c = 0; c < channels; c++) {
+        const top = px(x0, y0, c) * (1 - fx) + px(x0 + 1, y0, c) * fx;
+        const bottom = px(x0, y0 + 1, c) * (1 - fx) + px(x0 + 1, y0 + 1, c) * fx;
+        out[o + c] = (top * (1 - fy) + bottom * fy) / 255;
+      }
     }
   }
 }

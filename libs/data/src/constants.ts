@@ -72,9 +72,15 @@ export const DEFAULT_MAX_IDX_BYTES = 1024 * 1024 * 1024;
 
 /** IDX header: two zero bytes, a type byte (0x08 = unsigned byte), the number of dimensions. */
 export const IDX_TYPE_UBYTE = 0x08;
-/** Images are [count, rows, cols], labels are [count]; any other rank is rejected by the image/label readers. */
-export const IDX_IMAGE_DIMS = 3;
+/**
+ * Images are [count, rows, cols] (grey, as MNIST ships them) or [count, rows, cols, channels] (HWC,
+ * as CIFAR-style sets are converted), labels are [count]; any other rank is rejected by the
+ * image/label readers.
+ */
+export const IDX_IMAGE_RANKS: readonly number[] = [3, 4];
 export const IDX_LABEL_DIMS = 1;
+/** Channel counts a 4-D images file may have: grey or RGB, what Dataset.channels allows. */
+export const IMAGE_CHANNELS: readonly number[] = [1, 3];
 /** The IDX format allows up to 255 dims; more than 4 never occurs in image datasets and signals a corrupt header. */
 export const IDX_MAX_DIMS = 4;
 
@@ -94,3 +100,18 @@ export const DATASET_CHECKSUM_HEX_CHARS = 16;
 /** Length of the random suffix on in-flight downloads (`<dest>.partial-<hex>`), so concurrent downloaders never share a file. */
 export const PARTIAL_SUFFIX_BYTES = 6;
 export const PARTIAL_MARKER = '.partial-';
+
+/** `folder:` without train/ and test/: this share of each class goes to test (seeded, stratified). */
+export const FOLDER_TEST_FRACTION = 0.2;
+export const FOLDER_SPLIT_SEED = 0xf01de5;
+/** Pixels one `folder:` image may have, read from its header before it is decoded: 16 MP (64 MiB as RGBA). */
+export const MAX_FOLDER_IMAGE_PIXELS = 4096 * 4096;
+/**
+ * Bytes one `folder:` image file may have before it is read: a 16 MP RGBA PNG stored uncompressed at
+ * 16 bits is 128 MiB, so anything past twice that is not an image worth reading.
+ */
+export const MAX_FOLDER_IMAGE_FILE_BYTES = 256 * 1024 * 1024;
+/** Largest decoded `folder:` dataset (both splits), as for IDX data: it has to fit in memory, twice while it is cached. */
+export const DEFAULT_MAX_FOLDER_BYTES = DEFAULT_MAX_IDX_BYTES;
+/** Skipped images a `skip-bad` load names (the count is always complete): enough to spot a pattern, short enough to print. */
+export const FOLDER_SKIPPED_LISTED = 10;

@@ -125,6 +125,7 @@ function gather(all: EmbeddedDigits, idx: readonly number[], name: string): Data
     count: idx.length,
     rows: EMBEDDED_SIDE,
     cols: EMBEDDED_SIDE,
+    channels: 1,
     numClasses: MNIST_CLASS_NAMES.length,
     classNames: [...MNIST_CLASS_NAMES],
   };

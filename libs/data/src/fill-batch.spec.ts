@@ -1,4 +1,5 @@
-import { createRng } from '@dtrain/common';
+import { createHash } from 'node:crypto';
+import { createRng, mixSeed } from '@dtrain/common';
 import { describe, expect, it } from 'vitest';
 import { sampleAffine, warpAffine } from './augment';
 import type { AugmentOptions } from './augment';
@@ -59,26 +60,52 @@ describe('fillBatch', () => {
   });
 });
 
+describe('fillBatch with colour images', () => {
+  const rgb = syntheticDataset({ count: 6, rows: 5, cols: 4, channels: 3, seed: 5 });
+  const px = 5 * 4 * 3;
+
+  it('copies whole HWC images (rows · cols · channels floats each), in batch order', () => {
+    const x = new Float32Array(2 * px);
+    const y = new Int32Array(2);
+    fillBatch(rgb, [4, 1], x, y);
+    expect(Array.from(x.subarray(0, px))).toEqual(Array.from(rgb.images.subarray(4 * px, 5 * px), (v) => Math.fround(v / 255)));
+    expect(Array.from(x.subarray(px))).toEqual(Array.from(rgb.images.subarray(px, 2 * px), (v) => Math.fround(v / 255)));
+    expect(() => fillBatch(rgb, [0, 1], new Float32Array(2 * 5 * 4), y)).toThrow(expect.objectContaining({ code: 'DATA_ERR_BAD_BATCH' }));
+  });
+
+  it('warps every channel through the same transform: each equals the warp of that channel alone', () => {
+    const x = new Float32Array(px);
+    fillBatch(rgb, [2], x, new Int32Array(1), { augment: aug, seed: 7 });
+    const p = sampleAffine(aug, createRng(mixSeed(7, 2)));
+    for (let c = 0; c < 3; c++) {
+      const plane = Uint8Array.from({ length: 20 }, (_, i) => rgb.images[2 * px + i * 3 + c]!);
+      const alone = new Float32Array(20);
+      warpAffine(plane, 0, 5, 4, 1, p, alone, 0);
+      expect(Array.from({ length: 20 }, (_, i) => x[i * 3 + c])).toEqual(Array.from(alone));
+    }
+  });
+});
+
 describe('warpAffine against exact integer transforms', () => {
   const img = Uint8Array.from({ length: size }, (_, i) => (i * 37) % 256);
   const at = (x: number, y: number): number => (x < 0 || y < 0 || x >= 8 || y >= 8 ? 0 : img[y * 8 + x]! / 255);
 
   it('a whole-pixel shift moves pixels and fills with 0', () => {
     const out = new Float32Array(size);
-    warpAffine(img, 0, 8, 8, { angleRad: 0, scale: 1, tx: 2, ty: -1 }, out, 0);
+    warpAffine(img, 0, 8, 8, 1, { angleRad: 0, scale: 1, tx: 2, ty: -1 }, out, 0);
     for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) expect(out[y * 8 + x]).toBeCloseTo(at(x - 2, y + 1), 6);
   });
 
   it('a 90° rotation about the centre matches index arithmetic', () => {
     const out = new Float32Array(size);
-    warpAffine(img, 0, 8, 8, { angleRad: Math.PI / 2, scale: 1, tx: 0, ty: 0 }, out, 0);
+    warpAffine(img, 0, 8, 8, 1, { angleRad: Math.PI / 2, scale: 1, tx: 0, ty: 0 }, out, 0);
     // out = R·(in − c) + c with R = [[0, −1], [1, 0]] ⇒ out(x, y) = in(y, 7 − x).
     for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) expect(out[y * 8 + x]).toBeCloseTo(at(y, 7 - x), 6);
   });
 
   it('a half-pixel shift averages neighbours (bilinear)', () => {
     const out = new Float32Array(size);
-    warpAffine(img, 0, 8, 8, { angleRad: 0, scale: 1, tx: 0.5, ty: 0 }, out, 0);
+    warpAffine(img, 0, 8, 8, 1, { angleRad: 0, scale: 1, tx: 0.5, ty: 0 }, out, 0);
     expect(out[3 * 8 + 4]).toBeCloseTo((at(3, 3) + at(4, 3)) / 2, 6);
   });
 
@@ -104,5 +131,15 @@ describe('datasetChecksum', () => {
     expect(datasetChecksum({ ...ds, labels: ds.labels.map((l) => (l + 1) % 10) })).not.toBe(c);
     expect(datasetChecksum({ ...ds, rows: 4, cols: 16 })).not.toBe(c);
     expect(datasetChecksum(limitDataset(ds, 19))).not.toBe(c);
+  });
+
+  it('tells channels apart (28×28×3 is not 28×84×1) and keeps grey checksums as they were', () => {
+    const rgb = syntheticDataset({ count: 4, rows: 4, cols: 4, channels: 3 });
+    expect(datasetChecksum(rgb)).not.toBe(datasetChecksum({ ...rgb, cols: 12, channels: 1 }));
+    // The grey header is the pre-channels one: count, rows, cols, numClasses.
+    const header = new Uint8Array(16);
+    [ds.count, ds.rows, ds.cols, ds.numClasses].forEach((v, i) => new DataView(header.buffer).setUint32(4 * i, v, true));
+    const legacy = createHash('sha256').update(header).update(ds.images).update(ds.labels).digest('hex').slice(0, 16);
+    expect(datasetChecksum(ds)).toBe(legacy);
   });
 });

@@ -2,6 +2,7 @@ import { createRng, mixSeed } from '@dtrain/common';
 import { isIdentityAugment, sampleAffine, validateAugmentOptions, warpAffine } from './augment';
 import type { AugmentOptions } from './augment';
 import { DataError } from './data-error';
+import { imageSize } from './dataset';
 import type { Dataset } from './dataset';
 
 export interface FillBatchOptions {
@@ -18,8 +19,9 @@ export interface FillBatchOptions {
 const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 /**
- * Writes samples `indices` of `ds` into `out` (NHWC with C = 1: count·rows·cols floats in [0, 1]) and
- * their labels into `outLabels`; returns the number written (indices.length).
+ * Writes samples `indices` of `ds` into `out` (NHWC: count·rows·cols·channels floats in [0, 1], the
+ * dataset's own HWC layout, so the model's input needs no transpose) and their labels into
+ * `outLabels`; returns the number written (indices.length).
  */
 export function fillBatch(
   ds: Dataset,
@@ -29,7 +31,7 @@ export function fillBatch(
   opts: FillBatchOptions = {},
 ): number {
   const n = indices.length;
-  const size = ds.rows * ds.cols;
+  const size = imageSize(ds);
   if (out.length < n * size || outLabels.length < n) {
     throw new DataError('DATA_ERR_BAD_BATCH', `buffers hold ${out.length / size} images / ${outLabels.length} labels, batch has ${n}`, { n });
   }
@@ -45,7 +47,7 @@ export function fillBatch(
     const src = idx * size;
     const dst = i * size;
     if (warp) {
-      warpAffine(ds.images, src, ds.rows, ds.cols, sampleAffine(warp, createRng(mixSeed(seed, idx))), out, dst);
+      warpAffine(ds.images, src, ds.rows, ds.cols, ds.channels, sampleAffine(warp, createRng(mixSeed(seed, idx))), out, dst);
     } else {
       for (let j = 0; j < size; j++) out[dst + j] = UNIT[ds.images[src + j] ?? 0] ?? 0;
     }

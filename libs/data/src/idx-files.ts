@@ -29,7 +29,8 @@ export async function findIdxFiles(dir: string): Promise<IdxPaths> {
 }
 
 /**
- * Reads train and test splits from four IDX files. Without `classNames` the classes are named '0'..'n-1'
+ * Reads train and test splits from four IDX files; images files may be N×H×W (grey) or N×H×W×C
+ * (C = 1 or 3, HWC). Without `classNames` the classes are named '0'..'n-1'
  * with n = largest label + 1 over both splits.
  */
 export async function loadIdxFiles(
@@ -43,10 +44,10 @@ export async function loadIdxFiles(
   const testImages = await readIdxFile(paths.testImages, 'images', opts);
   const testLabels = await readIdxFile(paths.testLabels, 'labels', opts);
   const names = classNames ?? numberedClasses(Math.max(maxOf(trainLabels.data), maxOf(testLabels.data)) + 1);
-  const train = pairImagesLabels(trainImages, trainLabels, `${name}/train`, names);
-  const test = pairImagesLabels(testImages, testLabels, `${name}/test`, names);
-  if (train.rows !== test.rows || train.cols !== test.cols) {
-    throw new DataError('DATA_ERR_MISMATCH', `${name}: train images are ${train.rows}x${train.cols}, test ${test.rows}x${test.cols}`);
+  const train = pairImagesLabels(trainImages, trainLabels, `${name}/train`, names, paths.trainImages);
+  const test = pairImagesLabels(testImages, testLabels, `${name}/test`, names, paths.testImages);
+  if (train.rows !== test.rows || train.cols !== test.cols || train.channels !== test.channels) {
+    throw new DataError('DATA_ERR_MISMATCH', `${name}: train images are ${train.rows}×${train.cols}×${train.channels}, test ${test.rows}×${test.cols}×${test.channels}`);
   }
   return { train, test };
 }

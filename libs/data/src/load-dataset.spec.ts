@@ -9,7 +9,7 @@ import { datasetChecksum } from './dataset-checksum';
 import type { DownloadProgress } from './download-file';
 import { loadDataset } from './load-dataset';
 import { loadFullMnist, mnistPackageDir } from './mnist-package';
-import { idxFileSet, serveFiles, syntheticDataset } from './testing';
+import { encodeIdx, idxFileSet, serveFiles, syntheticDataset } from './testing';
 import type { FileServer } from './testing';
 
 const train = syntheticDataset({ count: 120, rows: 6, cols: 5, seed: 1 });
@@ -30,8 +30,11 @@ async function tree(dir: string): Promise<string[]> {
 }
 
 describe('loadDataset spec parsing', () => {
-  it.each(['', 'mnist-full', 'idx:', 'url:', 'url:ftp://x/', 'url:not a url', 'MNIST'])('rejects %j with DATA_ERR_BAD_SPEC', async (spec) => {
+  it.each(['', 'mnist-full', 'idx:', 'url:', 'url:ftp://x/', 'url:not a url', 'MNIST', 'folder:', 'folder,size=2:x', 'folder,nope:x'])('rejects %j with DATA_ERR_BAD_SPEC', async (spec) => {
     await expect(loadDataset(spec, { cacheDir })).rejects.toMatchObject({ code: 'DATA_ERR_BAD_SPEC' });
+  });
+  it('names the folder options in the error for an unknown spec', async () => {
+    await expect(loadDataset('pictures:x', { cacheDir })).rejects.toMatchObject({ message: expect.stringMatching(/folder,OPTION.*size=HxW.*channels=1\|3.*fit=resize\|check.*skip-bad/) });
   });
   it('rejects bad limits', async () => {
     await expect(loadDataset('mnist-subset', { trainLimit: -1 })).rejects.toMatchObject({ code: 'DATA_ERR_BAD_SPEC' });
@@ -136,6 +139,34 @@ describe("'idx:' and 'fashion-mnist' directories", () => {
     expect(s.train.classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(datasetChecksum(s.train)).toBe(datasetChecksum(train));
     await expect(loadDataset(`idx:${dir}`, { classNames: ['a', 'b'] })).rejects.toMatchObject({ code: 'DATA_ERR_BAD_LABEL' });
+  });
+
+  it('reads 4-D images files (N×H×W×3) as 3-channel datasets, and refuses other channel counts naming the file', async () => {
+    const dir = join(cacheDir, 'rgb');
+    await mkdir(dir);
+    const rgbTrain = syntheticDataset({ count: 40, rows: 4, cols: 5, channels: 3, numClasses: 4, seed: 7 });
+    const rgbTest = syntheticDataset({ count: 12, rows: 4, cols: 5, channels: 3, numClasses: 4, seed: 8 });
+    for (const [name, bytes] of Object.entries(idxFileSet(rgbTrain, rgbTest))) await writeFile(join(dir, name), bytes);
+    const s = await loadDataset(`idx:${dir}`);
+    expect([s.train.count, s.train.rows, s.train.cols, s.train.channels, s.test.channels]).toEqual([40, 4, 5, 3, 3]);
+    expect(datasetChecksum(s.train)).toBe(datasetChecksum(rgbTrain));
+    expect(Buffer.compare(s.test.images, rgbTest.images)).toBe(0);
+    // A 4-D file with one channel is grey, like the 3-D one.
+    const grey = join(cacheDir, 'grey4d');
+    await mkdir(grey);
+    const set = idxFileSet(train, test, { gzip: false });
+    set[IDX_FILES.trainImages] = encodeIdx([train.count, train.rows, train.cols, 1], train.images);
+    for (const [name, bytes] of Object.entries(set)) await writeFile(join(grey, name), bytes);
+    expect(datasetChecksum((await loadDataset(`idx:${grey}`)).train)).toBe(datasetChecksum(train));
+    // Train 4-D RGB against a grey test split: the geometry must agree.
+    set[IDX_FILES.trainImages] = encodeIdx([train.count, train.rows, train.cols, 3], new Uint8Array(train.images.length * 3));
+    await writeFile(join(grey, IDX_FILES.trainImages), set[IDX_FILES.trainImages]!);
+    await expect(loadDataset(`idx:${grey}`)).rejects.toMatchObject({ code: 'DATA_ERR_MISMATCH' });
+    for (const dims of [[train.count, train.rows, train.cols, 2], [train.count, train.rows * train.cols]]) {
+      const file = join(grey, IDX_FILES.trainImages);
+      await writeFile(file, encodeIdx(dims, new Uint8Array(dims.reduce((a, b) => a * b, 1))));
+      await expect(loadDataset(`idx:${grey}`)).rejects.toMatchObject({ code: 'DATA_ERR_BAD_DIMS', message: expect.stringContaining(file) });
+    }
   });
 
   it('reports a missing directory or file as DATA_ERR_NOT_FOUND', async () => {

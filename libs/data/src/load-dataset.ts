@@ -12,7 +12,7 @@ import {
 } from './constants';
 import { DataError } from './data-error';
 import { limitDataset } from './dataset';
-import type { Dataset, DatasetSplits } from './dataset';
+import type { DatasetSplits } from './dataset';
 import type { DownloadProgress } from './download-file';
 import { loadEmbeddedMnist } from './embedded-mnist';
 import { findIdxFiles, loadIdxFiles } from './idx-files';
@@ -20,6 +20,8 @@ import { loadIdxFromUrl, normaliseBaseUrl } from './idx-url-source';
 import { loadFullMnist } from './mnist-package';
 import { pathExists } from './path-exists';
 import { selectClassSplits, splitClassesSpec } from './select-classes';
+import type { FolderLimits } from './folder-limits';
+import { FOLDER_SPEC_SYNTAX, parseFolderSpec } from './folder-spec';
 import { loadImageFolder } from './image-folder';
 
 export interface LoadOptions {
@@ -41,6 +43,12 @@ export interface LoadOptions {
   checksums?: Readonly<Record<string, string>>;
   /** Class names for 'idx:' / 'url:' sources; default '0'..'n-1'. */
   classNames?: readonly string[];
+  /**
+   * Bounds of 'folder:' loads: pixels and file bytes per image, decoded bytes in all, skipped images
+   * named. Defaults MAX_FOLDER_IMAGE_PIXELS, MAX_FOLDER_IMAGE_FILE_BYTES, DEFAULT_MAX_FOLDER_BYTES,
+   * FOLDER_SKIPPED_LISTED.
+   */
+  folder?: Partial<FolderLimits>;
   /** Environment to read DTRAIN_* variables from. Default process.env. */
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
@@ -56,8 +64,19 @@ export interface LoadOptions {
  *                    downloaded into <cacheDir>/fashion-mnist (MD5-checked).
  *   'idx:DIR'        the four standard IDX files (raw or .gz) in DIR.
  *   'url:BASE'       the four standard .gz files under an http(s) BASE, cached in <cacheDir>/url/.
- *   'folder:DIR'     PNG images in class directories (DIR/train/<class>, DIR/test/<class>, or DIR/<class>
- *                    split 80/20), as 28×28 grayscale, decoded once into <cacheDir>/folder/.
+ *   'folder:DIR'     PNG and JPEG images in class directories (DIR/train/<class>, DIR/test/<class>, or
+ *                    DIR/<class> split 80/20 per class, seeded), decoded once into <cacheDir>/folder/.
+ *   'folder,OPTS:DIR' the same with options, comma-separated between `folder` and the colon (so the
+ *                    directory, everything after the colon, may contain any character):
+ *                      size=HxW        bring every image to H rows × W columns; default: the size all
+ *                                      images share (differing sizes are DATA_ERR_IMAGE_SIZE)
+ *                      channels=1|3    grey (Rec. 601 luma) or RGB; default 3 if any image has colour
+ *                      fit=resize      other sizes are resampled: area averaging down, bilinear up (default)
+ *                      fit=check       other sizes are refused (DATA_ERR_IMAGE_SIZE naming the file)
+ *                      skip-bad        unreadable images are skipped and counted (DatasetSplits.skipped)
+ *                                      instead of failing with DATA_ERR_BAD_IMAGE
+ *                    e.g. folder,size=32x32,channels=3:data/cifar; folder,size=28x28,channels=1:DIR is
+ *                    the 28×28 grey of earlier versions. Alpha is dropped.
  *   'classes:L:SPEC' SPEC with only the classes in L (5-9, 0,2,4), relabelled 0..k−1 in that order.
  */
 export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<DatasetSplits> {
@@ -67,16 +86,11 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
   const train = limitDataset(loaded.train, opts.trainLimit);
   const test = limitDataset(loaded.test, opts.testLimit);
   const limited = train.count !== loaded.train.count || test.count !== loaded.test.count;
-  return { train, test, source: `${loaded.source} (${train.count}/${test.count}${limited ? `, limited from ${loaded.train.count}/${loaded.test.count}` : ''})` };
+  const source = `${loaded.source} (${train.count}/${test.count}${limited ? `, limited from ${loaded.train.count}/${loaded.test.count}` : ''})`;
+  return { train, test, source, ...(loaded.skipped ? { skipped: loaded.skipped } : {}) };
 }
 
-interface Loaded {
-  train: Dataset;
-  test: Dataset;
-  source: string;
-}
-
-async function loadSource(spec: string, opts: LoadOptions): Promise<Loaded> {
+async function loadSource(spec: string, opts: LoadOptions): Promise<DatasetSplits> {
   const withClasses = splitClassesSpec(spec);
   if (withClasses) {
     if (splitClassesSpec(withClasses.inner)) throw new DataError('DATA_ERR_BAD_SPEC', `'${spec}': one classes: prefix at most`, { spec });
@@ -105,21 +119,18 @@ async function loadSource(spec: string, opts: LoadOptions): Promise<Loaded> {
     if (dir === '') throw new DataError('DATA_ERR_BAD_SPEC', `'${spec}': idx: needs a directory`, { spec });
     return fromDir(spec, resolve(dir), opts.classNames);
   }
-  if (spec.startsWith('folder:')) {
-    const dir = spec.slice('folder:'.length);
-    if (dir === '') throw new DataError('DATA_ERR_BAD_SPEC', `'${spec}': folder: needs a directory`, { spec });
-    return loadImageFolder(resolve(dir), cacheDir);
-  }
+  const folder = parseFolderSpec(spec);
+  if (folder) return loadImageFolder(resolve(folder.dir), cacheDir, folder.options, opts.folder);
   if (spec.startsWith('url:')) {
     const base = normaliseBaseUrl(spec.slice('url:'.length));
     const key = createHash('sha256').update(base).digest('hex').slice(0, 12);
     const dest = join(cacheDir, 'url', `${new URL(base).hostname}-${key}`);
     return fromUrl(spec, base, dest, opts.classNames, opts.checksums ?? {}, opts);
   }
-  throw new DataError('DATA_ERR_BAD_SPEC', `unknown dataset '${spec}' (mnist-subset, mnist, fashion-mnist, idx:DIR, url:BASE, folder:DIR, classes:LIST:SPEC)`, { spec });
+  throw new DataError('DATA_ERR_BAD_SPEC', `unknown dataset '${spec}' (mnist-subset, mnist, fashion-mnist, idx:DIR, url:BASE, classes:LIST:SPEC, ${FOLDER_SPEC_SYNTAX})`, { spec });
 }
 
-async function fromDir(name: string, dir: string, classNames: readonly string[] | undefined): Promise<Loaded> {
+async function fromDir(name: string, dir: string, classNames: readonly string[] | undefined): Promise<DatasetSplits> {
   const { train, test } = await loadIdxFiles(await findIdxFiles(dir), name, classNames);
   return { train, test, source: `${name} from ${dir}` };
 }
@@ -131,7 +142,7 @@ async function fromUrl(
   classNames: readonly string[] | undefined,
   checksums: Readonly<Record<string, string>>,
   opts: LoadOptions,
-): Promise<Loaded> {
+): Promise<DatasetSplits> {
   const got = await loadIdxFromUrl(base, dir, name, opts.classNames ?? classNames, {
     checksums,
     onProgress: opts.onProgress,

@@ -1,26 +1,25 @@
-import { IDX_IMAGE_DIMS, IDX_LABEL_DIMS } from './constants';
+import { IDX_LABEL_DIMS } from './constants';
 import { DataError } from './data-error';
 import type { Dataset } from './dataset';
+import { idxImageShape } from './idx-image-shape';
 import type { IdxArray } from './parse-idx';
 
 /**
- * Joins an images IDX ([count, rows, cols]) and a labels IDX ([count]) into a Dataset, checking that
- * they describe the same samples and that every label names one of `classNames`.
+ * Joins an images IDX ([count, rows, cols] or [count, rows, cols, channels]) and a labels IDX
+ * ([count]) into a Dataset, checking that they describe the same samples and that every label names
+ * one of `classNames`. `imagesFile` names the images in shape errors (default `name`).
  */
-export function pairImagesLabels(images: IdxArray, labels: IdxArray, name: string, classNames: readonly string[]): Dataset {
-  if (images.dims.length !== IDX_IMAGE_DIMS) {
-    throw new DataError('DATA_ERR_BAD_DIMS', `${name}: images have ${images.dims.length} dims, expected ${IDX_IMAGE_DIMS}`, { dims: images.dims });
-  }
+export function pairImagesLabels(images: IdxArray, labels: IdxArray, name: string, classNames: readonly string[], imagesFile = name): Dataset {
+  const { count, rows, cols, channels } = idxImageShape(images, imagesFile);
   if (labels.dims.length !== IDX_LABEL_DIMS) {
     throw new DataError('DATA_ERR_BAD_DIMS', `${name}: labels have ${labels.dims.length} dims, expected ${IDX_LABEL_DIMS}`, { dims: labels.dims });
   }
-  const [count = 0, rows = 0, cols = 0] = images.dims;
   const labelCount = labels.dims[0] ?? 0;
   if (count !== labelCount) {
     throw new DataError('DATA_ERR_MISMATCH', `${name}: ${count} images but ${labelCount} labels`, { images: count, labels: labelCount });
   }
-  if (images.data.length !== count * rows * cols || labels.data.length !== count) {
-    throw new DataError('DATA_ERR_BAD_DIMS', `${name}: data length disagrees with dims`, { dims: images.dims });
+  if (labels.data.length !== count) {
+    throw new DataError('DATA_ERR_BAD_DIMS', `${name}: data length disagrees with dims`, { dims: labels.dims });
   }
   const numClasses = classNames.length;
   for (let i = 0; i < count; i++) {
@@ -29,5 +28,5 @@ export function pairImagesLabels(images: IdxArray, labels: IdxArray, name: strin
       throw new DataError('DATA_ERR_BAD_LABEL', `${name}: sample ${i} has label ${l}, but there are ${numClasses} classes`, { index: i, label: l, numClasses });
     }
   }
-  return { name, images: images.data, labels: labels.data, count, rows, cols, numClasses, classNames: [...classNames] };
+  return { name, images: images.data, labels: labels.data, count, rows, cols, channels, numClasses, classNames: [...classNames] };
 }

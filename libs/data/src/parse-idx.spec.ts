@@ -107,4 +107,19 @@ describe('pairImagesLabels', () => {
     expect(codeOf(() => pairImagesLabels(lab, lab, 't', ['a', 'b', 'c']))).toBe('DATA_ERR_BAD_DIMS');
     expect(codeOf(() => pairImagesLabels(img, img, 't', ['a', 'b', 'c']))).toBe('DATA_ERR_BAD_DIMS');
   });
+
+  it('reads N×H×W as grey and N×H×W×C (C = 1 or 3) as HWC channels; any other C is refused naming the file', () => {
+    expect(pairImagesLabels(img, lab, 'tiny', ['a', 'b', 'c']).channels).toBe(1);
+    const rgb = { dims: [3, 2, 4, 3], data: new Uint8Array(3 * 2 * 4 * 3) };
+    expect(pairImagesLabels(rgb, lab, 'tiny', ['a', 'b', 'c'])).toMatchObject({ count: 3, rows: 2, cols: 4, channels: 3 });
+    expect(pairImagesLabels({ dims: [3, 2, 4, 1], data: pixels }, lab, 'tiny', ['a', 'b', 'c']).channels).toBe(1);
+    for (const c of [2, 4]) {
+      const bad = { dims: [3, 2, 4, c], data: new Uint8Array(24 * c) };
+      expect(() => pairImagesLabels(bad, lab, 'tiny', ['a', 'b', 'c'], '/data/train-images')).toThrow(
+        expect.objectContaining({ code: 'DATA_ERR_BAD_DIMS', message: expect.stringContaining('/data/train-images'), details: expect.objectContaining({ file: '/data/train-images' }) }),
+      );
+    }
+    expect(codeOf(() => parseIdx(encodeIdx([3, 2, 4, 3], new Uint8Array(72)), 'images'))).toBeUndefined();
+    expect(codeOf(() => parseIdx(encodeIdx([3, 24], pixels), 'images'))).toBe('DATA_ERR_BAD_DIMS');
+  });
 });

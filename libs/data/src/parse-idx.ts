@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { DEFAULT_MAX_IDX_BYTES, IDX_IMAGE_DIMS, IDX_LABEL_DIMS, IDX_MAX_DIMS, IDX_TYPE_UBYTE } from './constants';
+import { DEFAULT_MAX_IDX_BYTES, IDX_IMAGE_RANKS, IDX_LABEL_DIMS, IDX_MAX_DIMS, IDX_TYPE_UBYTE } from './constants';
 import { DataError } from './data-error';
 
 export interface IdxArray {
@@ -18,7 +18,8 @@ const GZIP_MAGIC_1 = 0x8b;
 
 /**
  * Parses an unsigned-byte IDX file, raw or gzipped (detected by the 1f 8b magic). `what` names the file
- * in errors; when it is 'images' or 'labels' the rank must be 3 or 1 (magic 2051 / 2049). The payload
+ * in errors; when it is 'images' the rank must be 3 or 4 (magic 2051 / 2052: N×H×W or N×H×W×C), when
+ * 'labels' 1 (magic 2049). The payload
  * length must match the header exactly: a short file is DATA_ERR_TRUNCATED, a long one DATA_ERR_BAD_DIMS.
  * `data` may be a view into `bytes` (no copy for raw input).
  */
@@ -31,9 +32,9 @@ export function parseIdx(bytes: Uint8Array, what = 'idx', opts: ParseIdxOptions 
     throw new DataError('DATA_ERR_BAD_MAGIC', `${what}: header ${magic} is not an unsigned-byte IDX file (00 00 08 nn)`, { magic });
   }
   const ndims = raw[3] ?? 0;
-  const wantDims = what === 'images' ? IDX_IMAGE_DIMS : what === 'labels' ? IDX_LABEL_DIMS : undefined;
-  if (ndims < 1 || ndims > IDX_MAX_DIMS || (wantDims !== undefined && ndims !== wantDims)) {
-    throw new DataError('DATA_ERR_BAD_DIMS', `${what}: ${ndims} dimensions (expected ${wantDims ?? `1..${IDX_MAX_DIMS}`})`, { ndims });
+  const wantDims = what === 'images' ? IDX_IMAGE_RANKS : what === 'labels' ? [IDX_LABEL_DIMS] : undefined;
+  if (ndims < 1 || ndims > IDX_MAX_DIMS || (wantDims !== undefined && !wantDims.includes(ndims))) {
+    throw new DataError('DATA_ERR_BAD_DIMS', `${what}: ${ndims} dimensions (expected ${wantDims?.join(' or ') ?? `1..${IDX_MAX_DIMS}`})`, { ndims });
   }
   const headerLen = 4 + 4 * ndims;
   if (raw.length < headerLen) throw new DataError('DATA_ERR_TRUNCATED', `${what}: header cut short`);

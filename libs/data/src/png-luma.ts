@@ -7,7 +7,8 @@ export function pngSize(bytes: Uint8Array): { width: number; height: number } | 
 
 /**
  * The luma of decoded RGBA pixel `i` (Rec. 601 weights) on a 0..255 scale, a transparent pixel
- * counting as a white page: how `predict --image` and `folder:` datasets both read an image.
+ * counting as a white page: how `predict --image` reads an image. (`folder:` datasets use the same
+ * weights but drop alpha rather than blend it: see convertImage.)
  */
 export function lumaAt(rgba: Uint8Array, i: number): number {
   const a = (rgba[i * 4 + 3] ?? 255) / 255;

@@ -14,11 +14,20 @@ describe('class selection', () => {
   });
 
   it('keeps the chosen classes, relabelled in order, with their images and names', () => {
-    const ds = { name: 'd', images: Uint8Array.of(10, 11, 20, 21, 30, 31, 40, 41), labels: Uint8Array.of(0, 3, 1, 3), count: 4, rows: 1, cols: 2, numClasses: 4, classNames: ['a', 'b', 'c', 'd'] };
+    const ds = { name: 'd', images: Uint8Array.of(10, 11, 20, 21, 30, 31, 40, 41), labels: Uint8Array.of(0, 3, 1, 3), count: 4, rows: 1, cols: 2, channels: 1, numClasses: 4, classNames: ['a', 'b', 'c', 'd'] };
     const s = selectClasses(ds, [3, 1]);
     expect(s).toMatchObject({ count: 3, numClasses: 2, classNames: ['d', 'b'] });
     expect(Array.from(s.labels)).toEqual([0, 1, 0]);
     expect(Array.from(s.images)).toEqual([20, 21, 30, 31, 40, 41]);
+  });
+
+  it('copies whole colour images (rows · cols · channels bytes each)', () => {
+    const images = Uint8Array.from({ length: 3 * 2 * 3 }, (_, i) => i);
+    const ds = { name: 'rgb', images, labels: Uint8Array.of(1, 0, 2), count: 3, rows: 1, cols: 2, channels: 3, numClasses: 3, classNames: ['a', 'b', 'c'] };
+    const s = selectClasses(ds, [2, 1]);
+    expect(s).toMatchObject({ count: 2, channels: 3, classNames: ['c', 'b'] });
+    expect(Array.from(s.labels)).toEqual([1, 0]);
+    expect(Array.from(s.images)).toEqual([0, 1, 2, 3, 4, 5, 12, 13, 14, 15, 16, 17]);
   });
 
   it("'classes:5-9:mnist-subset' loads only digits 5-9 as 5 classes, limits after selecting", async () => {

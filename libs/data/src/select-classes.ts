@@ -1,3 +1,4 @@
+import { imageSize } from './dataset';
 import type { Dataset } from './dataset';
 import { DataError } from './data-error';
 
@@ -45,7 +46,7 @@ export function selectClasses(ds: Dataset, classes: readonly number[]): Dataset 
   classes.forEach((c, i) => (map[c] = i));
   let n = 0;
   for (let i = 0; i < ds.count; i++) if (map[ds.labels[i]!]! >= 0) n++;
-  const px = ds.rows * ds.cols;
+  const px = imageSize(ds);
   const images = new Uint8Array(n * px);
   const labels = new Uint8Array(n);
   let k = 0;
@@ -59,8 +60,8 @@ export function selectClasses(ds: Dataset, classes: readonly number[]): Dataset 
 }
 
 /** Both splits with only `classes`. */
-export function selectClassSplits(s: { train: Dataset; test: Dataset; source: string }, list: string): { train: Dataset; test: Dataset; source: string } {
+export function selectClassSplits<S extends { train: Dataset; test: Dataset; source: string }>(s: S, list: string): S {
   const classes = parseClassList(list, s.train.numClasses);
-  return { train: selectClasses(s.train, classes), test: selectClasses(s.test, classes), source: `${s.source}, classes ${list}` };
+  return { ...s, train: selectClasses(s.train, classes), test: selectClasses(s.test, classes), source: `${s.source}, classes ${list}` };
 }
 

@@ -23,6 +23,8 @@ export interface SyntheticOptions {
   count: number;
   rows?: number;
   cols?: number;
+  /** 1 (default) or 3. */
+  channels?: number;
   numClasses?: number;
   seed?: number;
   name?: string;
@@ -35,9 +37,10 @@ export interface SyntheticOptions {
 export function syntheticDataset(o: SyntheticOptions): Dataset {
   const rows = o.rows ?? 28;
   const cols = o.cols ?? 28;
+  const channels = o.channels ?? 1;
   const numClasses = o.numClasses ?? 10;
   const rng = createRng(o.seed ?? 1);
-  const images = Uint8Array.from({ length: o.count * rows * cols }, () => rng.int(256));
+  const images = Uint8Array.from({ length: o.count * rows * cols * channels }, () => rng.int(256));
   const labels = Uint8Array.from({ length: o.count }, (_, i) => i % numClasses);
   return {
     name: o.name ?? 'synthetic',
@@ -46,18 +49,25 @@ export function syntheticDataset(o: SyntheticOptions): Dataset {
     count: o.count,
     rows,
     cols,
+    channels,
     numClasses,
     classNames: Array.from({ length: numClasses }, (_, i) => String(i)),
   };
 }
 
-/** The four standard IDX files (gzipped) for a train and a test dataset, keyed by file name. */
+/** IDX dims of a dataset's images: N×H×W for grey (as MNIST), N×H×W×C otherwise. */
+const imageDims = (d: Dataset): number[] => (d.channels === 1 ? [d.count, d.rows, d.cols] : [d.count, d.rows, d.cols, d.channels]);
+
+/**
+ * The four standard IDX files (gzipped) for a train and a test dataset, keyed by file name; colour
+ * images are written 4-D under the same names (the names are the convention, not the rank).
+ */
 export function idxFileSet(train: Dataset, test: Dataset, opts: { gzip?: boolean } = { gzip: true }): Record<string, Uint8Array> {
   const suffix = opts.gzip ? '.gz' : '';
   return {
-    [`train-images-idx3-ubyte${suffix}`]: encodeIdx([train.count, train.rows, train.cols], train.images, opts),
+    [`train-images-idx3-ubyte${suffix}`]: encodeIdx(imageDims(train), train.images, opts),
     [`train-labels-idx1-ubyte${suffix}`]: encodeIdx([train.count], train.labels, opts),
-    [`t10k-images-idx3-ubyte${suffix}`]: encodeIdx([test.count, test.rows, test.cols], test.images, opts),
+    [`t10k-images-idx3-ubyte${suffix}`]: encodeIdx(imageDims(test), test.images, opts),
     [`t10k-labels-idx1-ubyte${suffix}`]: encodeIdx([test.count], test.labels, opts),
   };
 }

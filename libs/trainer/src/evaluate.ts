@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '@dtrain/data';
-import { fillBatch } from '@dtrain/data';
+import { fillBatch, imageSize } from '@dtrain/data';
 import { predictClasses } from '@dtrain/model';
 import type { EvaluationReport } from '@dtrain/training';
 import { evaluationReport } from '@dtrain/training';
@@ -14,7 +14,8 @@ const EVAL_BATCH = 256;
  */
 export function evaluateModel(model: tf.LayersModel, ds: Dataset, limit = 0): EvaluationReport {
   const count = limit > 0 ? Math.min(limit, ds.count) : ds.count;
-  const pixels = ds.rows * ds.cols;
+  // rows · cols · channels: the NHWC floats of one image.
+  const pixels = imageSize(ds);
   const images = new Float32Array(count * pixels);
   const labels = new Int32Array(count);
   const indices = Uint32Array.from({ length: count }, (_, i) => i);

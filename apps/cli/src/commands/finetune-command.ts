@@ -112,10 +112,10 @@ function frozenLayers(spec: string | undefined, model: tf.LayersModel, config: M
   return frozen;
 }
 
-function checkFits(config: ModelConfig, ds: { rows: number; cols: number; numClasses: number }): void {
+function checkFits(config: ModelConfig, ds: { rows: number; cols: number; channels: number; numClasses: number }): void {
   const [h, w, c] = config.inputShape;
-  if (h !== ds.rows || w !== ds.cols || c !== 1)
-    throw new ConfigError('CONFIG_ERR_BAD_VALUE', `the model takes ${h}×${w}×${c} inputs, the dataset has ${ds.rows}×${ds.cols}×1 images`, { field: 'dataset' });
+  if (h !== ds.rows || w !== ds.cols || c !== ds.channels)
+    throw new ConfigError('CONFIG_ERR_BAD_VALUE', `the model takes ${h}×${w}×${c} inputs, the dataset has ${ds.rows}×${ds.cols}×${ds.channels} images`, { field: 'dataset' });
   if (config.numClasses !== ds.numClasses)
     throw new ConfigError('CONFIG_ERR_BAD_VALUE', `the model has ${config.numClasses} classes, the dataset ${ds.numClasses}: pass --new-head ${ds.numClasses}`, { field: 'newHead' });
 }
