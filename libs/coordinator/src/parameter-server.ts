@@ -9,7 +9,7 @@ import { TrainableLayout, buildModel, frozenMask, getFlatWeights, modelConfig, s
 import type { ModelConfig } from '@dtrain/model';
 import type * as tf from '@tensorflow/tfjs';
 import type { EvaluationReport } from '@dtrain/training';
-import { evaluateModel, trainingIndices } from '@dtrain/trainer';
+import { calibrateBatchNorm, evaluateModel, trainingIndices } from '@dtrain/trainer';
 import type { CheckpointState } from './checkpoint-state';
 import { Coordinator } from './coordinator';
 import type { CoordinatorEvents, RunTotals } from './coordinator-events';
@@ -129,6 +129,7 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
   const runId = deps.checkpoint?.restored?.runId ?? randomUUID();
   const evaluate = async (weights: Float32Array): Promise<EvaluationReport> => {
     setFlatWeights(model, weights);
+    calibrateBatchNorm(model, deps.data.train);
     return evaluateModel(model, deps.data.test, run.testLimit);
   };
   const coordinator = new Coordinator({
@@ -182,6 +183,7 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
       try {
         const report = coordinator.report ?? (await evaluate(store.weights));
         setFlatWeights(model, store.weights);
+        calibrateBatchNorm(model, deps.data.train);
         let saveError: Error | undefined;
         if (run.outDir) {
           try {

@@ -54,12 +54,20 @@ describe('configFromTopology: a model.json read without building it', () => {
     }
   });
 
-  it('refuses a layer with no LayerSpec, a functional model and a topology with no input shape, with MODEL_ERR_BAD_CONFIG', () => {
-    const bn = tf.sequential();
-    bn.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, name: 'c' }));
-    bn.add(tf.layers.batchNormalization({ name: 'bn' }));
-    expect(() => configFromTopology(bn.toJSON(undefined, false))).toThrow(expect.objectContaining({ code: 'MODEL_ERR_BAD_CONFIG', message: expect.stringMatching(/bn \(BatchNormalization\)/) }));
-    bn.dispose();
+  it('refuses unsupported layers (naming each) with MODEL_ERR_UNSUPPORTED_LAYER, and an empty model or a topology with no input shape with MODEL_ERR_BAD_CONFIG', () => {
+    const odd = tf.sequential();
+    odd.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, name: 'c' }));
+    odd.add(tf.layers.leakyReLU({ name: 'leaky' }));
+    odd.add(tf.layers.layerNormalization({ name: 'ln' }));
+    expect(() => configFromTopology(odd.toJSON(undefined, false))).toThrow(
+      expect.objectContaining({ code: 'MODEL_ERR_UNSUPPORTED_LAYER', message: expect.stringMatching(/leaky \(LeakyReLU\), ln \(LayerNormalization\)/), details: { layers: ['leaky (LeakyReLU)', 'ln (LayerNormalization)'] } }),
+    );
+    odd.dispose();
+    // A field we would not train as written is named, not ignored.
+    const dilated = tf.sequential();
+    dilated.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, dilationRate: 2, name: 'dil' }));
+    expect(() => configFromTopology(dilated.toJSON(undefined, false))).toThrow(expect.objectContaining({ code: 'MODEL_ERR_BAD_CONFIG', message: expect.stringMatching(/dil\.dilation_rate/) }));
+    dilated.dispose();
     expect(() => configFromTopology({ class_name: 'Model', config: { layers: [] } })).toThrow(expect.objectContaining({ code: 'MODEL_ERR_BAD_CONFIG' }));
     expect(() => configFromTopology({ class_name: 'Sequential', config: { layers: [{ class_name: 'Flatten', config: { name: 'f' } }] } })).toThrow(/no input shape/);
     expect(() => configFromTopology({ class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'd', units: -3, batch_input_shape: [null, 28, 28, 1] } }] } })).toThrow(/d\.units/);

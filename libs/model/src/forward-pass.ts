@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convReluPool, convReluPoolSupported, reluPool, reluPoolSupported } from '@dtrain/engine';
 import { isFrozenLayer } from './frozen-layers';
+import { createGraphForwardPass } from './graph-forward';
 import { ModelError } from './model-error';
 
 type Activation = 'relu' | 'linear';
@@ -43,11 +44,14 @@ function activationOf(layer: tf.layers.Layer, last: boolean): Activation {
 }
 
 /**
- * Re-expresses a Sequential LayersModel as plain tf ops over the same variables. Compared with
- * model.apply this skips the layers bookkeeping and lets training use logits directly; the
- * weights stay shared, so setFlatWeights is seen immediately.
+ * Re-expresses a Sequential LayersModel of conv / max-pool / flatten / dense / dropout layers (the
+ * built-in models) as plain tf ops over the same variables. Compared with model.apply this skips the
+ * layers bookkeeping, fuses conv → ReLU → pool blocks and lets training use logits directly; the
+ * weights stay shared, so setFlatWeights is seen immediately. Any other model (graphs, batch norm,
+ * other layers) runs layer by layer through createGraphForwardPass.
  */
 export function createForwardPass(model: tf.LayersModel, opts: ForwardPassOptions = {}): ForwardPass {
+  if (!isPlainChain(model)) return createGraphForwardPass(model);
   const ops: Op[] = model.layers.map((layer, i) => {
     const cfg = layer.getConfig() as Record<string, unknown>;
     const last = i === model.layers.length - 1;
@@ -131,4 +135,18 @@ const twos = (v: [number, number]): boolean => v[0] === 2 && v[1] === 2;
 /** A ReLU conv directly followed by a 2×2 pool of stride 2, valid: the blocks the engine's fused ops cover (convReluPool for the whole block where its conv fits, else reluPool for ReLU + pool). */
 function fusesWithPool(conv: Op & { kind: 'conv2d' }, next: Op | undefined): boolean {
   return conv.activation === 'relu' && next?.kind === 'maxPool2d' && next.padding === 'valid' && twos(next.poolSize) && twos(next.strides);
+}
+
+const CHAIN_LAYERS = new Set(['Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', 'Dropout']);
+
+/** A Sequential model of the layers (and relu / linear activations, softmax last) that the op chain above covers. */
+function isPlainChain(model: tf.LayersModel): boolean {
+  if (model.getClassName() !== 'Sequential') return false;
+  return model.layers.every((layer, i) => {
+    if (!CHAIN_LAYERS.has(layer.getClassName())) return false;
+    const cfg = layer.getConfig() as { activation?: unknown; dilationRate?: unknown };
+    const a = String(cfg.activation ?? 'linear');
+    const dilated = cfg.dilationRate !== undefined && [cfg.dilationRate].flat().some((d) => d !== 1);
+    return !dilated && (a === 'relu' || a === 'linear' || (a === 'softmax' && i === model.layers.length - 1));
+  });
 }

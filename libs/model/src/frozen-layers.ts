@@ -20,12 +20,13 @@ export function isFrozenWeight(weightName: string, frozen: readonly string[]): b
 }
 
 /**
- * 1 for weights the optimizer may change, 0 for frozen ones, in manifest order. Undefined when
- * nothing is frozen (the optimizer's fast path).
+ * 1 for weights the optimizer may change, 0 for frozen ones and for state that is not trained (batch
+ * norm's moving statistics), in manifest order. Undefined when every weight trains (the optimizer's
+ * fast path).
  */
 export function frozenMask(manifest: WeightManifest, frozen: readonly string[]): Uint8Array | undefined {
-  if (frozen.length === 0) return undefined;
+  if (frozen.length === 0 && manifest.entries.every((e) => e.trainable)) return undefined;
   const mask = new Uint8Array(manifest.totalSize).fill(1);
-  for (const e of manifest.entries) if (isFrozenWeight(e.name, frozen)) mask.fill(0, e.offset, e.offset + e.size);
+  for (const e of manifest.entries) if (!e.trainable || isFrozenWeight(e.name, frozen)) mask.fill(0, e.offset, e.offset + e.size);
   return mask;
 }

@@ -1,4 +1,4 @@
-export type { ModelName, ModelConfig } from './model-config';
+export type { LayerSpec, ModelName, ModelConfig } from './model-config';
 export { modelConfig } from './model-config';
 export { validateModelConfig } from './validate-model-config';
 export { buildModel } from './build-model';
@@ -13,3 +13,5 @@ export { parameterCount } from './parameter-count';
 export { headLayerName, replaceHead } from './replace-head';
 export { frozenMask, isFrozenLayer, layerOfWeight } from './frozen-layers';
 export { TrainableLayout } from './trainable-layout';
+export { batchNormLayers, recalibrateBatchNorm } from './batch-norm-stats';
+export { SUPPORTED_LAYERS } from './config-from-topology';

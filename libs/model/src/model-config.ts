@@ -1,12 +1,39 @@
 /** Names of the built-in models. 'cnn' is the model of record (the one benchmarked against PyTorch). */
 export type ModelName = 'cnn' | 'cnn-large';
 
-export type LayerSpec =
-  | { kind: 'conv2d'; name: string; filters: number; kernelSize: number; strides?: number; padding?: 'valid' | 'same'; activation?: 'relu' | 'linear' }
-  | { kind: 'maxPool2d'; name: string; poolSize: number; strides?: number }
-  | { kind: 'flatten'; name: string }
-  | { kind: 'dense'; name: string; units: number; activation?: 'relu' | 'softmax' | 'linear' }
-  | { kind: 'dropout'; name: string; rate: number };
+/** A window's side or its [height, width]. */
+export type Size2 = number | [number, number];
+export type Padding = 'valid' | 'same';
+/** Activations a layer may apply (softmax only as the model's last step, where the loss takes logits). */
+export type ActivationName = 'relu' | 'relu6' | 'linear' | 'sigmoid' | 'tanh' | 'elu' | 'softmax';
+
+/**
+ * Every layer has a unique `name`. `inputs` names the layers it reads ('input' is the model's
+ * input); absent, it reads the layer before it (the model's input for the first), so a plain list
+ * is a Sequential model and `inputs` makes a graph (residual adds, concatenations). Layers are
+ * listed in an order where each comes after the layers it reads.
+ */
+export type LayerSpec = (
+  | { kind: 'conv2d'; filters: number; kernelSize: Size2; strides?: Size2; padding?: Padding; activation?: ActivationName; useBias?: boolean }
+  | { kind: 'depthwiseConv2d'; kernelSize: Size2; depthMultiplier?: number; strides?: Size2; padding?: Padding; activation?: ActivationName; useBias?: boolean }
+  | { kind: 'separableConv2d'; filters: number; kernelSize: Size2; depthMultiplier?: number; strides?: Size2; padding?: Padding; activation?: ActivationName; useBias?: boolean }
+  | { kind: 'batchNorm'; momentum?: number; epsilon?: number; center?: boolean; scale?: boolean }
+  | { kind: 'maxPool2d'; poolSize: Size2; strides?: Size2; padding?: Padding }
+  | { kind: 'avgPool2d'; poolSize: Size2; strides?: Size2; padding?: Padding }
+  | { kind: 'globalAvgPool2d' }
+  | { kind: 'globalMaxPool2d' }
+  | { kind: 'zeroPadding2d'; padding: [[number, number], [number, number]] }
+  | { kind: 'activation'; activation: ActivationName }
+  | { kind: 'add' }
+  | { kind: 'concatenate' }
+  | { kind: 'flatten' }
+  | { kind: 'reshape'; targetShape: number[] }
+  | { kind: 'dense'; units: number; activation?: ActivationName; useBias?: boolean }
+  | { kind: 'dropout'; rate: number }
+) & { name: string; inputs?: string[] };
+
+/** The name `inputs` uses for the model's input. */
+export const MODEL_INPUT = 'input';
 
 /** Plain JSON (it travels to workers and into model.json), so it holds no functions or tensors. */
 export interface ModelConfig {

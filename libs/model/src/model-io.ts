@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './model-config';
-import { configFromModel } from './config-from-model';
+import { completeTopology, configFromModel } from './config-from-model';
 import { configFromTopology } from './config-from-topology';
 import { recalledConfig, rememberConfig } from './config-registry';
 import { buildModel, checkModelSize } from './build-model';
@@ -42,7 +42,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: Record
         const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
         await writeAtomic(path.join(dir, WEIGHTS_BIN), new Uint8Array(weightData));
         const json: tf.io.ModelJSON = {
-          modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
+          modelTopology: completeTopology(model, artifacts.modelTopology as tf.io.ModelJSON['modelTopology']),
           format: artifacts.format ?? 'layers-model',
           generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
           convertedBy: null,

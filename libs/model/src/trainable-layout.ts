@@ -19,12 +19,15 @@ export class TrainableLayout {
     this.size = runs.reduce((s, r) => s + r[1], 0);
   }
 
-  /** Undefined when nothing is frozen: the full layout is the packed one then. */
+  /**
+   * Undefined when every weight trains: the full layout is the packed one then. Weights that are
+   * state rather than trained (batch norm's moving statistics) are left out like frozen ones.
+   */
   static of(manifest: WeightManifest, frozen: readonly string[]): TrainableLayout | undefined {
-    if (frozen.length === 0) return undefined;
+    if (frozen.length === 0 && manifest.entries.every((e) => e.trainable)) return undefined;
     const runs: [number, number][] = [];
     for (const e of manifest.entries) {
-      if (e.size === 0 || isFrozenWeight(e.name, frozen)) continue;
+      if (e.size === 0 || !e.trainable || isFrozenWeight(e.name, frozen)) continue;
       const last = runs[runs.length - 1];
       if (last && last[0] + last[1] === e.offset) last[1] += e.size;
       else runs.push([e.offset, e.size]);

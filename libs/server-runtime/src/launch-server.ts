@@ -9,7 +9,7 @@ import { buildModel, loadModel, modelConfig, parameterCount, setFlatWeights } fr
 import type { RunTelemetry } from '@dtrain/telemetry';
 import { HISTORY_FILE_NAME, combineEvents, startRunTelemetry } from '@dtrain/telemetry';
 import type { TrainSummary } from '@dtrain/trainer';
-import { evaluateModel, summaryJson, trainingIndices } from '@dtrain/trainer';
+import { calibrateBatchNorm, checkModelFitsData, evaluateModel, summaryJson, trainingIndices } from '@dtrain/trainer';
 import type { EvaluationReport } from '@dtrain/training';
 import { memory as tfMemory } from '@tensorflow/tfjs';
 import { checkpointDeps } from './checkpoint-wiring';
@@ -56,7 +56,13 @@ export async function launchServer(options: ServerOptions, log: Logger, extra: P
   // --model FILE: the user's TF.js model (its weights, if the file has them, are where training starts).
   if (options.run.modelFile !== undefined && !extra.initialModel) {
     const { model, config } = await loadModel(options.run.modelFile, { seed: options.run.seed });
-    log.info('model loaded', { file: options.run.modelFile, name: config.name, layers: config.layers.length, inputShape: config.inputShape });
+    try {
+      checkModelFitsData(config, data.train);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    log.info('model loaded', { file: options.run.modelFile, name: config.name, layers: config.layers.length, inputShape: config.inputShape, parameters: model.countParams() });
     extra = { ...extra, initialModel: { model, config } };
   }
   const checkpoint = await checkpointDeps(options, log);
@@ -164,6 +170,7 @@ function trainSubsetEvaluator(options: ServerOptions, data: DatasetSplits, extra
   return {
     evaluate(weights) {
       setFlatWeights(model, weights);
+      calibrateBatchNorm(model, data.train);
       return evaluateModel(model, data.train, limit);
     },
     dispose() {

@@ -7,3 +7,5 @@ export type { TrainSummary } from './train-summary';
 export { summaryJson } from './train-summary';
 export { trainSingleProcess, trainingIndices } from './single-process-trainer';
 export { referenceComparison } from './reference-result';
+export { calibrateBatchNorm } from './calibrate-batch-norm';
+export { checkModelFitsData } from './model-fits-data';

@@ -9,6 +9,7 @@ import { createAdam, parseLrSchedule, scheduledLearningRate } from '@dtrain/trai
 import type { EvaluationReport } from '@dtrain/training';
 import { createBatchGradients } from './batch-gradients';
 import { evaluateModel } from './evaluate';
+import { calibrateBatchNorm } from './calibrate-batch-norm';
 import type { RunConfig } from './run-config';
 import type { TrainSummary } from './train-summary';
 
@@ -83,6 +84,7 @@ export async function trainSingleProcess(opts: SingleProcessOptions): Promise<Tr
       }
       const epochMs = performance.now() - t0;
       trainMs += epochMs;
+      calibrateBatchNorm(model, data.train);
       report = evaluateModel(model, data.test, config.testLimit);
       const progress: EpochProgress = {
         epoch: epoch + 1,
@@ -100,7 +102,10 @@ export async function trainSingleProcess(opts: SingleProcessOptions): Promise<Tr
       });
       opts.onEpoch?.(progress);
     }
-    if (!report) report = evaluateModel(model, data.test, config.testLimit);
+    if (!report) {
+      calibrateBatchNorm(model, data.train);
+      report = evaluateModel(model, data.test, config.testLimit);
+    }
     // A model that cannot be saved (a full disk) does not lose the run: the summary says so, and
     // the command reports it after printing the result, as the parameter server does.
     let saveError: Error | undefined;

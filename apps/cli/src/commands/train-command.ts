@@ -5,7 +5,7 @@ import { loadDataset } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
 import { loadModel } from '@dtrain/model';
 import { HISTORY_FILE_NAME, startRunTelemetry } from '@dtrain/telemetry';
-import { summaryJson, trainSingleProcess, trainingIndices } from '@dtrain/trainer';
+import { checkModelFitsData, summaryJson, trainSingleProcess, trainingIndices } from '@dtrain/trainer';
 import type { CommonFlags } from '@dtrain/cli-kit';
 import { addCommonFlags, cliConsole, logLevelOf, printSummary, runConfigFromFlags } from '@dtrain/cli-kit';
 
@@ -22,6 +22,7 @@ export function trainCommand(): Command {
       const data = await loadDataset(config.dataset, { trainLimit: config.trainLimit || undefined, onProgress: (p) => progress.download(p) });
       log.info('dataset loaded', { source: data.source, train: data.train.count, test: data.test.count });
       const initialModel = config.modelFile === undefined ? undefined : await loadModel(config.modelFile, { seed: config.seed });
+      if (initialModel) checkModelFitsData(initialModel.config, data.train);
       const samplesPerEpoch = trainingIndices(data.train, config.trainLimit).length;
       const batchesPerEpoch = Math.ceil(samplesPerEpoch / config.batchSize);
       // No dashboard here: this loop holds the event loop for a whole epoch, so nothing could be served.
