@@ -1,9 +1,14 @@
 /**
- * Work sized to the worker: a fast and a slow worker (the slow one made so with `--slow-ms`) under
- * BSP, with the global batch split evenly and in proportion to measured throughput (`--shares
- * throughput`), against each worker's solo throughput. A real `dtrain server` and real `dtrain
- * worker` processes on this machine, mnist-subset, batch 64 per worker.
- * Run: node --import tsx bench/src/shares-bench.ts [--slow-ms 40] [--train-limit 6400]
+ * Work sized to the worker: a fast and a slow worker under BSP, the global batch split evenly and in
+ * proportion to measured throughput (`--shares throughput`), against the sum of each worker's solo
+ * throughput. Real `dtrain server` and `dtrain worker` processes on this machine, mnist-subset,
+ * batch 64 per worker. Workers are made slower with `--slow-factor F` (a device F times slower:
+ * after each step's compute it waits (F − 1)× as long, without using the CPU). Three scenarios:
+ * - cpu-bound: the fast worker unslowed, the slow one F = 2.5 — on 2 cores they contend for CPU;
+ * - devices: F = 2 and F = 5, so the pair needs ~0.7 of the 2 cores: the ratio measures the work
+ *   sizing alone, as on two machines;
+ * - the ceiling: two identical unslowed workers against twice one, what this machine's 2 cores allow.
+ * Run: node --import tsx bench/src/shares-bench.ts [--train-limit 6400] [--epochs 3]
  * Writes bench/results/shares.json and bench/results/shares.md.
  */
 import { spawn } from 'node:child_process';
@@ -24,13 +29,13 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 
-const slowMs = Number(arg('slow-ms', '40'));
 const trainLimit = arg('train-limit', '6400');
+const epochs = arg('epochs', '3');
 
-/** One BSP run: a server for the given workers (`slow` flags each), returns the server's samples/s. */
-async function run(workers: boolean[], shares: 'even' | 'throughput'): Promise<number> {
-  const server = spawn(process.execPath, [dtrain, 'server', '--host', '127.0.0.1', '--port', '0', '--workers', String(workers.length), '--dataset', 'mnist-subset',
-    '--epochs', '1', '--train-limit', trainLimit, '--test-limit', '200', '--shares', shares, '--json', '--log-level', 'error'], {
+/** One BSP run: a server for workers slowed by the given factors; returns the server's samples/s. */
+async function run(factors: number[], shares: 'even' | 'throughput'): Promise<number> {
+  const server = spawn(process.execPath, [dtrain, 'server', '--host', '127.0.0.1', '--port', '0', '--workers', String(factors.length), '--dataset', 'mnist-subset',
+    '--epochs', epochs, '--train-limit', trainLimit, '--test-limit', '200', '--shares', shares, '--json', '--log-level', 'error'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, DTRAIN_TOKEN: TOKEN },
   });
@@ -41,8 +46,8 @@ async function run(workers: boolean[], shares: 'even' | 'throughput'): Promise<n
     });
     server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
-  const children = workers.map((slow, i) =>
-    spawn(process.execPath, [dtrain, 'worker', '--server', `ws://127.0.0.1:${port}`, '--worker-id', `${slow ? 'slow' : 'fast'}-${i}`, '--log-level', 'error', ...(slow ? ['--slow-ms', String(slowMs)] : [])], {
+  const children = factors.map((f, i) =>
+    spawn(process.execPath, [dtrain, 'worker', '--server', `ws://127.0.0.1:${port}`, '--worker-id', `w${i}-x${f}`, '--log-level', 'error', ...(f !== 1 ? ['--slow-factor', String(f)] : [])], {
       stdio: 'ignore',
       env: { ...process.env, DTRAIN_TOKEN: TOKEN },
     }),
@@ -56,40 +61,62 @@ async function run(workers: boolean[], shares: 'even' | 'throughput'): Promise<n
   return summary.samples_per_s;
 }
 
-const fastSolo = await run([false], 'even');
-const slowSolo = await run([true], 'even');
-const even = await run([false, true], 'even');
-const throughput = await run([false, true], 'throughput');
-const sum = fastSolo + slowSolo;
+interface Scenario {
+  name: string;
+  fast: number;
+  slow: number;
+  fast_solo: number;
+  slow_solo: number;
+  pair_even: number;
+  pair_throughput: number;
+  even_vs_sum: number;
+  throughput_vs_sum: number;
+}
+
+async function scenario(name: string, fast: number, slow: number): Promise<Scenario> {
+  const fastSolo = await run([fast], 'even');
+  const slowSolo = await run([slow], 'even');
+  const even = await run([fast, slow], 'even');
+  const throughput = await run([fast, slow], 'throughput');
+  const sum = fastSolo + slowSolo;
+  return { name, fast, slow, fast_solo: fastSolo, slow_solo: slowSolo, pair_even: even, pair_throughput: throughput, even_vs_sum: even / sum, throughput_vs_sum: throughput / sum };
+}
+
+const cpuBound = await scenario('cpu-bound', 1, 2.5);
+const devices = await scenario('devices', 2, 5);
+const single = await run([1], 'even');
+const twin = await run([1, 1], 'even');
 const result = {
   when: new Date().toISOString(),
   cpus: os.cpus().length,
   node: process.version,
-  slow_ms: slowMs,
   train_limit: Number(trainLimit),
-  fast_solo: fastSolo,
-  slow_solo: slowSolo,
-  pair_even: even,
-  pair_throughput: throughput,
-  even_vs_sum: even / sum,
-  throughput_vs_sum: throughput / sum,
+  epochs: Number(epochs),
+  scenarios: [cpuBound, devices],
+  ceiling: { one_worker: single, two_identical_workers: twin, vs_sum: twin / (2 * single) },
 };
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(path.join(resultsDir, 'shares.json'), JSON.stringify(result, null, 2) + '\n');
 const pct = (x: number): string => `${(x * 100).toFixed(0)} %`;
+const rows = (s: Scenario): string[] => [
+  `| ${s.name} | fast (\`--slow-factor ${s.fast}\`) alone | ${s.fast_solo.toFixed(0)} | |`,
+  `| | slow (\`--slow-factor ${s.slow}\`) alone | ${s.slow_solo.toFixed(0)} | |`,
+  `| | fast + slow, \`--shares even\` | ${s.pair_even.toFixed(0)} | ${pct(s.even_vs_sum)} |`,
+  `| | fast + slow, \`--shares throughput\` | **${s.pair_throughput.toFixed(0)}** | **${pct(s.throughput_vs_sum)}** |`,
+];
 const md = [
   `# Work sized to the worker, ${result.when}`,
   '',
-  `${result.cpus} cpus, Node ${result.node}; \`dtrain server --workers N\` + real \`dtrain worker\`s, mnist-subset, first ${trainLimit} samples, 1 epoch, batch 64 per worker, BSP; the slow worker adds ${slowMs} ms to every step (\`--slow-ms\`). Samples/s is the server's.`,
+  `${result.cpus} cpus, Node ${result.node}; \`dtrain server --workers N\` + real \`dtrain worker\`s, mnist-subset, first ${trainLimit} samples, ${epochs} epochs, batch 64 per worker (global batch 64 × N), BSP. \`--slow-factor F\` makes a worker a device F times slower (after each step's compute it waits (F − 1)× as long, without using the CPU). Samples/s is the server's.`,
   '',
-  '| run | samples/s | vs the sum of the solos |',
-  '| --- | ---: | ---: |',
-  `| fast worker alone | ${fastSolo.toFixed(0)} | |`,
-  `| slow worker alone | ${slowSolo.toFixed(0)} | |`,
-  `| fast + slow, \`--shares even\` | ${even.toFixed(0)} | ${pct(result.even_vs_sum)} |`,
-  `| fast + slow, \`--shares throughput\` | ${throughput.toFixed(0)} | ${pct(result.throughput_vs_sum)} |`,
+  '| scenario | run | samples/s | vs the sum of the solos |',
+  '| --- | --- | ---: | ---: |',
+  ...rows(cpuBound),
+  ...rows(devices),
+  `| ceiling | one unslowed worker | ${single.toFixed(0)} | |`,
+  `| | two identical unslowed workers | ${twin.toFixed(0)} | ${pct(result.ceiling.vs_sum)} |`,
   '',
-  'Both workers share this machine\'s 2 cores, so "the sum of the solos" is an upper bound the pair cannot reach on 2 cores when the fast worker is CPU-bound; the slow one mostly sleeps.',
+  '"cpu-bound": the fast worker computes flat out and the slow one computes on the other core, so the pair contends for 2 cores with the server; two identical workers reach only the "ceiling" ratio of their sum here, and the cpu-bound pair cannot do better than that. "devices": the pair needs ~0.7 of the 2 cores, so the ratio measures the work sizing alone, as on separate machines.',
   '',
 ].join('\n');
 writeFileSync(path.join(resultsDir, 'shares.md'), md);

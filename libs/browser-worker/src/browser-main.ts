@@ -44,8 +44,10 @@ async function main(): Promise<void> {
   const token = params.get('token') ?? undefined;
   const only = params.get('backend') as BrowserBackend | null;
   const log = pageLogger($('log'));
-  const backend = await pickBackend(only && BROWSER_BACKENDS.includes(only) ? [only] : BROWSER_BACKENDS);
-  show('backend', backend);
+  const picked = await pickBackend(only && BROWSER_BACKENDS.includes(only) ? [only] : BROWSER_BACKENDS);
+  const backend = picked.backend;
+  show('backend', `${backend} (${picked.detail})`);
+  for (const s of picked.skipped) log.info('backend passed over', { backend: s.backend, reason: s.reason });
   const id = workerId(params);
   show('worker', id);
   const opts: WorkerOptions = {
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
     caPath: undefined,
     insecureTls: false,
     artificialDelayMs: Number(params.get('slowMs') ?? 0) || 0,
+    slowdownFactor: Math.max(1, Number(params.get('slowFactor') ?? 1) || 1),
     cacheDir: undefined,
   };
   show('state', 'joining');

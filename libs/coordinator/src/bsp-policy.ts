@@ -70,9 +70,13 @@ export class BspPolicy implements SyncPolicy {
     // maybeCompleteStep below can reopen the step: the ack and pooled chunks do not change the condition).
     c.aggregate.add(msg.grad, inflight.indices.length, this.stepIsComplete());
     c.spent('aggregateMs', c.now() - t0);
-    const rate = inflight.indices.length / Math.max(0.1, m.stats.lastStepMs);
-    const before = this.rates.get(m.workerId);
-    this.rates.set(m.workerId, before === undefined ? rate : before + RATE_SMOOTHING * (rate - before));
+    // A worker's first push holds its kernel set-up (~0.5 s): as a rate it would starve the worker of
+    // samples for the steps the average takes to forget it.
+    if (m.stats.pushes > 1) {
+      const rate = inflight.indices.length / Math.max(0.1, m.stats.lastStepMs);
+      const before = this.rates.get(m.workerId);
+      this.rates.set(m.workerId, before === undefined ? rate : before + RATE_SMOOTHING * (rate - before));
+    }
     c.applied(m, msg, key, staleness, inflight);
     this.dispatchPool();
     this.maybeCompleteStep();

@@ -67,4 +67,4 @@ export function tokenFromBearerHeader(header: string | undefined): string | unde
  * (204 or 401: lets a page tell a wrong token from a server that is down) and the training split.
  * The server serves them and the page calls them, so they are named once, here.
  */
-export const WORKER_ROUTES = { page: '/worker', script: '/worker.js', token: '/worker/token', data: '/worker/data/train' } as const;
+export const WORKER_ROUTES = { page: '/worker', script: '/worker.js', token: '/worker/token', data: '/worker/data/train', wasm: '/worker/wasm' } as const;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@dtrain/common';
 import type { Dataset } from '@dtrain/data';
@@ -18,6 +19,13 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
 };
 
+/**
+ * The TF.js wasm binaries a tab may fetch (the page sets its wasm path to WORKER_ROUTES.wasm): the
+ * SIMD build, and the plain one for browsers without SIMD. The threaded build needs a cross-origin
+ * isolated page, which this one is not.
+ */
+const WASM_BINARIES = ['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm'] as const;
+
 export interface WorkerRoutesDeps {
   /** The run's dataset spec and training split (a tab computes on the samples the server hands it). */
   dataset: { spec: string; train: Dataset };
@@ -28,13 +36,15 @@ export interface WorkerRoutesDeps {
 
 /**
  * The browser worker's routes on the server's port: `GET /worker` (the page), `/worker.js` (its
- * program), `/worker/token` (204 or 401: lets the page tell a wrong token from a server that is
- * down) and `/worker/data/train?spec=` (the training split, for a token holder only).
+ * program), `/worker/wasm/*.wasm` (TF.js' wasm binaries, from the installed package),
+ * `/worker/token` (204 or 401: lets the page tell a wrong token from a server that is down) and
+ * `/worker/data/train?spec=` (the training split, for a token holder only).
  */
 export function workerRoutes(deps: WorkerRoutesDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   let script: Promise<string> | undefined;
   let page: Buffer | undefined;
   let encoded: Uint8Array | undefined;
+  const binaries = new Map<string, Buffer>();
   const authorised = (req: IncomingMessage): { ok: boolean; holdMs: number } => {
     return deps.authenticate(tokenFromBearerHeader(req.headers.authorization) ?? '', req.socket.remoteAddress ?? '?');
   };
@@ -84,8 +94,25 @@ export function workerRoutes(deps: WorkerRoutesDeps): (req: IncomingMessage, res
         res.writeHead(200, { 'content-type': DATASET_TRANSFER_TYPE, 'content-length': encoded.length, 'cache-control': 'no-store' }).end(encoded);
         return true;
       }
-      default:
-        return false;
+      default: {
+        const name = url.pathname.startsWith(`${WORKER_ROUTES.wasm}/`) ? url.pathname.slice(WORKER_ROUTES.wasm.length + 1) : undefined;
+        if (name === undefined) return false;
+        if (!(WASM_BINARIES as readonly string[]).includes(name)) {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('no such file\n');
+          return true;
+        }
+        let bytes = binaries.get(name);
+        try {
+          bytes ??= readFileSync(join(dirname(fileURLToPath(import.meta.resolve('@tensorflow/tfjs-backend-wasm'))), name));
+        } catch (err) {
+          deps.log.error('TF.js wasm binary missing', { file: name, error: String((err as Error)?.message ?? err) });
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('the wasm backend is not installed\n');
+          return true;
+        }
+        binaries.set(name, bytes);
+        res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': bytes.length, 'cache-control': 'max-age=3600', 'x-content-type-options': 'nosniff' }).end(bytes);
+        return true;
+      }
     }
   };
 }

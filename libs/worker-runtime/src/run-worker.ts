@@ -12,6 +12,7 @@ import type { BatchGradients } from '@dtrain/trainer';
 import { createBatchGradients } from '@dtrain/trainer';
 import { COMPRESSION_KINDS, ErrorFeedback, parseCompression } from '@dtrain/training';
 import type { WorkerOptions } from './worker-options';
+import { stragglerWaitMs } from './worker-options';
 import { ReconnectSchedule } from './reconnect-schedule';
 import { WorkerError } from './worker-error';
 import type { HostStats, WorkerHost, WorkerSocket } from './worker-host';
@@ -160,7 +161,8 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     }
     const t0 = performance.now();
     const r = await s.gradients.computeAsync(w.indices, w.augmentSeed);
-    if (opts.artificialDelayMs > 0) await new Promise((res) => setTimeout(res, opts.artificialDelayMs));
+    const waitMs = stragglerWaitMs(opts, performance.now() - t0);
+    if (waitMs > 0) await new Promise((res) => setTimeout(res, waitMs));
     const t1 = performance.now();
     const computeMs = t1 - t0;
     result.computeMs += computeMs;

@@ -1,7 +1,7 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { BACKEND_NAMES, describeAdapter, initEngine } from '@dtrain/engine';
 import type { FlagRow } from '@dtrain/cli-kit';
-import { addFlagTable, applyFlagTable, createCliLogger, flagRow, intArg, logFormatOf, logLevelOf, printLine, resolveToken } from '@dtrain/cli-kit';
+import { addFlagTable, applyFlagTable, createCliLogger, flagRow, floatArg, intArg, logFormatOf, logLevelOf, printLine, resolveToken } from '@dtrain/cli-kit';
 import type { WorkerOptions } from './worker-options';
 import { DEFAULT_RECONNECT, resolveWorkerOptions } from './worker-options';
 import { startWorker } from './run-worker';
@@ -15,10 +15,17 @@ interface WorkerFlags {
   ca?: string;
   insecure: boolean;
   slowMs: number;
+  slowFactor: number;
   giveUpMs?: number;
   json: boolean;
   logLevel?: string;
   logFormat?: string;
+}
+
+function slowFactorArg(v: string): number {
+  const x = floatArg('--slow-factor')(v);
+  if (x < 1 || x > 1000) throw new InvalidArgumentError('--slow-factor must be between 1 and 1000');
+  return x;
 }
 
 /** The worker options its flags build, before resolveWorkerOptions fills the rest. */
@@ -37,6 +44,7 @@ export const WORKER_FLAG_TABLE: readonly FlagRow<WorkerFlags, Draft>[] = [
   row('ca', '--ca <path>', 'CA certificate for wss://', { to: (o, v) => (o.caPath = v) }),
   row('insecure', '--insecure', 'accept a self-signed wss:// certificate', { default: false, to: (o, v) => (o.insecureTls = v) }),
   row('slowMs', '--slow-ms <n>', 'add N ms to every step (simulates a straggler)', { parse: intArg('--slow-ms'), default: 0, to: (o, v) => (o.artificialDelayMs = v) }),
+  row('slowFactor', '--slow-factor <x>', 'run X times slower than this machine: wait (X-1)x each step\'s compute (simulates a slower device)', { parse: slowFactorArg, default: 1, to: (o, v) => (o.slowdownFactor = v) }),
   row('giveUpMs', '--give-up-ms <n>', 'stop reconnecting after N ms without a server', { parse: intArg('--give-up-ms'), to: (o, v) => (o.reconnect = v === undefined ? DEFAULT_RECONNECT : { ...DEFAULT_RECONNECT, giveUpAfterMs: v }) }),
   row('json', '--json', 'print one JSON line with the worker totals at the end', { default: false }),
   row('logLevel', '--log-level <level>', 'log level'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_RECONNECT, defaultWorkerId, resolveWorkerOptions } from './worker-options';
+import { backoffDelay, DEFAULT_RECONNECT, defaultWorkerId, resolveWorkerOptions, stragglerWaitMs } from './worker-options';
 
 describe('backoffDelay', () => {
   it('grows exponentially up to the cap, with jitter inside [floor, cap]', () => {
@@ -25,5 +25,17 @@ describe('worker options', () => {
     expect(o.token).toBe('t');
     expect(o.artificialDelayMs).toBe(0);
     expect(o.reconnect).toEqual(DEFAULT_RECONNECT);
+  });
+});
+
+describe('stragglerWaitMs', () => {
+  it('adds nothing by default, a fixed delay for --slow-ms, and (F-1)x the compute for --slow-factor', () => {
+    const o = resolveWorkerOptions({ serverUrl: 'ws://x:1' });
+    expect(o.slowdownFactor).toBe(1);
+    expect(stragglerWaitMs(o, 30)).toBe(0);
+    expect(stragglerWaitMs({ artificialDelayMs: 40, slowdownFactor: 1 }, 30)).toBe(40);
+    // A device 3x slower: a 30 ms compute becomes a 90 ms step, a 10 ms one a 30 ms step.
+    expect(stragglerWaitMs({ artificialDelayMs: 0, slowdownFactor: 3 }, 30)).toBe(60);
+    expect(stragglerWaitMs({ artificialDelayMs: 0, slowdownFactor: 3 }, 10)).toBe(20);
   });
 });

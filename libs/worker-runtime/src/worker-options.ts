@@ -25,6 +25,12 @@ export interface WorkerOptions {
   insecureTls: boolean;
   /** Added to every step's compute (to simulate a straggler in tests and demos). */
   artificialDelayMs: number;
+  /**
+   * Run this many times slower than this machine computes: after each step's compute, wait (F − 1)×
+   * its duration. A slower device, not a latency: the wait grows with the batch, as a slower
+   * device's compute would (1 = off). The wait does not use the CPU.
+   */
+  slowdownFactor: number;
   /** Dataset cache directory handed to libs/data. */
   cacheDir: string | undefined;
 }
@@ -53,9 +59,15 @@ export function resolveWorkerOptions(p: Partial<WorkerOptions> & { serverUrl: st
     caPath: undefined,
     insecureTls: false,
     artificialDelayMs: 0,
+    slowdownFactor: 1,
     cacheDir: undefined,
     ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)),
   } as WorkerOptions;
+}
+
+/** How long a step waits after its compute took `computeMs`: the fixed delay plus (F − 1)× the compute. */
+export function stragglerWaitMs(opts: Pick<WorkerOptions, 'artificialDelayMs' | 'slowdownFactor'>, computeMs: number): number {
+  return Math.max(0, opts.artificialDelayMs + (opts.slowdownFactor - 1) * computeMs);
 }
 
 /** Exponential backoff with full jitter (AWS architecture blog): uniform in [0, min(max, initial·factor^n)]. */
