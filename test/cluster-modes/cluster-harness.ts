@@ -58,8 +58,8 @@ export interface CliResult {
 }
 
 /** Runs `dtrain ARGS` to the end (killed after timeoutMs). */
-export async function runDtrain(args: string[], timeoutMs: number): Promise<CliResult> {
-  const c = spawnDtrain(args);
+export async function runDtrain(args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<CliResult> {
+  const c = spawnDtrain(args, env);
   const timer = setTimeout(() => c.kill(), timeoutMs);
   const code = await c.exited;
   clearTimeout(timer);

@@ -45,7 +45,7 @@ export interface MemberStats {
   /** Pushes counted in computeMsTotal (each worker's first, warm-up, push is not). */
   computePushes: number;
   /** The worker's own cumulative counters from its last heartbeat (step-time breakdown, leak watch). */
-  reported: { steps: number; computeMs: number; encodeMs: number; tensors: number; peakRssBytes: number; cpuMs?: number; cpuSteps?: number } | undefined;
+  reported: { steps: number; computeMs: number; encodeMs: number; tensors: number; peakRssBytes: number; cpuMs?: number; cpuSteps?: number; kernelFallbacks?: string[] } | undefined;
 }
 
 export interface Member {

@@ -98,6 +98,7 @@ export class Membership {
     // Heartbeat times are the worker's running totals (a push carries the last step's compute).
     m.stats.reported = { steps: st.step, computeMs: st.computeMs, encodeMs: st.encodeMs ?? 0, tensors: st.tensors ?? -1, peakRssBytes: st.peakRssBytes ?? st.rssBytes };
     if (st.cpuMs !== undefined && st.cpuSteps !== undefined) Object.assign(m.stats.reported, { cpuMs: st.cpuMs, cpuSteps: st.cpuSteps });
+    if (st.kernelFallbacks !== undefined) m.stats.reported.kernelFallbacks = st.kernelFallbacks;
   }
 
   private forgetOldest(): void {

@@ -66,6 +66,8 @@ export interface MemberTiming {
   peakRssBytes: number | undefined;
   /** The worker process's CPU time per step after its first, from its last heartbeat. */
   cpuMsPerStep: number | undefined;
+  /** Kernels that took a slower fallback path in the worker, from its last heartbeat. */
+  kernelFallbacks: string[];
 }
 
 function memberTimings(c: Coordinator): MemberTiming[] {
@@ -82,6 +84,7 @@ function memberTimings(c: Coordinator): MemberTiming[] {
       tensors: rep && rep.tensors >= 0 ? rep.tensors : undefined,
       peakRssBytes: rep?.peakRssBytes,
       cpuMsPerStep: rep?.cpuMs !== undefined && rep.cpuSteps ? rep.cpuMs / rep.cpuSteps : undefined,
+      kernelFallbacks: rep?.kernelFallbacks ?? [],
     };
   });
 }

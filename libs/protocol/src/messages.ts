@@ -140,6 +140,8 @@ export interface WorkerStats {
   cpuMs?: number;
   /** Steps the worker finished in that time: cpuMs / cpuSteps is its CPU per steady step. */
   cpuSteps?: number;
+  /** Kernels that ran a slower fallback path in this worker (a model the fast engine does not fully cover). */
+  kernelFallbacks?: string[];
 }
 
 export interface Heartbeat extends Versioned {

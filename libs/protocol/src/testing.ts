@@ -76,7 +76,7 @@ export function sampleMessages(rng: Rng, tensorLength = 10): { [T in MessageType
       indices: Uint32Array.from({ length: 16 }, () => rng.int(60000)),
       augmentSeed: 77,
     },
-    heartbeat: { type: 'heartbeat', v, ts: 1700000000000.5, stats: { step: 5, samplesPerSec: 812.5, computeMs: 40.25, rssBytes: 123456789, encodeMs: 3.5, tensors: 17, peakRssBytes: 223456789, cpuMs: 2150.75, cpuSteps: 40 } },
+    heartbeat: { type: 'heartbeat', v, ts: 1700000000000.5, stats: { step: 5, samplesPerSec: 812.5, computeMs: 40.25, rssBytes: 123456789, encodeMs: 3.5, tensors: 17, peakRssBytes: 223456789, cpuMs: 2150.75, cpuSteps: 40, kernelFallbacks: ['Conv2DBackpropInput'] } },
     leave: { type: 'leave', v, reason: 'SIGTERM' },
     error: { type: 'error', v, code: 'PS_ERR_STALE_PUSH', message: 'too stale', fatal: false, replyTo: 3 },
     done: { type: 'done', v, reason: 'finished', summary: { accuracy: 0.98, epochs: 2, perClass: [0.9, 0.99], note: 'ok' } },

@@ -181,6 +181,8 @@ function heartbeat(f: Fields): Heartbeat {
     const cpuSteps = s.optional('cpuSteps', (k) => s.int(k));
     if (cpuMs !== undefined) msg.stats.cpuMs = cpuMs;
     if (cpuSteps !== undefined) msg.stats.cpuSteps = cpuSteps;
+    const fallbacks = s.optional('kernelFallbacks', (k) => s.array(k, MAX_CAPABILITY_LIST, nameItem));
+    if (fallbacks !== undefined) msg.stats.kernelFallbacks = fallbacks;
   }
   return msg;
 }

@@ -7,6 +7,7 @@ import { CLOSE_CODES, PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dt
 import { WeightsApplier } from '@dtrain/weights-sync';
 import type * as tf from '@tensorflow/tfjs';
 import { memory as tfMemory } from '@tensorflow/tfjs';
+import { kernelFallbacks } from '@dtrain/engine';
 import { TrainableLayout, buildModel, setFlatWeights, validateModelConfig, weightManifest } from '@dtrain/model';
 import type { BatchGradients } from '@dtrain/trainer';
 import { createBatchGradients } from '@dtrain/trainer';
@@ -350,5 +351,12 @@ function workerStats(r: WorkerResult, cpuStart: CpuMark | undefined, h: HostStat
     rssBytes: h.rssBytes,
     ...(h.peakRssBytes !== undefined ? { peakRssBytes: h.peakRssBytes } : {}),
     tensors: tfMemory().numTensors,
+    ...fallbackNames(),
   };
+}
+
+/** The kernels that fell back in this process, for heartbeats (names only; the reasons are in the worker's log). */
+function fallbackNames(): { kernelFallbacks?: string[] } {
+  const names = kernelFallbacks().map((f) => f.kernel);
+  return names.length > 0 ? { kernelFallbacks: [...new Set(names)] } : {};
 }

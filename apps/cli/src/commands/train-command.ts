@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadDataset } from '@dtrain/data';
-import { initEngine } from '@dtrain/engine';
+import { initEngine, kernelFallbacks } from '@dtrain/engine';
 import { loadModel } from '@dtrain/model';
 import { HISTORY_FILE_NAME, startRunTelemetry } from '@dtrain/telemetry';
 import { checkModelFitsData, summaryJson, trainSingleProcess, trainingIndices } from '@dtrain/trainer';
@@ -72,6 +72,9 @@ export function trainCommand(): Command {
           },
         });
         progress.stop();
+        const fallbacks = kernelFallbacks();
+        for (const f of fallbacks) log.warn('kernel fell back to a slower path', { kernel: f.kernel, reason: f.reason, count: f.count });
+        summary.extra = { ...summary.extra, kernel_fallbacks: fallbacks.map((f) => f.kernel) };
         telemetry.finish(true, summary.report, summaryJson(summary));
         printSummary(summary, flags.json, data.train.classNames);
         saveError = summary.saveError;
