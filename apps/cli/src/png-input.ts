@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import { CodedError } from '@dtrain/common';
-import { lumaAt, pngSize } from '@dtrain/data';
+import { imageToInput, lumaAt, pngSize } from '@dtrain/data';
 
 export class InputError extends CodedError<'INPUT_ERR_BAD_IMAGE' | 'INPUT_ERR_TOO_LARGE'> {}
 
@@ -57,4 +57,18 @@ export async function pngToInput(path: string, rows: number, cols: number, maxPi
     }
   }
   return out;
+}
+
+/**
+ * An image file (PNG or JPEG) as the input of a colour model: rows×cols×3, resampled and converted
+ * as folder datasets are (no inversion: that heuristic is for digits), scaled to [0, 1].
+ */
+export async function colourImageToInput(path: string, rows: number, cols: number, maxPixels = MAX_IMAGE_PIXELS): Promise<Float32Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new InputError('INPUT_ERR_BAD_IMAGE', `cannot read image ${path}: ${(err as Error).message}`, { path }, { cause: err });
+  }
+  return Float32Array.from(imageToInput(bytes, path, 3, rows, cols, maxPixels), (v) => v / 255);
 }

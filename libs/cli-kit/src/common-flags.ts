@@ -62,7 +62,7 @@ const d = DEFAULT_RUN_CONFIG;
  * one row each. Dataset and classes, and the model name or file, combine in `runConfigFromFlags`.
  */
 export const COMMON_FLAG_TABLE: readonly FlagRow<CommonFlags, RunDraft>[] = [
-  row('dataset', '--dataset <spec>', 'mnist (full, offline) | mnist-subset (10,000, fast) | fashion-mnist | idx:DIR | url:BASE | folder:DIR | classes:LIST:SPEC', { default: d.dataset }),
+  row('dataset', '--dataset <spec>', 'mnist (full, offline) | mnist-subset (10,000, fast) | fashion-mnist | idx:DIR | url:BASE | folder:DIR (or folder,size=HxW,channels=1|3,fit=resize|check,skip-bad:DIR) | classes:LIST:SPEC', { default: d.dataset }),
   row('classes', '--classes <list>', 'keep only these classes of the dataset, relabelled 0..k-1 (e.g. 5-9 or 0,2,4); same as --dataset classes:LIST:SPEC'),
   row('model', '--model <name|file>', `model: ${MODELS.join(' | ')}, or a TF.js Layers model.json (Sequential; with or without weights)`, { default: d.model }),
   row('epochs', '--epochs <n>', 'passes over the training split', { parse: intArg('--epochs'), default: d.epochs, to: (o, v) => (o.epochs = v) }),

@@ -15,3 +15,4 @@ export type { AugmentOptions } from './augment';
 export { CLASSES_PREFIX } from './select-classes';
 export { lumaAt, pngSize } from './png-luma';
 export { DATASET_TRANSFER_TYPE, DATASET_TRANSFER_VERSION, decodeDataset, encodeDataset } from './dataset-transfer';
+export { imageToInput } from './image-input';

@@ -3,7 +3,7 @@ import { loadDataset, fillBatch } from '@dtrain/data';
 import { initEngine } from '@dtrain/engine';
 import { loadModel, predictClasses } from '@dtrain/model';
 import { DEFAULT_RUN_CONFIG } from '@dtrain/trainer';
-import { InputError, pngToInput } from '../png-input';
+import { InputError, colourImageToInput, pngToInput } from '../png-input';
 import { intArg, printLine } from '@dtrain/cli-kit';
 
 interface PredictFlags {
@@ -31,11 +31,11 @@ export function predictCommand(): Command {
         throw new InputError('INPUT_ERR_BAD_IMAGE', 'give exactly one of --image FILE or --index N');
       await initEngine({ backend: flags.backend as 'auto', webgpu: false });
       const { model, config, meta } = await loadModel(flags.from);
-      const [rows, cols] = config.inputShape;
+      const [rows, cols, channels] = config.inputShape;
       let input: Float32Array;
       let label: number | undefined;
       let classNames = Array.isArray(meta['classNames']) ? (meta['classNames'] as string[]) : undefined;
-      if (flags.image !== undefined) input = await pngToInput(flags.image, rows, cols);
+      if (flags.image !== undefined) input = channels === 3 ? await colourImageToInput(flags.image, rows, cols) : await pngToInput(flags.image, rows, cols);
       else {
         const spec = flags.dataset ?? (typeof meta['dataset'] === 'string' ? meta['dataset'] : DEFAULT_RUN_CONFIG.dataset);
         const data = await loadDataset(spec);
