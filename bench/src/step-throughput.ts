@@ -1,9 +1,12 @@
 /**
  * Training-step throughput of the model of record (batch 64: gradients + flat Adam update + weights
  * written back) on every backend that loads, against PyTorch 1 process × 1 thread when available.
- * Run: npx tsx bench/src/step-throughput.ts [--steps 60] [--cpu-steps 1] [--backends wasm,cpu] [--no-peer]
- * Writes bench/results/step-throughput.json. Numbers are noisy on a shared machine: compare ratios
- * from one run.
+ * `--model resnet-bn` measures models/resnet-bn/model.json (a functional model with batch norm,
+ * residual adds and a separable conv) instead, against bench/torch/resnet_bn_step.py (the same
+ * layers in PyTorch).
+ * Run: npx tsx bench/src/step-throughput.ts [--model cnn|resnet-bn] [--steps 60] [--cpu-steps 1] [--backends wasm,cpu] [--no-peer]
+ * Writes bench/results/step-throughput.json (step-throughput-resnet-bn.json). Numbers are noisy on a
+ * shared machine: compare ratios from one run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -12,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '@dtrain/engine';
 import { initEngine } from '@dtrain/engine';
-import { buildModel, createGradientComputer, getFlatWeights, modelConfig, setFlatWeights, weightManifest } from '@dtrain/model';
+import { buildModel, createGradientComputer, getFlatWeights, loadModel, modelConfig, setFlatWeights, weightManifest } from '@dtrain/model';
 import { createAdam } from '@dtrain/training';
 import { PEER_ADAM } from './peer-adam';
 import type { PeerResult } from './torch-peer';
@@ -28,6 +31,14 @@ const POOL_BATCHES = 8;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
 const peerScript = path.resolve(repoRoot, '../shared/bench/torch_ddp_bench.py');
+const modelIndex = process.argv.indexOf('--model');
+const MODEL = modelIndex >= 0 ? (process.argv[modelIndex + 1] ?? 'cnn') : 'cnn';
+if (MODEL !== 'cnn' && MODEL !== 'resnet-bn') throw new Error(`--model must be cnn or resnet-bn, not ${MODEL}`);
+/** The model under test, built fresh on the backend being measured. */
+async function benchModel(): Promise<tf.LayersModel> {
+  if (MODEL === 'cnn') return buildModel(modelConfig('cnn'), { seed: 1 });
+  return (await loadModel(path.join(repoRoot, 'models/resnet-bn/model.json'), { seed: 1 })).model;
+}
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -71,9 +82,8 @@ async function measure(backend: BackendName, steps: number, profile: boolean): P
   } catch (err) {
     return { backend, available: false, reason: (err as Error).message };
   }
-  const cfg = modelConfig('cnn');
-  const model = buildModel(cfg, { seed: 1 });
-  const perSample = cfg.inputShape.reduce((a, b) => a * b, 1);
+  const model = await benchModel();
+  const perSample = (model.inputs[0]?.shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
   const grads = createGradientComputer(model, { reuseBuffer: true });
   const adam = createAdam(weightManifest(model).totalSize, PEER_ADAM);
   const weights = getFlatWeights(model);
@@ -115,7 +125,9 @@ async function measure(backend: BackendName, steps: number, profile: boolean): P
 
 /** The peer's run, or why it is missing. */
 function peer(skip: boolean): PeerResult {
-  return skip ? { available: false, reason: 'skipped (--no-peer)' } : runTorchPeer(peerScript, ['--procs', '1', '--threads', '1', '--steps', '60']);
+  if (skip) return { available: false, reason: 'skipped (--no-peer)' };
+  if (MODEL === 'resnet-bn') return runTorchPeer(path.join(repoRoot, 'bench/torch/resnet_bn_step.py'), ['--threads', '1', '--steps', '30']);
+  return runTorchPeer(peerScript, ['--procs', '1', '--threads', '1', '--steps', '60']);
 }
 
 async function main(): Promise<void> {
@@ -145,7 +157,7 @@ async function main(): Promise<void> {
   }
   const out = {
     benchmark: 'step-throughput',
-    model: 'cnn',
+    model: MODEL,
     batch: BATCH,
     when: new Date().toISOString(),
     node: process.version,
@@ -157,8 +169,9 @@ async function main(): Promise<void> {
   };
   const dir = path.resolve(here, '../results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'step-throughput.json'), `${JSON.stringify(out, null, 2)}\n`);
-  console.log(`wrote ${path.join(dir, 'step-throughput.json')}`);
+  const file = MODEL === 'cnn' ? 'step-throughput.json' : `step-throughput-${MODEL}.json`;
+  writeFileSync(path.join(dir, file), `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`wrote ${path.join(dir, file)}`);
 }
 
 main().catch((err: unknown) => {

@@ -176,7 +176,12 @@ describe('--model FILE: a functional TF.js model on an RGB image folder', () => 
     expect(Array.from((ours.model.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((stock.predict(x) as tf.Tensor).dataSync()));
     stock.dispose();
     ours.model.dispose();
-  }, 300_000);
+    // The same model in the other consistency modes, with compression and error feedback both ways.
+    const ssp = await runDtrain(['local', '--workers', '2', '--model', join(src, 'model.json'), '--dataset', `folder:${data}`, '--batch-size', '16', '--epochs', '2', '--mode', 'ssp', '--compression', 'int4', '--weights-compression', 'int8', '--json', '--no-dashboard'], 240_000, env);
+    expect(ssp.code, ssp.stderr.slice(-15).join('\n')).toBe(0);
+    expect(ssp.json).toMatchObject({ mode: 'ssp', compression: 'int4', train_samples: 768 });
+    expect(ssp.json['test_accuracy'] as number).toBeGreaterThan(0.6);
+  }, 400_000);
 
   it('refuses a mismatched image size, a corrupt image and a malformed topology with coded errors, and leaves nothing half-written', async () => {
     const data = await tempDir('rgb-bad');

@@ -10,6 +10,7 @@ import { configFromModel } from './config-from-model';
 import { configFromTopology } from './config-from-topology';
 import { createGradientComputer } from './gradient-computer';
 import { planLayers } from './layer-plan';
+import { replaceHead } from './replace-head';
 import type { ModelConfig } from './model-config';
 import { loadModel, saveModel } from './model-io';
 import { parameterCount } from './parameter-count';
@@ -204,4 +205,29 @@ describe('graph models: every supported layer, functional topologies, batch norm
     expect((loaded.model.predict(xt) as tf.Tensor).dataSync()).toEqual((model.predict(xt) as tf.Tensor).dataSync());
     for (const m of [model, stock, loaded.model]) m.dispose();
   });
+
+  it('fine-tunes a graph model: a new head keeps every other weight, and frozen layers get no gradient', () => {
+    const model = buildModel(GRAPH, { seed: 11 });
+    const { model: tuned, config } = replaceHead(model, 3, { seed: 12 });
+    expect(config.numClasses).toBe(3);
+    expect(tuned.getClassName()).toBe('Model');
+    const before = new Map(weightManifest(model).entries.map((e) => [e.name, getFlatWeights(model).subarray(e.offset, e.offset + e.size)]));
+    const flat = getFlatWeights(tuned);
+    for (const e of weightManifest(tuned).entries) {
+      if (e.name.startsWith('out/')) continue;
+      expect(Array.from(flat.subarray(e.offset, e.offset + e.size)), e.name).toEqual(Array.from(before.get(e.name)!));
+    }
+    const gc = createGradientComputer(tuned, { frozen: ['stem', 'res_'] });
+    const r = gc.compute(images(2, GRAPH.inputShape), Int32Array.from([0, 2]), 2);
+    for (const e of weightManifest(tuned).entries) {
+      const g = r.grads.subarray(e.offset, e.offset + e.size);
+      const zero = g.every((v) => v === 0);
+      if (/^(stem|res_)/.test(e.name) || !e.trainable) expect(zero, e.name).toBe(true);
+      else if (e.name.startsWith('out/')) expect(zero, e.name).toBe(false);
+    }
+    gc.dispose();
+    model.dispose();
+    tuned.dispose();
+  });
 });
+
