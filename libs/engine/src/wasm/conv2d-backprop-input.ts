@@ -5,6 +5,7 @@ import { callWasmKernel, freeAll, heapView, runStock } from './wasm-memory';
 import { WINOGRAD_MIN_CHANNELS } from './conv2d';
 import { rotatedSwapped } from './winograd-filter';
 import { winogradConv2d } from './winograd-conv2d';
+import { stridedBackpropInput } from './strided-backprop-input';
 
 interface Attrs {
   strides: number | [number, number];
@@ -57,6 +58,10 @@ export function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: Te
   if (pt < 0 || pl < 0 || pb < 0 || pr < 0) return runStock('Conv2DBackpropInput', args, 'padding the forward-conv form cannot express: the stock scalar kernel');
   const wino = viaWinograd(backend, dy, filter, info);
   if (wino) return wino;
+  if (SH > 1 || SW > 1) {
+    const phased = stridedBackpropInput(backend, dy, filter, info);
+    if (phased) return phased;
+  }
 
   const rot = backend.makeOutput([KH, KW, CO, C], 'float32');
   const dilated = SH > 1 || SW > 1 ? backend.makeOutput([B, OHD, OWD, CO], 'float32') : undefined;
