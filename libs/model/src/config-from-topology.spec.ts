@@ -93,4 +93,54 @@ describe('configFromTopology: a model.json read without building it', () => {
     // Built, its dense kernel alone would be 50,176 × 1,000 floats (200 MB).
     expect(process.memoryUsage.rss() - rss0).toBeLessThan(100 * 1024 * 1024);
   });
+
+  it('reads functional topologies as Keras 2 and Keras 3 write them (inbound_nodes as lists or as keras tensors) to the same graph', () => {
+    const conv = (name: string): Record<string, unknown> => ({ name, filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'same', data_format: 'channels_last', dilation_rate: [1, 1], activation: 'relu', use_bias: true });
+    const keras2 = {
+      class_name: 'Functional',
+      config: {
+        name: 'k2',
+        layers: [
+          { class_name: 'InputLayer', name: 'in', config: { batch_input_shape: [null, 8, 8, 3], dtype: 'float32', name: 'in' }, inbound_nodes: [] },
+          { class_name: 'Conv2D', name: 'c1', config: conv('c1'), inbound_nodes: [[['in', 0, 0, {}]]] },
+          { class_name: 'Conv2D', name: 'c2', config: conv('c2'), inbound_nodes: [[['c1', 0, 0, {}]]] },
+          { class_name: 'Add', name: 'sum', config: { name: 'sum' }, inbound_nodes: [[['c1', 0, 0, {}], ['c2', 0, 0, {}]]] },
+          { class_name: 'GlobalAveragePooling2D', name: 'gap', config: { name: 'gap', data_format: 'channels_last', keepdims: false }, inbound_nodes: [[['sum', 0, 0, {}]]] },
+          { class_name: 'Dense', name: 'out', config: { name: 'out', units: 3, activation: 'softmax', use_bias: true }, inbound_nodes: [[['gap', 0, 0, {}]]] },
+        ],
+        input_layers: [['in', 0, 0]],
+        output_layers: [['out', 0, 0]],
+      },
+      keras_version: '2.13.1',
+    };
+    const tensor = (from: string): Record<string, unknown> => ({ class_name: '__keras_tensor__', config: { shape: [null], dtype: 'float32', keras_history: [from, 0, 0] } });
+    const keras3 = structuredClone(keras2) as typeof keras2;
+    keras3.keras_version = '3.4.1';
+    const k3layers = keras3.config.layers as unknown as { class_name: string; config: Record<string, unknown>; inbound_nodes: unknown }[];
+    for (const l of k3layers) {
+      const nodes = l.inbound_nodes as [string, number, number, object][][];
+      l.inbound_nodes = nodes.length === 0 ? [] : [{ args: nodes[0]!.length === 1 ? [tensor(nodes[0]![0]![0])] : [nodes[0]!.map((t) => tensor(t[0]))], kwargs: {} }];
+      if (l.class_name === 'InputLayer') {
+        l.config = { batch_shape: [null, 8, 8, 3], dtype: 'float32', name: 'in' };
+      }
+    }
+    const a = configFromTopology(keras2);
+    const b = configFromTopology({ model_config: keras3 });
+    expect(a.layers.map((l) => [l.name, l.inputs])).toEqual([
+      ['c1', ['input']],
+      ['c2', ['c1']],
+      ['sum', ['c1', 'c2']],
+      ['gap', ['sum']],
+      ['out', ['gap']],
+    ]);
+    expect(b.layers).toEqual(a.layers);
+    expect(a.inputShape).toEqual([8, 8, 3]);
+    expect(a.numClasses).toBe(3);
+    expect(parameterCount(a)).toBe(2 * (3 * 3 * 4 * 4 + 4) - 3 * 3 * 4 * 4 + 3 * 3 * 3 * 4 + 4 * 3 + 3);
+    // A layer used twice (shared weights) is refused, not half-read.
+    const shared = structuredClone(keras2);
+    (shared.config.layers[2] as { inbound_nodes: unknown[] }).inbound_nodes = [[['c1', 0, 0, {}]], [['in', 0, 0, {}]]];
+    expect(() => configFromTopology(shared)).toThrow(expect.objectContaining({ code: 'MODEL_ERR_BAD_CONFIG', message: expect.stringMatching(/shared layers/) }));
+  });
 });
+
