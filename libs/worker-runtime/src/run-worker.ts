@@ -3,7 +3,7 @@ import { isCodedError, silentLogger, systemClock } from '@dtrain/common';
 import type { DatasetSplits } from '@dtrain/data';
 import { loadDataset } from '@dtrain/data';
 import type { EncodedTensor, Message, Push, Welcome, Work, WorkerStats } from '@dtrain/protocol';
-import { CLOSE_CODES, PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
+import { CLOSE_CODES, MAX_CAPABILITY_LIST, PROTOCOL_VERSION, decodeMessage, encodeMessage } from '@dtrain/protocol';
 import { WeightsApplier } from '@dtrain/weights-sync';
 import type * as tf from '@tensorflow/tfjs';
 import { memory as tfMemory } from '@tensorflow/tfjs';
@@ -357,6 +357,7 @@ function workerStats(r: WorkerResult, cpuStart: CpuMark | undefined, h: HostStat
 
 /** The kernels that fell back in this process, for heartbeats (names only; the reasons are in the worker's log). */
 function fallbackNames(): { kernelFallbacks?: string[] } {
-  const names = kernelFallbacks().map((f) => f.kernel);
-  return names.length > 0 ? { kernelFallbacks: [...new Set(names)] } : {};
+  // At most the protocol's list bound, so a heartbeat is never refused for it (there are ~20 kernels of ours).
+  const names = [...new Set(kernelFallbacks().map((f) => f.kernel))].slice(0, MAX_CAPABILITY_LIST);
+  return names.length > 0 ? { kernelFallbacks: names } : {};
 }
