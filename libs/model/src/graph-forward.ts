@@ -1,15 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from './model-error';
 
-/** How the model's last layer turns into logits: the loss applies the softmax itself (stable fused softmax-CE). */
-function logitsOf(layer: tf.layers.Layer, input: tf.Tensor): tf.Tensor {
+/**
+ * How the model's last layer turns its input into logits (the loss applies the softmax itself, as a
+ * stable fused softmax-CE). Checked once, when the pass is made, not on every step.
+ */
+function logitsOf(layer: tf.layers.Layer): (input: tf.Tensor) => tf.Tensor {
   const cls = layer.getClassName();
   const activation = String((layer.getConfig() as { activation?: unknown }).activation ?? 'linear');
   if (activation !== 'softmax') throw new ModelError('MODEL_ERR_BAD_CONFIG', `the last layer (${layer.name}) must apply softmax`, { layer: layer.name });
-  if (cls === 'Activation') return input;
+  if (cls === 'Activation') return (input) => input;
   if (cls !== 'Dense') throw new ModelError('MODEL_ERR_BAD_CONFIG', `the last layer (${layer.name}) is a ${cls}; a Dense or Activation layer with softmax is needed`, { layer: layer.name });
   const [kernel, bias] = layer.weights;
-  return tf.fused.matMul({ a: input as tf.Tensor2D, b: (kernel as tf.LayerVariable).read() as tf.Tensor2D, bias: bias?.read(), activation: 'linear' });
+  return (input) => tf.fused.matMul({ a: input as tf.Tensor2D, b: (kernel as tf.LayerVariable).read() as tf.Tensor2D, bias: bias?.read(), activation: 'linear' });
 }
 
 /** One layer of the graph and the names of the layers it reads. */
@@ -31,6 +34,7 @@ export function createGraphForwardPass(model: tf.LayersModel): { logits(x: tf.Te
   if (model.inputLayers.length !== 1 || model.outputLayers.length !== 1 || inputName === undefined)
     throw new ModelError('MODEL_ERR_BAD_CONFIG', `the model has ${model.inputLayers.length} inputs and ${model.outputLayers.length} outputs; one of each is supported`);
   const output = model.outputLayers[0] as tf.layers.Layer;
+  const toLogits = logitsOf(output);
   const nodes: Node[] = [];
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
@@ -46,7 +50,7 @@ export function createGraphForwardPass(model: tf.LayersModel): { logits(x: tf.Te
         const ins = n.inputs.map((name) => values.get(name) as tf.Tensor);
         const arg = ins.length === 1 ? (ins[0] as tf.Tensor) : ins;
         let out: tf.Tensor;
-        if (n.layer === output) out = logitsOf(n.layer, arg as tf.Tensor);
+        if (n.layer === output) out = toLogits(arg as tf.Tensor);
         else if (n.dropout !== undefined) out = training && n.dropout > 0 ? tf.dropout(arg as tf.Tensor, n.dropout, undefined, training.dropoutSeed + i) : (arg as tf.Tensor);
         else out = n.layer.apply(arg, { training: training !== undefined }) as tf.Tensor;
         values.set(n.layer.name, out);
