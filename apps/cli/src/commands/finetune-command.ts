@@ -6,7 +6,7 @@ import { initEngine } from '@dtrain/engine';
 import type { ModelConfig, ModelName } from '@dtrain/model';
 import { headLayerName, isFrozenLayer, layerOfWeight, loadModel, replaceHead, weightManifest } from '@dtrain/model';
 import type { EvaluationReport } from '@dtrain/training';
-import { ConfigError, evaluateModel } from '@dtrain/trainer';
+import { checkModelFitsData, evaluateModel } from '@dtrain/trainer';
 import { superviseLocalWorkers, workerLogFormatFor } from '../local-workers';
 import { addCommonFlags, cliConsole, intArg, logFormatOf, logLevelOf, printLine, printSummary } from '@dtrain/cli-kit';
 import type { ServerFlags } from '@dtrain/server-runtime';
@@ -63,7 +63,7 @@ export function finetuneCommand(): Command {
         for (const warning of securityWarnings(flags, options)) log.warn(warning);
         if (BUILT_IN_MODELS.includes(config.name)) options.run.model = config.name as ModelName;
         const data = await loadDataset(options.run.dataset, { trainLimit: options.run.trainLimit || undefined });
-        checkFits(config, data.train);
+        checkModelFitsData(config, data.train, { hint: `: pass --new-head ${data.train.numClasses}`, field: 'newHead' });
         const before = evaluateModel(model, data.test, options.run.testLimit);
         log.info('before fine-tuning', { dataset: options.run.dataset, test_accuracy: +before.accuracy.toFixed(4), test_loss: +(before.loss ?? NaN).toFixed(4) });
         if (!flags.json) printLine(`before fine-tuning: test accuracy ${pct(before.accuracy)} on ${options.run.dataset} (${before.count} samples)`);
@@ -112,13 +112,6 @@ function frozenLayers(spec: string | undefined, model: tf.LayersModel, config: M
   return frozen;
 }
 
-function checkFits(config: ModelConfig, ds: { rows: number; cols: number; channels: number; numClasses: number }): void {
-  const [h, w, c] = config.inputShape;
-  if (h !== ds.rows || w !== ds.cols || c !== ds.channels)
-    throw new ConfigError('CONFIG_ERR_BAD_VALUE', `the model takes ${h}×${w}×${c} inputs, the dataset has ${ds.rows}×${ds.cols}×${ds.channels} images`, { field: 'dataset' });
-  if (config.numClasses !== ds.numClasses)
-    throw new ConfigError('CONFIG_ERR_BAD_VALUE', `the model has ${config.numClasses} classes, the dataset ${ds.numClasses}: pass --new-head ${ds.numClasses}`, { field: 'newHead' });
-}
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
