@@ -6,4 +6,5 @@ export { cliConsole, createCliLogger, logFormatOf } from './logging';
 export type { CliProgress } from './progress';
 export { printLine, printSummary } from './output';
 export { resolveToken } from './token';
+export { logKernelFallbacks } from './kernel-fallback-log';
 export { runProgram } from './run-program';

@@ -8,6 +8,6 @@ export { reluPool, reluPoolSupported } from './wasm/relu-pool';
 export { describeAdapter } from './webgpu-device';
 export { registerWasmTrainingKernels } from './wasm/register-wasm-training-kernels';
 export { wasmKernelMode } from './wasm/fused-kernel-support';
-export { kernelFallbacks, resetKernelFallbacks } from './wasm/kernel-fallbacks';
+export { kernelFallbackNames, kernelFallbacks, resetKernelFallbacks } from './wasm/kernel-fallbacks';
 export type { KernelFallback } from './wasm/kernel-fallbacks';
 export { registerTrainingGradients } from './batch-norm-gradient';

@@ -4,7 +4,7 @@ import type { CoordinatorEvents, RunningServer, ServerDeps, ServerOptions, Serve
 import { startParameterServer, weightsCodec } from '@dtrain/coordinator';
 import type { DatasetSplits } from '@dtrain/data';
 import { loadDataset } from '@dtrain/data';
-import { initEngine, kernelFallbacks } from '@dtrain/engine';
+import { initEngine, kernelFallbackNames } from '@dtrain/engine';
 import { buildModel, loadModel, modelConfig, parameterCount, setFlatWeights } from '@dtrain/model';
 import type { RunTelemetry } from '@dtrain/telemetry';
 import { HISTORY_FILE_NAME, combineEvents, startRunTelemetry } from '@dtrain/telemetry';
@@ -234,7 +234,7 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
         kernel_fallbacks: m.kernelFallbacks,
       })),
       // Kernels that ran a slower path anywhere (the server's evaluation or any worker): empty when the fast engine covered the model.
-      kernel_fallbacks: [...new Set([...kernelFallbacks().map((f) => f.kernel), ...r.members.flatMap((m) => m.kernelFallbacks)])].sort(),
+      kernel_fallbacks: [...new Set([...kernelFallbackNames(), ...r.members.flatMap((m) => m.kernelFallbacks)])].sort(),
     },
   };
 }

@@ -7,7 +7,7 @@ import { CLOSE_CODES, MAX_CAPABILITY_LIST, PROTOCOL_VERSION, decodeMessage, enco
 import { WeightsApplier } from '@dtrain/weights-sync';
 import type * as tf from '@tensorflow/tfjs';
 import { memory as tfMemory } from '@tensorflow/tfjs';
-import { kernelFallbacks } from '@dtrain/engine';
+import { kernelFallbackNames } from '@dtrain/engine';
 import { TrainableLayout, buildModel, setFlatWeights, validateModelConfig, weightManifest } from '@dtrain/model';
 import type { BatchGradients } from '@dtrain/trainer';
 import { createBatchGradients } from '@dtrain/trainer';
@@ -358,6 +358,6 @@ function workerStats(r: WorkerResult, cpuStart: CpuMark | undefined, h: HostStat
 /** The kernels that fell back in this process, for heartbeats (names only; the reasons are in the worker's log). */
 function fallbackNames(): { kernelFallbacks?: string[] } {
   // At most the protocol's list bound, so a heartbeat is never refused for it (there are ~20 kernels of ours).
-  const names = [...new Set(kernelFallbacks().map((f) => f.kernel))].slice(0, MAX_CAPABILITY_LIST);
+  const names = kernelFallbackNames().slice(0, MAX_CAPABILITY_LIST);
   return names.length > 0 ? { kernelFallbacks: names } : {};
 }

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { BACKEND_NAMES, describeAdapter, initEngine, kernelFallbacks } from '@dtrain/engine';
+import { BACKEND_NAMES, describeAdapter, initEngine } from '@dtrain/engine';
 import type { FlagRow } from '@dtrain/cli-kit';
-import { addFlagTable, applyFlagTable, createCliLogger, flagRow, floatArg, intArg, logFormatOf, logLevelOf, printLine, resolveToken } from '@dtrain/cli-kit';
+import { addFlagTable, applyFlagTable, createCliLogger, flagRow, floatArg, intArg, logKernelFallbacks, logFormatOf, logLevelOf, printLine, resolveToken } from '@dtrain/cli-kit';
 import type { WorkerOptions } from './worker-options';
 import { DEFAULT_RECONNECT, resolveWorkerOptions } from './worker-options';
 import { startWorker } from './run-worker';
@@ -66,9 +66,7 @@ export function workerCommand(): Command {
       process.once('SIGTERM', () => w.stop());
       process.once('SIGINT', () => w.stop());
       const r = await w.done;
-      const fallbacks = kernelFallbacks();
-      // A model the fast engine does not fully cover trains, but slower: say which kernels and why.
-      for (const f of fallbacks) log.warn('kernel fell back to a slower path', { kernel: f.kernel, reason: f.reason, count: f.count });
+      const fallbacks = logKernelFallbacks(log);
       if (flags.json)
         printLine(JSON.stringify({ worker_id: r.workerId, steps: r.steps, samples: r.samples, connections: r.connections, reason: r.reason, backend: engine.backend, ...(adapter ? { adapter } : {}), kernel_fallbacks: fallbacks }));
       else log.info('worker done', { steps: r.steps, samples: r.samples, reason: r.reason });

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadDataset } from '@dtrain/data';
-import { initEngine, kernelFallbacks } from '@dtrain/engine';
+import { initEngine, kernelFallbackNames } from '@dtrain/engine';
 import { loadModel } from '@dtrain/model';
 import { HISTORY_FILE_NAME, startRunTelemetry } from '@dtrain/telemetry';
 import { checkModelFitsData, summaryJson, trainSingleProcess, trainingIndices } from '@dtrain/trainer';
 import type { CommonFlags } from '@dtrain/cli-kit';
-import { addCommonFlags, cliConsole, logLevelOf, printSummary, runConfigFromFlags } from '@dtrain/cli-kit';
+import { addCommonFlags, cliConsole, logKernelFallbacks, logLevelOf, printSummary, runConfigFromFlags } from '@dtrain/cli-kit';
 
 export function trainCommand(): Command {
   return addCommonFlags(new Command('train'))
@@ -72,9 +72,8 @@ export function trainCommand(): Command {
           },
         });
         progress.stop();
-        const fallbacks = kernelFallbacks();
-        for (const f of fallbacks) log.warn('kernel fell back to a slower path', { kernel: f.kernel, reason: f.reason, count: f.count });
-        summary.extra = { ...summary.extra, kernel_fallbacks: fallbacks.map((f) => f.kernel) };
+        logKernelFallbacks(log);
+        summary.extra = { ...summary.extra, kernel_fallbacks: kernelFallbackNames() };
         telemetry.finish(true, summary.report, summaryJson(summary));
         printSummary(summary, flags.json, data.train.classNames);
         saveError = summary.saveError;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { initWasmAndCpu, randomValues, relativeError, valuesOn, KERNEL_TOLERANCE } from '../testing';
-import { kernelFallbacks, recordFallback, resetKernelFallbacks } from './kernel-fallbacks';
+import { kernelFallbackNames, kernelFallbacks, recordFallback, resetKernelFallbacks } from './kernel-fallbacks';
 import { simdOrFallback } from './simd-or-fallback';
 import type { WasmBackendLike } from './wasm-memory';
 
@@ -32,6 +32,14 @@ describe('kernel fallback report', () => {
     expect(kernelFallbacks()).toEqual([
       { kernel: 'Conv2DBackpropInput', reason: 'padding the forward-conv form cannot express: the stock scalar kernel', count: 2 },
     ]);
+  });
+
+  it('names each kernel once in the order first seen, whatever its reasons', () => {
+    recordFallback('Sum', 'a');
+    recordFallback('Add', 'b');
+    recordFallback('Sum', 'c');
+    expect(kernelFallbacks()).toHaveLength(3);
+    expect(kernelFallbackNames()).toEqual(['Sum', 'Add']);
   });
 
   it('lists nothing for configurations our kernels cover or leave to the stock kernel by design', () => {

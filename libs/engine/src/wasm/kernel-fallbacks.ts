@@ -34,6 +34,11 @@ export function kernelFallbacks(): KernelFallback[] {
   return out;
 }
 
+/** The kernels that fell back, each once whatever its reasons, in the order first seen (what summaries and heartbeats list). */
+export function kernelFallbackNames(): string[] {
+  return [...fallbacks.keys()];
+}
+
 /** Forgets every recorded fallback (e.g. before the run whose fallbacks are to be reported). */
 export function resetKernelFallbacks(): void {
   fallbacks.clear();
