@@ -184,9 +184,14 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
   const done = coordinator.done.then(
     async (totals): Promise<ServerResult> => {
       try {
-        const report = coordinator.report ?? (await evaluate(store.weights));
-        setFlatWeights(model, store.weights);
-        calibrateBatchNorm(model, deps.data.train);
+        const fromRun = coordinator.report;
+        const report = fromRun ?? (await evaluate(store.weights));
+        // evaluate() has just left the model at these weights with their batch norm statistics;
+        // a report from the run may have been made on other weights.
+        if (fromRun) {
+          setFlatWeights(model, store.weights);
+          calibrateBatchNorm(model, deps.data.train);
+        }
         let saveError: Error | undefined;
         if (run.outDir) {
           try {
