@@ -1,5 +1,6 @@
 export { startWorker } from './run-worker';
 export type { WorkerResult } from './run-worker';
+export type { WorkerDeps } from './run-worker';
 export type { WorkerErrorCode } from './worker-error';
 export { WorkerError, WORKER_ERROR_CODES } from './worker-error';
 export { workerCommand } from './worker-command';

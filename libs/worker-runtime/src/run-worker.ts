@@ -47,6 +47,11 @@ export interface WorkerDeps {
   backend?: string;
   /** Where the worker runs (defaults to this Node process: `ws`, process stats). */
   host?: WorkerHost;
+  /**
+   * Makes the gradient computer for a joined model (defaults to TF.js on the model: createBatchGradients).
+   * The network benchmark injects one that waits a measured compute time and returns real gradients.
+   */
+  gradients?: typeof createBatchGradients;
   /** Called after each push with the running totals and the (1-based) epoch it belonged to (the browser page shows them). */
   progress?: (totals: WorkerResult, step: { epoch: number; loss: number }) => void;
 }
@@ -143,7 +148,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     session = {
       welcome: w,
       model,
-      gradients: createBatchGradients(model, data.splits.train, { augment: w.hyper.augment ?? null, frozen: w.frozen ?? [] }),
+      gradients: (deps.gradients ?? createBatchGradients)(model, data.splits.train, { augment: w.hyper.augment ?? null, frozen: w.frozen ?? [] }),
       feedback: new ErrorFeedback(layout?.size ?? manifest.totalSize, parseCompression(w.compression)),
       packing: layout ? { layout, packed: new Float32Array(layout.size) } : undefined,
       downlink: new WeightsApplier(manifest.totalSize, (weights) => setFlatWeights(model, weights), layout),
