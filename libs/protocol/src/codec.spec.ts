@@ -44,7 +44,7 @@ describe('encodeMessage / decodeMessage', () => {
     expect(back).toEqual(msg);
     if (msg.type === 'work') expect((back as typeof msg).indices).toBeInstanceOf(Uint32Array);
     if (msg.type === 'weights') expectSameTensor(msg.payload, (back as typeof msg).payload);
-    if (msg.type === 'push') expectSameTensor(msg.grad, (back as typeof msg).grad);
+    if (msg.type === 'push' && msg.grad) expectSameTensor(msg.grad, (back as typeof msg).grad!);
   });
 
   it.each(TENSOR_CODECS)('round-trips %s tensors of odd lengths with their classes, aligned', (codec) => {

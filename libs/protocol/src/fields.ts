@@ -100,6 +100,19 @@ export class Fields {
     for (let i = 0; i < x.length; i++) out[i] = item(x[i], `${field}[${i}]`);
     return out;
   }
+
+  /** An array of objects, each read through its own Fields (paths name the item: `parts[2].step`). */
+  objects<T>(key: string, maxItems: number, read: (f: Fields) => T): T[] {
+    return this.array(key, maxItems, (x, field) => {
+      if (!isPlainObject(x)) throw fieldError('PROTO_ERR_BAD_FIELD', field, 'expected an object');
+      return read(new Fields(x, field, this.limits));
+    });
+  }
+
+  /** The object's own keys (for maps with free keys, such as optimizer slots). */
+  keys(): string[] {
+    return Object.keys(this.obj);
+  }
 }
 
 export function checkString(x: unknown, field: string, maxLength: number, pattern?: RegExp): string {

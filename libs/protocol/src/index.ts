@@ -1,6 +1,8 @@
 export * from './constants';
 export type { Ack, AckStatus, ErrorMessage, Heartbeat, Join, Message, ModelManifest, Push, ShardSpec, ShardStrategy, SyncKind, Weights, Welcome, Work, WorkerCapabilities, WorkerStats } from './messages';
 export { SHARD_STRATEGIES, SYNC_KINDS } from './messages';
+export type { Attach, Deliver, Fetch, Forget, Receipt, ShardMessage, ShardOpen, ShardReady, ShardRoute, SliceOptimizer, SliceState, UpdatePart, Verdict } from './shard-messages';
+export { SHARD_MESSAGE_TYPES } from './shard-messages';
 export type { EncodedTensor } from './encoded-tensor';
 export { checkTensorLength, encodedTensorBytes } from './encoded-tensor';
 export type { ProtocolErrorCode } from './protocol-error';

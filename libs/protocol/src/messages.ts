@@ -1,5 +1,7 @@
 import type { PROTOCOL_VERSION } from './constants';
 import type { EncodedTensor } from './encoded-tensor';
+import type { ShardMessage, ShardRoute } from './shard-messages';
+import { SHARD_MESSAGE_TYPES } from './shard-messages';
 
 /** Every message carries the protocol version it was written for. */
 interface Versioned {
@@ -88,6 +90,13 @@ export interface Welcome extends Versioned {
   pushLayout?: 'trainable';
   /** A per-member secret: a rejoin under this id presents it to take over a connection still open. */
   session?: string;
+  /**
+   * Sharded parameter servers: push slice k of each gradient to shard k and take slice k of the
+   * weights from it (ranges cover the manifest in order); pushes here carry no gradient.
+   */
+  shards?: ShardRoute[];
+  /** With `shards`: what this member presents to each shard (see Attach). */
+  shardTicket?: string;
 }
 
 /** How an epoch's samples are split over the plan's parts: IID, or by class (non-IID). */
@@ -201,7 +210,8 @@ export interface Push extends Versioned {
   samples: number;
   loss: number;
   computeMs?: number;
-  grad: EncodedTensor;
+  /** Absent only with sharded servers: the gradient went to the shards, slice by slice (see Welcome.shards). */
+  grad?: EncodedTensor;
 }
 
 export type AckStatus = 'applied' | 'duplicate' | 'stale' | 'dropped' | 'rejected';
@@ -217,7 +227,7 @@ export interface Ack extends Versioned {
 
 export type ControlMessage = Join | Welcome | Assign | Work | Heartbeat | Leave | ErrorMessage | Done;
 export type DataMessage = Weights | Push | Ack;
-export type Message = ControlMessage | DataMessage;
+export type Message = ControlMessage | DataMessage | ShardMessage;
 export type MessageType = Message['type'];
 
 export const CONTROL_MESSAGE_TYPES = Object.freeze([
@@ -231,4 +241,4 @@ export const CONTROL_MESSAGE_TYPES = Object.freeze([
   'done',
 ] as const satisfies readonly ControlMessage['type'][]);
 export const DATA_MESSAGE_TYPES = Object.freeze(['weights', 'push', 'ack'] as const satisfies readonly DataMessage['type'][]);
-export const MESSAGE_TYPES: readonly MessageType[] = Object.freeze([...CONTROL_MESSAGE_TYPES, ...DATA_MESSAGE_TYPES]);
+export const MESSAGE_TYPES: readonly MessageType[] = Object.freeze([...CONTROL_MESSAGE_TYPES, ...DATA_MESSAGE_TYPES, ...SHARD_MESSAGE_TYPES]);

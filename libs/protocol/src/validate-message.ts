@@ -32,6 +32,7 @@ import type {
 import { MESSAGE_TYPES } from './messages';
 import { fieldError, ProtocolError } from './protocol-error';
 import { readTensor } from './validate-tensor';
+import { SHARD_READERS, readShardRoutes } from './validate-shard-message';
 
 const v = PROTOCOL_VERSION;
 const nameItem = (x: unknown, field: string): string => checkString(x, field, MAX_NAME_LENGTH);
@@ -123,6 +124,11 @@ function welcome(f: Fields): Welcome {
   if (f.has('pushLayout')) msg.pushLayout = f.oneOf('pushLayout', ['trainable'] as const);
   const session = f.optional('session', (k) => f.string(k, MAX_TOKEN_LENGTH));
   if (session !== undefined) msg.session = session;
+  if (f.has('shards')) {
+    msg.shards = readShardRoutes(f, 'shards');
+    if (msg.shards.at(-1)!.end !== msg.manifest.totalSize) throw fieldError('PROTO_ERR_BAD_FIELD', f.field('shards'), 'shard ranges must cover the weights', { expected: msg.manifest.totalSize, received: msg.shards.at(-1)!.end });
+    msg.shardTicket = f.string('shardTicket', MAX_TOKEN_LENGTH);
+  }
   return msg;
 }
 
@@ -236,8 +242,9 @@ function push(f: Fields): Push {
     baseVersion: f.int('baseVersion'),
     samples: f.int('samples', 1, f.limits.maxBatch * MAX_ACCUMULATED_BATCHES),
     loss: f.number('loss'),
-    grad: readTensor(f.object('grad')),
   };
+  // With sharded servers the gradient goes to the shards and the coordinator's push is its header.
+  if (f.raw('grad') !== undefined) msg.grad = readTensor(f.object('grad'));
   const computeMs = f.optional('computeMs', (k) => f.finite(k, 0));
   if (computeMs !== undefined) msg.computeMs = computeMs;
   return msg;
@@ -268,6 +275,7 @@ const READERS: { [T in MessageType]: (f: Fields) => Extract<Message, { type: T }
   weights,
   push,
   ack,
+  ...SHARD_READERS,
 };
 
 /**

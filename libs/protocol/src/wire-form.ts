@@ -57,8 +57,9 @@ const TENSOR_ARRAYS: Record<string, Record<string, TypedArrayClass>> = {
   topk: { indices: Uint32Array, values: Float32Array },
 };
 
-/** Where binary fields live: top-level `indices` of work, and the tensor under `payload` / `grad`. */
-const TENSOR_FIELD: Partial<Record<string, string>> = { weights: 'payload', push: 'grad' };
+/** Where binary fields live: the one tensor of a message type, and its top-level typed arrays. */
+const TENSOR_FIELD: Partial<Record<string, string>> = { weights: 'payload', push: 'grad', 'shard-open': 'state', 'slice-state': 'state' };
+const ARRAY_FIELDS: Partial<Record<string, Record<string, Uint32ArrayConstructor | Uint8ArrayConstructor>>> = { work: { indices: Uint32Array }, 'shard-open': { mask: Uint8Array } };
 
 /** One typed array on the wire: the map holding it, its key, its pad key and its bytes. */
 export interface BinSlot {
@@ -99,7 +100,7 @@ export function toWire(msg: Message): WireForm {
   for (const [key, value] of Object.entries(msg)) {
     if (value === undefined) continue;
     if (key === tensorKey && isPlainObject(value)) form.value[key] = tensorToWire(value, form);
-    else if (msg.type === 'work' && key === 'indices' && value instanceof Uint32Array) putBinary(form.value, key, value, form);
+    else if (ARRAY_FIELDS[msg.type]?.[key] && (value instanceof Uint32Array || value instanceof Uint8Array)) putBinary(form.value, key, value, form);
     else form.value[key] = value;
   }
   return form;
@@ -128,7 +129,8 @@ export function setPads(form: WireForm, emptyOffsets: readonly number[]): void {
 export function fromWire(x: unknown): unknown {
   if (!isPlainObject(x)) return x;
   const out: Record<string, unknown> = { ...x };
-  if (x.type === 'work') out.indices = fromWireBytes(x.indices, Uint32Array);
+  const arrays = typeof x.type === 'string' ? ARRAY_FIELDS[x.type] : undefined;
+  for (const [key, cls] of Object.entries(arrays ?? {})) if (Object.hasOwn(x, key)) out[key] = fromWireBytes(x[key], cls);
   const tensorKey = typeof x.type === 'string' ? TENSOR_FIELD[x.type] : undefined;
   const t = tensorKey === undefined ? undefined : x[tensorKey];
   if (tensorKey !== undefined && isPlainObject(t) && typeof t.codec === 'string' && Object.hasOwn(TENSOR_ARRAYS, t.codec)) {
