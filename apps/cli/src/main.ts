@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { runProgram } from '@dtrain/cli-kit';
-import { serverCommand } from '@dtrain/server-runtime';
+import { serverCommand, shardCommand } from '@dtrain/server-runtime';
 import { workerCommand } from '@dtrain/worker-runtime';
 import { evalCommand } from './commands/eval-command';
 import { predictCommand } from './commands/predict-command';
@@ -18,7 +18,7 @@ export function buildProgram(): Command {
     .description('distributed data-parallel CNN training for TensorFlow.js')
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [trainCommand(), evalCommand(), predictCommand(), serverCommand(), workerCommand(), localCommand(), finetuneCommand(), reportCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [trainCommand(), evalCommand(), predictCommand(), serverCommand(), shardCommand(), workerCommand(), localCommand(), finetuneCommand(), reportCommand()]) program.addCommand(cmd.exitOverride());
   return program;
 }
 

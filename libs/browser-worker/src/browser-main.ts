@@ -4,7 +4,7 @@
 import { decodeDataset } from '@dtrain/data';
 import type { DatasetSplits } from '@dtrain/data';
 import { WORKER_ROUTES, bearerHeader } from '@dtrain/protocol';
-import { DEFAULT_RECONNECT, startWorker } from '@dtrain/worker-runtime';
+import { DEFAULT_RECONNECT, DEFAULT_SHARD_WAIT_MS, startWorker } from '@dtrain/worker-runtime';
 import type { WorkerOptions, WorkerResult } from '@dtrain/worker-runtime';
 import { browserHost } from './browser-host';
 import { pageLogger } from './page-log';
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     artificialDelayMs: Number(params.get('slowMs') ?? 0) || 0,
     slowdownFactor: Math.max(1, Number(params.get('slowFactor') ?? 1) || 1),
     cacheDir: undefined,
+    shardWaitMs: DEFAULT_SHARD_WAIT_MS,
   };
   show('state', 'joining');
   const progress = (r: WorkerResult, step: { epoch: number; loss: number }): void => {

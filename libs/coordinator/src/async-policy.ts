@@ -63,11 +63,7 @@ export class AsyncPolicy implements SyncPolicy {
       this.dispatch(m);
       return;
     }
-    const t0 = c.now();
-    // One gradient, applied alone: an fp32 one straight from the frame, others decoded over the whole buffer.
-    const g = c.aggregate.decodeAlone(msg.grad);
-    c.spent('aggregateMs', c.now() - t0);
-    c.applyGradient(g);
+    c.applyPush(msg, inflight.indices.length);
     c.applied(m, msg, key, staleness, inflight);
     c.counted(msg.loss, inflight.indices.length, m.stats.lastStepMs);
     m.clock++;

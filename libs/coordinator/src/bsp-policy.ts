@@ -68,7 +68,7 @@ export class BspPolicy implements SyncPolicy {
     this.barrier.release(m.workerId);
     // The push that completes the step goes into the mean in the same pass (nothing between here and
     // maybeCompleteStep below can reopen the step: the ack and pooled chunks do not change the condition).
-    c.aggregate.add(msg.grad, inflight.indices.length, this.stepIsComplete());
+    c.addToStep(msg, inflight.indices.length, this.stepIsComplete());
     c.spent('aggregateMs', c.now() - t0);
     // A worker's first push holds its kernel set-up (~0.5 s): as a rate it would starve the worker of
     // samples for the steps the average takes to forget it.
@@ -170,10 +170,7 @@ export class BspPolicy implements SyncPolicy {
     }
     for (const chunk of unsent) plan?.carry(chunk);
     if (c.aggregate.pushes > 0) {
-      const t0 = c.now();
-      const mean = c.aggregate.mean();
-      c.spent('aggregateMs', c.now() - t0);
-      c.applyGradient(mean);
+      c.applyStep();
       c.counted(c.aggregate.meanLoss, c.aggregate.samples, c.now() - this.stepStartedAt);
     }
     c.betweenSteps(() => this.startStep());

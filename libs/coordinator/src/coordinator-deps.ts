@@ -5,6 +5,7 @@ import type { EvaluationReport } from '@dtrain/training';
 import type { CheckpointState } from './checkpoint-state';
 import type { CoordinatorEvents } from './coordinator-events';
 import type { ParameterStore } from './parameter-store';
+import type { ShardPlane } from './shard-plane';
 import type { ServerOptions } from './server-options';
 
 export type CoordinatorState = 'waiting' | 'training' | 'evaluating' | 'finished';
@@ -36,4 +37,9 @@ export interface CoordinatorDeps {
   /** Persist a checkpoint; called between steps, never concurrently. */
   checkpoint?: (state: CheckpointState) => Promise<void>;
   restored?: CheckpointState;
+  /**
+   * Sharded parameter servers: the weights and optimizer state live on these shards, and `store`
+   * holds the version and a replica gathered for evaluation, checkpoints and the saved model.
+   */
+  shards?: ShardPlane;
 }

@@ -9,6 +9,8 @@ export const COORDINATOR_ERROR_CODES = {
   PS_ERR_INSECURE_BIND: 'A server without a token was asked to listen on a non-loopback address (use a token, 127.0.0.1, or --insecure).',
   PS_ERR_STOPPED: 'The run was stopped (signal, every worker gone, disposal) before it finished.',
   PS_ERR_JOIN_TIMEOUT: 'Fewer than --workers workers joined within --join-timeout-ms.',
+  PS_ERR_SHARD_LOST: 'A parameter shard could not be reached, refused to open its slice, or its connection was lost mid-run.',
+  PS_ERR_SHARD_MISMATCH: 'The shards answered at different versions or with slices of the wrong length: they no longer hold one model.',
 } as const satisfies Record<string, string>;
 
 export type CoordinatorErrorCode = keyof typeof COORDINATOR_ERROR_CODES;

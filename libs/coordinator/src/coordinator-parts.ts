@@ -1,3 +1,4 @@
+import type { Push, UpdatePart } from '@dtrain/protocol';
 import { CLOSE_CODES } from '@dtrain/protocol';
 import { parseLrSchedule, scheduledLearningRate } from '@dtrain/training';
 import { AsyncPolicy } from './async-policy';
@@ -18,6 +19,7 @@ import { RunAccounting } from './run-accounting';
 import type { RunParts } from './run-snapshot';
 import { SampleCoverage } from './sample-coverage';
 import { requiredCodecs } from './server-options';
+import { ShardReceipts } from './shard-receipts';
 import { StepAggregate } from './step-aggregate';
 import type { SyncContext, SyncPolicy } from './sync-policy';
 
@@ -31,6 +33,8 @@ export interface LoopHooks {
   begin(): void;
   endEpoch(): void;
   checkpointNow(): Promise<void>;
+  /** Sharded: shard `k`'s connection is gone; the run cannot go on without it. */
+  shardLost(k: number, why: string): void;
 }
 
 export interface CoordinatorParts extends RunParts {
@@ -47,7 +51,7 @@ export interface CoordinatorParts extends RunParts {
 
 /** Builds the coordinator's parts from its deps and wires them to each other and to the loop. */
 export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorParts {
-  const { clock, log, options, events, store, runId } = d;
+  const { clock, log, options, events, store, runId, shards } = d;
   const training = (): boolean => loop.state() === 'training';
   const aggregate = new StepAggregate(store.size, d.pushLayout);
   const coverage = new SampleCoverage(d.data.indices);
@@ -55,8 +59,8 @@ export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorP
   const accounting = new RunAccounting({ clock, events, version: () => store.version, epoch: loop.epoch });
   const totals = accounting.totals;
   const membership = new Membership({ clock, log, events });
-  const outbox = new Outbox({ options, clock, store, accounting, runId, model: d.model, manifest: d.manifest, pushLayout: d.pushLayout });
-  const ledger = new PushLedger({ sizes: { full: store.size, packed: d.pushLayout?.size } });
+  const outbox = new Outbox({ options, clock, store, accounting, runId, model: d.model, manifest: d.manifest, pushLayout: d.pushLayout, shards });
+  const ledger = new PushLedger({ sizes: { full: store.size, packed: d.pushLayout?.size, sliced: shards !== undefined } });
   const checkpoints = new Checkpointer({
     clock,
     log,
@@ -74,7 +78,30 @@ export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorP
     if (spec) outbox.assign(m, loop.epoch(), spec, membership.activeCount);
   };
   const guard = new GradientGuard({ maxAbs: options.maxGradientAbs, spikeFactor: options.gradientSpikeFactor });
-  const intake = new PushIntake({ ledger, guard, outbox, accounting, coverage, store, log, events, now: () => clock.monotonic(), epoch: loop.epoch, policy: () => policy, lose: (m, why) => remove(m, 'lost', why) });
+  const intake = new PushIntake({
+    ledger,
+    guard,
+    outbox,
+    accounting,
+    coverage,
+    store,
+    log,
+    events,
+    now: () => clock.monotonic(),
+    epoch: loop.epoch,
+    policy: () => policy,
+    lose: (m, why) => remove(m, 'lost', why),
+    ...(shards ? { forget: (workerId: string, step: number) => shards.forget(workerId, step) } : {}),
+  });
+  // Sharded: a push is judged once its header and every shard's receipt are in; a push whose worker
+  // left meanwhile is dropped (its batch was already handed on).
+  const receipts = shards
+    ? new ShardReceipts(
+        shards.count,
+        (a) => (a.member.state === 'active' && membership.get(a.member.workerId) === a.member ? intake.take(a.member, a.header, a.refusal) : shards.forget(a.header.workerId, a.header.step)),
+        () => 4 * options.maxWorkers + 64,
+      )
+    : undefined;
   const gate: ConnectionGate = new ConnectionGate({
     options,
     clock,
@@ -100,6 +127,7 @@ export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorP
     intake,
     totals,
     codecs: requiredCodecs(options),
+    ...(receipts ? { pushed: (m: Member, msg: Push) => receipts.header(m, msg) } : {}),
     joinBackoff: options.joinBackoff,
     finished: () => loop.state() === 'finished',
     joined: (m) => {
@@ -120,12 +148,24 @@ export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorP
     assign,
     applied: (m, msg, key, staleness, inflight) => intake.applied(m, msg, key, staleness, inflight),
     tooStale: (m, step) => intake.tooStale(m, step),
-    applyGradient: (g) => {
+    addToStep: (msg, samples, last) => {
+      if (shards) aggregate.parts.push({ workerId: msg.workerId, step: msg.step, samples });
+      else aggregate.add(msg.grad!, samples, last);
+    },
+    applyStep: () => {
+      if (shards) return update(aggregate.parts.slice());
       const t0 = clock.monotonic();
-      // The schedule's rate for this update: progress is epochs of samples applied so far.
-      const progress = totals.samples / Math.max(1, d.data.indices.length);
-      store.apply(g, scheduledLearningRate(lrSchedule, store.baseLearningRate, progress, options.run.epochs));
-      totals.applyMs += clock.monotonic() - t0;
+      const mean = aggregate.mean();
+      totals.aggregateMs += clock.monotonic() - t0;
+      update(mean);
+    },
+    applyPush: (msg, samples) => {
+      if (shards) return update([{ workerId: msg.workerId, step: msg.step, samples }]);
+      const t0 = clock.monotonic();
+      // One gradient, applied alone: an fp32 one straight from the frame, others decoded over the whole buffer.
+      const g = aggregate.decodeAlone(msg.grad!);
+      totals.aggregateMs += clock.monotonic() - t0;
+      update(g);
     },
     counted: (loss, samples, stepMs) => accounting.updated(loss, samples, stepMs),
     spent: (what, ms) => {
@@ -142,6 +182,20 @@ export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorP
     },
     endEpoch: loop.endEpoch,
   };
+  /** One update: the mean gradient here, or (sharded) a verdict naming its pushes, at the schedule's rate. */
+  function update(what: Float32Array | UpdatePart[]): void {
+    const t0 = clock.monotonic();
+    // The schedule's rate for this update: progress is epochs of samples applied so far.
+    const progress = totals.samples / Math.max(1, d.data.indices.length);
+    const lr = scheduledLearningRate(lrSchedule, store.baseLearningRate, progress, options.run.epochs);
+    if (what instanceof Float32Array) store.apply(what, lr);
+    else shards!.verdict(store.advance(), lr, what);
+    totals.applyMs += clock.monotonic() - t0;
+  }
+  shards?.listen({
+    receipt: (k, r) => receipts!.receipt(k, r.workerId, r.step, r.code),
+    lost: (k, why) => loop.shardLost(k, why),
+  });
   const policy: SyncPolicy = options.mode === 'bsp' ? new BspPolicy(context) : new AsyncPolicy(options.mode, context);
   const liveness = new LivenessMonitor({
     clock,

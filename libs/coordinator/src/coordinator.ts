@@ -42,6 +42,7 @@ export class Coordinator {
       begin: () => this.begin(),
       endEpoch: () => void this.endEpoch(),
       checkpointNow: () => this.checkpointNow(),
+      shardLost: (k, why) => this.shardLost(k, why),
     });
     this.done = new Promise((res, rej) => {
       this.resolveDone = res;
@@ -188,6 +189,7 @@ export class Coordinator {
       this.totals.coverage.push(coverage);
       if (coverage.missed > 0 || coverage.repeated > 0) log.error('epoch did not apply every sample exactly once', { ...coverage });
       else log.info('epoch coverage', { ...coverage });
+      await this.syncWeights();
       const report = await this.d.evaluate(this.d.store.weights);
       this.lastReport = report;
       this.totals.epochsDone = this.epoch + 1;
@@ -218,6 +220,31 @@ export class Coordinator {
     void this.checkpointNow({ finished: true }).then(() => this.resolveDone(this.totals));
   }
 
+  /**
+   * A shard is gone. No update may be made on some shards and not others, so the run stops here:
+   * with checkpoints it is suspended (workers wait and reconnect; a coordinator started with
+   * --resume re-opens every shard at the last checkpoint's version), otherwise it fails.
+   */
+  private shardLost(k: number, why: string): void {
+    if (this.state === 'finished') return;
+    const resumable = this.p.checkpoints.enabled;
+    const err = new CoordinatorError('PS_ERR_SHARD_LOST', `shard ${k} is gone (${why})${resumable ? '; --resume continues from the last checkpoint' : ''}`, { shard: k, suspended: resumable });
+    if (!resumable) return this.fail(err);
+    this.d.log.error('a shard is gone: suspending the run', { shard: k, why, version: this.version });
+    this.state = 'finished';
+    this.teardown(CLOSE_CODES.goingAway, 'shard lost');
+    this.rejectDone(err);
+  }
+
+  /** Sharded: brings the store's replica of the weights to the current version (before they are read). */
+  async syncWeights(): Promise<void> {
+    const shards = this.d.shards;
+    if (!shards) return;
+    const g = await shards.gather(false);
+    if (g.version !== this.d.store.version) throw new CoordinatorError('PS_ERR_SHARD_MISMATCH', `the shards are at version ${g.version}, the coordinator at ${this.d.store.version}`);
+    this.d.store.adopt(g.weights);
+  }
+
   private fail(err: unknown): void {
     if (this.state === 'finished') return;
     this.state = 'finished';
@@ -239,8 +266,25 @@ export class Coordinator {
 
   // ---- checkpoints -------------------------------------------------------------------------------
 
-  private checkpointNow(extra: Pick<CheckpointState, 'finished'> = {}): Promise<void> {
-    return this.p.checkpoints.writeNow(() => ({ ...this.captureState(), ...extra }));
+  private async checkpointNow(extra: Pick<CheckpointState, 'finished'> = {}): Promise<void> {
+    const shards = this.d.shards;
+    if (!shards || !this.p.checkpoints.enabled) return this.p.checkpoints.writeNow(() => ({ ...this.captureState(), ...extra }));
+    // Sharded: the run's position now, and every slice at this same version (the gather is sent in
+    // this tick, behind every verdict so far), written as one checkpoint of the whole model.
+    const captured = { ...this.captureState(), ...extra };
+    let gathered;
+    try {
+      gathered = await shards.gather(true);
+    } catch (err) {
+      this.d.log.error('checkpoint failed: the shards could not be gathered', { error: String((err as Error).message) });
+      return;
+    }
+    if (gathered.version !== captured.version) {
+      this.d.log.error('checkpoint failed: the shards answered at another version', { shards: gathered.version, coordinator: captured.version });
+      return;
+    }
+    const { version, weights, optimizer } = gathered;
+    return this.p.checkpoints.writeNow(() => ({ ...captured, store: { version, weights, optimizer } }));
   }
 
   captureState(): CheckpointState {

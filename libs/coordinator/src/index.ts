@@ -8,3 +8,7 @@ export { CheckpointStore, CheckpointError, CHECKPOINT_ERROR_CODES } from './chec
 export type { CoordinatorErrorCode } from './coordinator-error';
 export { CoordinatorError, COORDINATOR_ERROR_CODES } from './coordinator-error';
 export type { CheckpointErrorCode } from './checkpoint-store';
+export type { RunningShard, ShardServerOptions } from './shard-server';
+export { DEFAULT_SHARD_OPTIONS, startShard } from './shard-server';
+export type { KeyRange } from './key-ranges';
+export { keyRanges } from './key-ranges';

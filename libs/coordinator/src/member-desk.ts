@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@dtrain/common';
-import type { Join, Message } from '@dtrain/protocol';
+import type { Join, Message, Push } from '@dtrain/protocol';
 import { CLOSE_CODES } from '@dtrain/protocol';
 import type { ConnectionGate } from './connection-gate';
 import { tokensMatch } from './auth';
@@ -30,6 +30,8 @@ export class MemberDesk {
       membership: Membership;
       outbox: Outbox;
       intake: PushIntake;
+      /** Sharded: a push is judged once every shard has its slice (see ShardReceipts). */
+      pushed?: (m: Member, msg: Push) => void;
       totals: RunTotals;
       /** Codec kinds a joining worker must list in its capabilities. */
       codecs: readonly string[];
@@ -92,7 +94,7 @@ export class MemberDesk {
         // A member that pushes but does not read what we send cannot make the server queue for ever:
         // past the send-buffer bound it is cut off, and its batch goes to someone else.
         if (peer.backlogged?.()) return gate.refuse(peer, 'PS_ERR_SLOW_CONSUMER', 'the frames sent to this worker are not being read', true);
-        return this.o.intake.take(m, msg);
+        return this.o.pushed ? this.o.pushed(m, msg) : this.o.intake.take(m, msg);
       case 'heartbeat':
         return this.o.membership.heartbeat(m, msg);
       case 'leave':

@@ -9,6 +9,7 @@ import type { RunAccounting } from './run-accounting';
 import type { ServerOptions } from './server-options';
 import { weightsCodec } from './server-options';
 import { WeightsEncoder } from '@dtrain/weights-sync';
+import type { ShardPlane } from './shard-plane';
 
 /**
  * Every message the server sends a member, built in one place: welcome, assign, work (preceded by
@@ -31,11 +32,13 @@ export class Outbox {
       model: unknown;
       manifest: ModelManifest;
       pushLayout: TrainableLayout | undefined;
+      /** Sharded: weights come from the shards (told here whom to send what), pushes go to them. */
+      shards?: ShardPlane | undefined;
     },
   ) {}
 
   welcome(m: Member, replyTo: number): void {
-    const { options, runId, model, manifest, pushLayout } = this.o;
+    const { options, runId, model, manifest, pushLayout, shards } = this.o;
     const run = options.run;
     this.send(m, {
       type: 'welcome',
@@ -51,8 +54,10 @@ export class Outbox {
       compression: options.compression,
       heartbeatMs: options.heartbeatMs,
       frozen: options.frozen,
-      ...(pushLayout ? { pushLayout: 'trainable' as const } : {}),
+      // Sharded pushes are full slices (a frozen weight's zero gradient is masked on its shard).
+      ...(pushLayout && !shards ? { pushLayout: 'trainable' as const } : {}),
       session: m.session,
+      ...(shards ? { shards: shards.routes, shardTicket: shards.ticket(runId, m.workerId) } : {}),
     });
   }
 
@@ -65,7 +70,11 @@ export class Outbox {
     const { store, clock, options, accounting } = this.o;
     const step = this.step++;
     const version = store.version;
-    if (m.knownVersion !== version) {
+    if (this.o.shards) {
+      // Every shard sends its slice at `version` (after the verdict that made it: each link is ordered).
+      if (m.knownVersion !== version) this.o.shards.deliver(m.workerId, version);
+      m.knownVersion = version;
+    } else if (m.knownVersion !== version) {
       this.weightsEncoder ??= new WeightsEncoder(weightsCodec(options), store.size, this.o.pushLayout);
       const t0 = clock.monotonic();
       const frame = this.weightsEncoder.frameFor(m, m.knownVersion, version, store.weights, m.takesPacked);

@@ -13,7 +13,11 @@ import { calibrateBatchNorm, evaluateModel, trainingIndices } from '@dtrain/trai
 import type { CheckpointState } from './checkpoint-state';
 import { Coordinator } from './coordinator';
 import type { CoordinatorEvents, RunTotals } from './coordinator-events';
+import { keyRanges } from './key-ranges';
 import { ParameterStore } from './parameter-store';
+import type { ShardPlane } from './shard-plane';
+import { ShardPlane as Plane } from './shard-plane';
+import { weightsCodec } from './server-options';
 import type { ServerOptions } from './server-options';
 import type { ListeningTransport } from './ws-transport';
 import { listen } from './ws-transport';
@@ -100,6 +104,10 @@ export interface ServerResult {
   runId: string;
   /** Saving the model or the run files failed (e.g. a full disk): the result still stands, and is reported first. */
   saveError?: Error;
+  /** Parameter servers that held the weights: 1, or the number of shards. */
+  servers: number;
+  /** Sharded: bytes each shard received and sent (gradient slices in, weight slices out), in key-range order. */
+  shardTraffic?: { bytesIn: number; bytesOut: number }[];
 }
 
 export interface RunningServer extends AsyncDisposable {
@@ -130,6 +138,28 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
   const pushLayout = TrainableLayout.of(manifest, options.frozen);
   const store = new ParameterStore(getFlatWeights(model), { kind: 'adam', learningRate: run.learningRate }, mask);
   const runId = deps.checkpoint?.restored?.runId ?? randomUUID();
+  // The checkpoint's state when resuming: the shards are opened at its version, with its optimizer state.
+  // (The coordinator checks the checkpoint belongs to this run; one of another size is left to that check.)
+  const restored = deps.checkpoint?.restored;
+  if (restored && options.shards.length > 0 && restored.store.weights.length === store.size) store.restore(restored.store);
+  let shards: ShardPlane | undefined;
+  if (options.shards.length > 0) {
+    shards = await Plane.connect(
+      {
+        urls: options.shards,
+        token: options.token,
+        maxFrameBytes: options.maxFrameBytes,
+        connectTimeoutMs: options.shardConnectTimeoutMs,
+        weightsCompression: weightsCodec(options),
+        maxGradientAbs: options.maxGradientAbs,
+        gradientSpikeFactor: options.gradientSpikeFactor,
+      },
+      { runId, ranges: keyRanges(manifest.entries.map((e) => e.size), options.shards.length), state: store.snapshot(), learningRate: run.learningRate, mask },
+      log,
+    );
+    log.info('parameter shards ready', { shards: shards.count, ranges: shards.routes.map((r) => `${r.start}..${r.end}`).join(' ') });
+  }
+  let lastTraffic: { bytesIn: number; bytesOut: number }[] | undefined;
   const evaluate = async (weights: Float32Array): Promise<EvaluationReport> => {
     setFlatWeights(model, weights);
     calibrateBatchNorm(model, deps.data.train);
@@ -148,6 +178,7 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
     evaluate,
     ...(deps.events ? { events: deps.events } : {}),
     ...(deps.checkpoint ? { checkpoint: deps.checkpoint.save, restored: deps.checkpoint.restored } : {}),
+    ...(shards ? { shards } : {}),
   });
   const health = (req: IncomingMessage, res: ServerResponse): boolean => {
     const path = (req.url ?? '/').split('?')[0];
@@ -158,7 +189,8 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
     if (path === '/readyz') {
       const ready = coordinator.state !== 'finished';
       // Version and checksum let an operator (and the hostile-input test) see that refused frames changed nothing.
-      const body = { state: coordinator.state, version: coordinator.version, checksum: store.checksum(), epoch: coordinator.currentEpoch, workers: coordinator.activeCount };
+      // Sharded, the weights here are a replica gathered at evaluations: no checksum of the current version.
+      const body = { state: coordinator.state, version: coordinator.version, ...(shards ? { shards: shards.count } : { checksum: store.checksum() }), epoch: coordinator.currentEpoch, workers: coordinator.activeCount };
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
       return true;
     }
@@ -180,10 +212,16 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
     if (closed) return;
     closed = true;
     await transport.close();
+    await shards?.close();
   };
   const done = coordinator.done.then(
     async (totals): Promise<ServerResult> => {
       try {
+        if (shards) {
+          const g = await shards.gather(false);
+          store.adopt(g.weights);
+          lastTraffic = g.traffic;
+        }
         const fromRun = coordinator.report;
         const report = fromRun ?? (await evaluate(store.weights));
         // evaluate() has just left the model at these weights with their batch norm statistics;
@@ -216,7 +254,18 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
             log.error('the run finished but its model could not be saved', { dir: run.outDir, error: saveError.message });
           }
         }
-        return { totals, members: memberTimings(coordinator), report, version: store.version, weightsChecksum: store.checksum(), workersSeen: coordinator.members.size, runId, ...(saveError ? { saveError } : {}) };
+        return {
+          totals,
+          members: memberTimings(coordinator),
+          report,
+          version: store.version,
+          weightsChecksum: store.checksum(),
+          workersSeen: coordinator.members.size,
+          runId,
+          servers: shards?.count ?? 1,
+          ...(lastTraffic ? { shardTraffic: lastTraffic } : {}),
+          ...(saveError ? { saveError } : {}),
+        };
       } finally {
         await close();
         if (!deps.initialModel) model.dispose();

@@ -48,6 +48,20 @@ export class ParameterStore {
     return ++this._version;
   }
 
+  /**
+   * Sharded: an update the shards make (this store keeps the version; its weights are a replica,
+   * brought up to date by `adopt` when they are read).
+   */
+  advance(): number {
+    return ++this._version;
+  }
+
+  /** Sharded: the weights gathered from the shards at the current version. */
+  adopt(weights: Float32Array): void {
+    this.weights.set(weights);
+    this.cachedChecksum = undefined;
+  }
+
   /** The weights' checksum, computed once per version (health probes ask for it on every request). */
   checksum(): string {
     if (this.cachedChecksum?.version !== this._version) this.cachedChecksum = { version: this._version, value: checksum(this.weights) };

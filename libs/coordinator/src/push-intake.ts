@@ -32,13 +32,17 @@ export class PushIntake {
       policy: () => SyncPolicy;
       /** Takes a member out of the run (its connection is closed by the caller). */
       lose: (m: Member, reason: string) => void;
+      /** Sharded: a push that will not be applied, whose slices the shards can drop. */
+      forget?: (workerId: string, step: number) => void;
     },
   ) {}
 
-  take(m: Member, msg: Push): void {
+  /** `refusal`: sharded, a shard refused its slice of this push (the gradient guard there). */
+  take(m: Member, msg: Push, refusal?: string): void {
     const { ledger, outbox, accounting, log, store } = this.o;
     const totals = accounting.totals;
     const verdict = ledger.judge(m, msg, this.o.now());
+    if (verdict.kind !== 'accepted' || refusal) this.o.forget?.(m.workerId, msg.step);
     switch (verdict.kind) {
       case 'bad-shape':
         outbox.ack(m, msg.step, 'rejected', verdict.code);
@@ -56,15 +60,17 @@ export class PushIntake {
         outbox.ack(m, msg.step, 'dropped');
         return this.o.policy().dropped(m);
       case 'accepted': {
-        const insane = this.o.guard.check(msg.grad);
+        // Sharded, each shard's guard checked its slice and receipted a refusal; otherwise it is checked here.
+        const insane = refusal ? { maxAbs: NaN, bound: NaN } : msg.grad ? this.o.guard.check(msg.grad) : undefined;
         if (insane) {
+          const code = refusal === 'PROTO_ERR_BAD_SHAPE' ? 'PROTO_ERR_BAD_SHAPE' : 'PS_ERR_GRADIENT_OUT_OF_RANGE';
           // Nothing of it is applied; its batch goes to whoever is next, and a worker sending such
           // gradients (broken or hostile) is taken out of the run.
           m.inflight = verdict.inflight;
-          outbox.ack(m, msg.step, 'rejected', 'PS_ERR_GRADIENT_OUT_OF_RANGE');
-          log.warn('refused an out-of-range gradient', { worker: m.workerId, max_abs: insane.maxAbs, bound: insane.bound });
-          this.o.lose(m, 'gradient out of range');
-          m.peer.close(CLOSE_CODES.policy, 'PS_ERR_GRADIENT_OUT_OF_RANGE');
+          outbox.ack(m, msg.step, 'rejected', code);
+          log.warn('refused an out-of-range gradient', { worker: m.workerId, max_abs: insane.maxAbs, bound: insane.bound, ...(refusal ? { refused_by_shard: refusal } : {}) });
+          this.o.lose(m, code === 'PROTO_ERR_BAD_SHAPE' ? 'gradient of the wrong shape' : 'gradient out of range');
+          m.peer.close(CLOSE_CODES.policy, code);
           return;
         }
         // The server's own count weighs the gradient: a worker cannot buy itself a larger say.
@@ -89,6 +95,7 @@ export class PushIntake {
 
   /** SSP: a push older than the staleness bound allows is refused (its batch is redone). */
   tooStale(m: Member, step: number): void {
+    this.o.forget?.(m.workerId, step);
     this.o.accounting.totals.stalePushes++;
     m.stats.rejected++;
     this.o.outbox.ack(m, step, 'stale', 'PS_ERR_STALE_PUSH');

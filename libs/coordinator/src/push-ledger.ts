@@ -22,7 +22,8 @@ export class PushLedger {
   private readonly applied = new Set<string>();
 
   constructor(
-    private readonly o: { sizes: { full: number; packed: number | undefined }; window?: number },
+    /** `sliced`: the gradient goes to the shards, so a push here must carry none (and otherwise one). */
+    private readonly o: { sizes: { full: number; packed: number | undefined; sliced?: boolean }; window?: number },
   ) {}
 
   static key(workerId: string, step: number): string {
@@ -33,8 +34,10 @@ export class PushLedger {
   judge(m: Member, msg: Push, now: number): PushVerdict {
     m.stats.pushes++;
     try {
-      const { full, packed } = this.o.sizes;
-      checkTensorLength(msg.grad, msg.grad.length === packed ? packed : full);
+      const { full, packed, sliced } = this.o.sizes;
+      if (sliced === true || !msg.grad) {
+        if (sliced !== true || msg.grad) return this.badShape(m, 'PROTO_ERR_BAD_SHAPE');
+      } else checkTensorLength(msg.grad, msg.grad.length === packed ? packed : full);
     } catch (err) {
       m.stats.rejected++;
       return { kind: 'bad-shape', code: (isCodedError(err) ? err.code : 'PROTO_ERR_BAD_SHAPE') as ProtocolErrorCode };
@@ -68,6 +71,11 @@ export class PushLedger {
       return { kind: 'dropped', inflight };
     }
     return { kind: 'accepted', inflight, key };
+  }
+
+  private badShape(m: Member, code: ProtocolErrorCode): PushVerdict {
+    m.stats.rejected++;
+    return { kind: 'bad-shape', code };
   }
 
   markApplied(key: string): void {

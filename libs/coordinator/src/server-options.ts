@@ -87,6 +87,13 @@ export interface ServerOptions {
   /** Model layers to freeze (fine-tuning), by layer name prefix. */
   frozen: string[];
   tls: { certPath: string; keyPath: string } | undefined;
+  /**
+   * Sharded parameter servers: one `dtrain shard` URL per key range (ws:// or wss://). Empty: this
+   * process holds every weight (one server, as before).
+   */
+  shards: string[];
+  /** How long to wait for each shard to accept the connection and open its slice. */
+  shardConnectTimeoutMs: number;
 }
 
 export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
@@ -133,6 +140,9 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'run'> = {
   resume: false,
   frozen: [],
   tls: undefined,
+  shards: [],
+  // A shard started beside the coordinator (compose, a StatefulSet) may take a while to listen.
+  shardConnectTimeoutMs: 30_000,
 };
 
 export class ServerConfigError extends CodedError<'PS_ERR_BAD_OPTION' | 'PS_ERR_INSECURE_BIND'> {}
@@ -200,6 +210,10 @@ export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>
       { field: 'host', host: o.host },
     );
   if (o.resume && !o.checkpointDir) bad('resume', 'needs a checkpoint directory');
+  int('shardConnectTimeoutMs', 1);
+  if (o.shards.length > 64) bad('shards', `at most 64 shards, got ${o.shards.length}`);
+  for (const url of o.shards) if (!/^wss?:\/\/[^\s/]+/.test(url)) bad('shards', `must be ws:// or wss:// URLs, got ${JSON.stringify(url.slice(0, 80))}`);
+  if (new Set(o.shards).size !== o.shards.length) bad('shards', 'names the same shard twice');
   o.transportLimits = { ...DEFAULT_TRANSPORT_LIMITS, ...partial.transportLimits };
   for (const [k, v] of Object.entries(o.transportLimits)) if (!(Number.isInteger(v) && v >= 1)) bad(`transportLimits.${k}`, `must be a positive integer, got ${String(v)}`);
   if (!(o.rateLimit.framesPerSec > 0 && o.rateLimit.burst >= 1)) bad('rateLimit', 'must allow at least one frame');

@@ -1,5 +1,5 @@
 import type { TrainableLayout } from '@dtrain/model';
-import type { EncodedTensor } from '@dtrain/protocol';
+import type { EncodedTensor, UpdatePart } from '@dtrain/protocol';
 import { StepSum, decodeTensor } from '@dtrain/training';
 
 /**
@@ -14,6 +14,8 @@ export class StepAggregate {
   private weight = 0;
   private lossSum = 0;
   private count = 0;
+  /** Sharded: the pushes the step is made of (the shards sum their slices). */
+  readonly parts: UpdatePart[] = [];
 
   /** With a layout: where a packed lossy push is decoded before it is unpacked. */
   private readonly packing: { layout: TrainableLayout; scratch: Float32Array } | undefined;
@@ -44,6 +46,7 @@ export class StepAggregate {
     this.weight = 0;
     this.lossSum = 0;
     this.count = 0;
+    this.parts.length = 0;
   }
 
   /** Counts a push's samples and loss; its gradient follows with `add`, once the caller knows whether it is the last. */

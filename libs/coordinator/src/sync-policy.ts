@@ -24,8 +24,12 @@ export interface SyncContext {
   applied(m: Member, msg: Push, key: string, staleness: number, inflight: InFlight): void;
   /** SSP: refuses a push older than the staleness bound (ack stale, counted). */
   tooStale(m: Member, step: number): void;
-  /** Applies one (mean) gradient to the weights, at the schedule's learning rate. */
-  applyGradient(gradient: Float32Array): void;
+  /** BSP: adds an accepted push to the open step (`last`: it completes the step). */
+  addToStep(msg: Push, samples: number, last: boolean): void;
+  /** BSP: makes the open step's update (the sample-weighted mean), at the schedule's learning rate. */
+  applyStep(): void;
+  /** ASP/SSP: makes one push's gradient an update of its own. */
+  applyPush(msg: Push, samples: number): void;
   /** Counts the update just applied (totals, step event). */
   counted(loss: number, samples: number, stepMs: number): void;
   /** Between steps: maybe checkpoint (synchronously with respect to training), then `next`. */

@@ -69,6 +69,11 @@ export interface TransportOptions {
    * present none go on to the join's token.
    */
   authenticate?: (token: string, address: string) => { ok: boolean; holdMs: number };
+  /**
+   * A connection whose upgrade presented a right token is admitted at once (no pre-auth budget): a
+   * shard's coordinator authenticates so, then sends its slice (megabytes) as its first frame.
+   */
+  admitAuthenticated?: boolean;
   /** Plain HTTP requests on the same port (health, metrics). Return false to answer 404. */
   http?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -140,6 +145,7 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
     else unjoined.delete(ip);
   };
   const address = (req: IncomingMessage): string => req.socket.remoteAddress ?? '?';
+  const authenticated = new WeakSet<IncomingMessage>();
   const wss = new WebSocketServer({
     server,
     maxPayload: opts.maxFrameBytes,
@@ -155,7 +161,10 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
       const presented = upgradeToken(info.req);
       if (presented === undefined || !opts.authenticate) return done(true);
       const verdict = presented !== null ? opts.authenticate(presented, ip) : { ok: false, holdMs: 0 };
-      if (verdict.ok) return done(true);
+      if (verdict.ok) {
+        if (opts.admitAuthenticated) authenticated.add(info.req);
+        return done(true);
+      }
       if (verdict.holdMs <= 0) return done(false, 401, 'bad token');
       // Repeated failures from this address: the refusal waits, and the wait counts as a connection waiting to join.
       holdUnjoined(ip);
@@ -216,6 +225,7 @@ export async function listen(opts: TransportOptions, handlers: TransportHandlers
       },
     };
     handlers.connect(peer);
+    if (authenticated.has(req)) peer.admitted?.();
     ws.on('message', (data, isBinary) => {
       if (!isBinary) return handlers.frame(peer, new Uint8Array(0));
       handlers.frame(peer, toBytes(data));

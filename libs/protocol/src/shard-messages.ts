@@ -42,6 +42,8 @@ export interface SliceOptimizer {
 /** Coordinator → shard, first frame on the coordinator's connection: the slice and how to train it. */
 export interface ShardOpen extends Versioned {
   type: 'shard-open';
+  /** The run's token, when the shard was started with one (as a join carries it). */
+  token?: string;
   runId: string;
   index: number;
   start: number;
@@ -120,6 +122,8 @@ export interface SliceState extends Versioned {
   /** fp32: the slice's weights, then (with `optimizer`) each optimizer slot. */
   state: EncodedTensor;
   optimizer?: SliceOptimizer;
+  /** Bytes the shard has received and sent since it was opened (frames, all peers). */
+  traffic?: { bytesIn: number; bytesOut: number };
 }
 
 export type ShardMessage = Attach | ShardOpen | ShardReady | Receipt | Verdict | Deliver | Forget | Fetch | SliceState;

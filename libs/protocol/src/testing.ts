@@ -97,6 +97,7 @@ export function sampleMessages(rng: Rng, tensorLength = 10): { [T in MessageType
     'shard-open': {
       type: 'shard-open',
       v,
+      token: 's3cret-s3cret-s3cret',
       runId: 'run-1',
       index: 1,
       start: 80,
@@ -123,6 +124,7 @@ export function sampleMessages(rng: Rng, tensorLength = 10): { [T in MessageType
       version: 4,
       state: sampleTensor('fp32', 3 * tensorLength, rng),
       optimizer: { kind: 'adam', learningRate: 0.001, step: 4, slots: ['m', 'v'] },
+      traffic: { bytesIn: 123456, bytesOut: 654321 },
     },
   };
 }

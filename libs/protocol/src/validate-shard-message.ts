@@ -65,6 +65,8 @@ function shardOpen(f: Fields): ShardOpen {
     gradientSpikeFactor: f.finite('gradientSpikeFactor', 0),
   };
   msg.state = state(f, msg.end - msg.start, msg.optimizer.slots.length);
+  const token = f.optional('token', (k) => f.string(k, MAX_TOKEN_LENGTH));
+  if (token !== undefined) msg.token = token;
   if (f.has('mask')) {
     const mask = f.raw('mask');
     if (!(mask instanceof Uint8Array) || mask.length !== msg.end - msg.start) throw fieldError('PROTO_ERR_BAD_FIELD', f.field('mask'), 'expected one byte per weight of the slice');
@@ -109,6 +111,10 @@ function sliceState(f: Fields): SliceState {
   if (t.codec !== 'fp32' || t.length % parts !== 0) throw fieldError('PROTO_ERR_BAD_FIELD', f.field('state'), 'expected fp32 weights and whole slots');
   const msg: SliceState = { type: 'slice-state', v, replyTo: f.int('replyTo'), version: f.int('version'), state: t };
   if (opt) msg.optimizer = opt;
+  if (f.has('traffic')) {
+    const t = f.object('traffic');
+    msg.traffic = { bytesIn: t.int('bytesIn'), bytesOut: t.int('bytesOut') };
+  }
   return msg;
 }
 

@@ -17,6 +17,9 @@ export const WIRE_ERROR_CODES = {
   PS_ERR_GRADIENT_OUT_OF_RANGE: 'A gradient element exceeded the bound (--max-gradient-abs, or a spike far above recent pushes): nothing was applied and the worker was evicted.',
   PS_ERR_SLOW_CONSUMER: 'The worker does not read what the server sends (its send buffer passed the bound): it was disconnected.',
   PS_ERR_WORKER_ID_IN_USE: 'Another live connection already uses this worker id.',
+  PS_ERR_SHARD_NOT_OPEN: 'The parameter shard has no slice open yet (its coordinator has not connected): retry.',
+  PS_ERR_SHARD_BUSY: 'The parameter shard already serves another coordinator.',
+  PS_ERR_SHARD_DIVERGED: 'A verdict named a push the shard does not hold, or came out of order: the shard closed its slice rather than diverge.',
 } as const satisfies Record<string, string>;
 
 export type WireErrorCode = keyof typeof WIRE_ERROR_CODES;

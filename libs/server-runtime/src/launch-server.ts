@@ -207,6 +207,8 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
       compression_ratio: parameters !== undefined ? compressionRatioFor(t, parameters) : compressionRatio(t, options.run.model, r.report.numClasses),
       gradient_bytes: t.gradientBytes,
       weight_bytes: t.weightBytes,
+      servers: r.servers,
+      ...serverBytes(r),
       dropped_pushes: t.droppedPushes,
       stale_pushes: t.stalePushes,
       duplicate_pushes: t.duplicatePushes,
@@ -240,6 +242,23 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/**
+ * Bytes per step through each parameter server's link (in + out): the one server's, or each shard's
+ * (gradient slices in, weight slices out), with the coordinator's own (headers, work, acks) beside.
+ */
+function serverBytes(r: ServerResult): Record<string, unknown> {
+  const t = r.totals;
+  const steps = Math.max(1, t.steps);
+  const own = Math.round((t.gradientBytes + t.weightBytes) / steps);
+  const per = r.shardTraffic ? r.shardTraffic.map((x) => Math.round((x.bytesIn + x.bytesOut) / steps)) : [own];
+  return {
+    server_bytes_per_step: per,
+    server_bytes_per_step_max: Math.max(...per),
+    server_bytes_per_step_total: per.reduce((a, b) => a + b, 0),
+    ...(r.shardTraffic ? { coordinator_bytes_per_step: own } : {}),
+  };
+}
 
 /**
  * Training speed without the first update, which holds the workers' start-up (dataset load, model

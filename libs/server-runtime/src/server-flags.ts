@@ -38,6 +38,8 @@ export interface ServerFlags extends CommonFlags {
   freeze?: string;
   tlsCert?: string;
   tlsKey?: string;
+  shards?: string;
+  shardConnectTimeoutMs: number;
 }
 
 /** The options a server's flags build, before resolveServerOptions fills and validates the rest. */
@@ -92,6 +94,10 @@ export const SERVER_FLAG_TABLE: readonly FlagRow<ServerFlags, Draft>[] = [
   row('freeze', '--freeze <layers>', 'comma-separated layer names or prefixes to freeze (e.g. conv)', { to: (o, v) => (o.frozen = v ? v.split(',').map((x) => x.trim()).filter(Boolean) : []) }),
   row('tlsCert', '--tls-cert <path>', 'serve wss:// with this certificate'),
   row('tlsKey', '--tls-key <path>', 'and this private key'),
+  row('shards', '--shards <urls>', 'sharded parameter servers: comma-separated `dtrain shard` URLs (ws://host:port), one per key range', {
+    to: (o, v) => (o.shards = v ? v.split(',').map((x) => x.trim()).filter(Boolean) : []),
+  }),
+  row('shardConnectTimeoutMs', '--shard-connect-timeout-ms <n>', 'wait this long for each shard to open its slice', { ...int('--shard-connect-timeout-ms'), default: d.shardConnectTimeoutMs, to: (o, v) => (o.shardConnectTimeoutMs = v) }),
 ];
 
 /** Flags of the parameter server (SERVER_FLAG_TABLE), with a command's own host and port defaults. */

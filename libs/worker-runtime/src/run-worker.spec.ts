@@ -104,7 +104,7 @@ describe('startWorker against a scripted server', () => {
     send(second, work(11, 5));
     const push = await until(() => second.received.find((m): m is Extract<Message, { type: 'push' }> => m.type === 'push'), 'push');
     expect(push).toMatchObject({ workerId: 'w', step: 11, baseVersion: 5, samples: 4 });
-    expect(push.grad.length).toBe(SIZE);
+    expect(push.grad?.length).toBe(SIZE);
     send(second, { type: 'done', v: PROTOCOL_VERSION, reason: 'finished' });
     await expect(w.done).resolves.toMatchObject({ reason: 'finished', connections: 2, steps: 1 });
   });
@@ -124,7 +124,7 @@ describe('startWorker against a scripted server', () => {
   /** Sends work for `step` against `version` and returns the gradient the worker pushes for it. */
   const gradientFor = async (c: Conn, step: number, version: number): Promise<Float32Array> => {
     send(c, work(step, version));
-    return decodeTensor((await pushOf(c, step)).grad);
+    return decodeTensor((await pushOf(c, step)).grad!);
   };
 
   /** Runs one step of the model with `hidden` frozen and returns the pushed gradient. */

@@ -18,6 +18,7 @@ import { ReconnectSchedule } from './reconnect-schedule';
 import { WorkerError } from './worker-error';
 import type { HostStats, WorkerHost, WorkerSocket } from './worker-host';
 import { nodeHost } from './node-host';
+import { ShardLinks } from './shard-links';
 
 export type { WorkerErrorCode } from './worker-error';
 export { WorkerError } from './worker-error';
@@ -60,13 +61,18 @@ interface Session {
   welcome: Welcome;
   model: tf.LayersModel;
   gradients: BatchGradients;
-  feedback: ErrorFeedback;
+  /** Error feedback per slice of the pushed vector (one slice, or one per shard). */
+  feedbacks: ErrorFeedback[];
+  /** Where each feedback's slice lies in the pushed vector. */
+  slices: { start: number; end: number }[];
+  /** Sharded servers: the links to the shards (weights come from them, pushes go to them). */
+  shards: ShardLinks | undefined;
   /** With frozen layers and a server that takes them: pushes carry only the weights that train, packed here. */
   packing: { layout: TrainableLayout; packed: Float32Array } | undefined;
   /** The weights this worker holds, kept in step with the server's replica of them (libs/weights-sync). */
   downlink: WeightsApplier;
-  /** Per un-acknowledged lossy push: what it carried of the residual (restored if the server refuses it). */
-  carried: Map<number, Float32Array>;
+  /** Per un-acknowledged lossy push: what it carried of each slice's residual (restored if the server refuses it). */
+  carried: Map<number, Float32Array[]>;
 }
 
 export interface RunningWorker {
@@ -112,6 +118,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     if (heartbeat) clock.clearInterval(heartbeat);
     session?.gradients.dispose();
     session?.model.dispose();
+    session?.shards?.close();
     session = undefined;
     ws?.detach();
     if (err) reject(err);
@@ -133,10 +140,14 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       // before the drop will not come, and whether they were applied is unknown: forget them.
       session.welcome = w;
       session.carried.clear();
+      if (w.shards && session.shards?.serves(w.shards, w.shardTicket ?? '')) return;
+      session.shards?.close();
+      session.shards = w.shards ? openShards(w) : undefined;
       return;
     }
     session?.gradients.dispose();
     session?.model.dispose();
+    session?.shards?.close();
     const model = buildModel(cfg, { seed: w.hyper.seed });
     const manifest = weightManifest(model);
     const same =
@@ -145,11 +156,14 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       manifest.entries.every((e, i) => JSON.stringify(e.shape) === JSON.stringify(w.manifest.shapes[i]));
     if (!same) throw new WorkerError('WORKER_ERR_MODEL_MISMATCH', 'the model built from the server config does not match its manifest');
     const layout = w.pushLayout === 'trainable' ? TrainableLayout.of(manifest, w.frozen ?? []) : undefined;
+    const slices = w.shards ? w.shards.map((r) => ({ start: r.start, end: r.end })) : [{ start: 0, end: layout?.size ?? manifest.totalSize }];
     session = {
       welcome: w,
       model,
       gradients: (deps.gradients ?? createBatchGradients)(model, data.splits.train, { augment: w.hyper.augment ?? null, frozen: w.frozen ?? [] }),
-      feedback: new ErrorFeedback(layout?.size ?? manifest.totalSize, parseCompression(w.compression)),
+      feedbacks: slices.map((r) => new ErrorFeedback(r.end - r.start, parseCompression(w.compression))),
+      slices,
+      shards: w.shards ? openShards(w) : undefined,
       packing: layout ? { layout, packed: new Float32Array(layout.size) } : undefined,
       downlink: new WeightsApplier(manifest.totalSize, (weights) => setFlatWeights(model, weights), layout),
       carried: new Map(),
@@ -157,8 +171,23 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     log.info('joined', { runId: w.runId, dataset: w.dataset, mode: w.mode.kind, compression: w.compression, params: manifest.totalSize });
   };
 
+  const openShards = (w: Welcome): ShardLinks =>
+    new ShardLinks(w.shards!, host, { workerId: opts.workerId, runId: w.runId, ticket: w.shardTicket ?? '', maxFrameBytes: opts.maxFrameBytes, reconnect: opts.reconnect }, clock, log);
+
   const compute = async (s: Session, w: Work): Promise<void> => {
-    if (s.downlink.version !== w.baseVersion) {
+    if (s.shards) {
+      // BSP computes on exactly the step's weights; the asynchronous modes take newer ones if a shard has them.
+      const exact = s.welcome.mode.kind === 'bsp';
+      if (!(await s.shards.waitFor(w.baseVersion, exact, opts.shardWaitMs))) {
+        log.warn('the shards did not send the weights this work needs; reconnecting to resynchronise', { have: s.shards.version, want: w.baseVersion });
+        s.shards.resync();
+        ws?.close(CLOSE_CODES.resync, 'resync weights');
+        return;
+      }
+      const t0 = performance.now();
+      setFlatWeights(s.model, s.shards.current());
+      result.weightsMs += performance.now() - t0;
+    } else if (s.downlink.version !== w.baseVersion) {
       // Our weights drifted from the server's idea of them (a delta we could not apply). Without a push
       // the step would wait for us forever; a fresh connection re-homes the batch and brings full weights.
       log.warn('work for weights this worker does not hold; reconnecting to resynchronise', { have: s.downlink.version, want: w.baseVersion });
@@ -173,18 +202,13 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     const computeMs = t1 - t0;
     result.computeMs += computeMs;
     const grads = s.packing ? s.packing.layout.gather(r.grads, s.packing.packed) : r.grads;
-    const push: Push = {
-      type: 'push',
-      v: PROTOCOL_VERSION,
-      workerId: opts.workerId,
-      step: w.step,
-      baseVersion: w.baseVersion,
-      samples: r.samples,
-      loss: Number.isFinite(r.loss) ? r.loss : 0,
-      computeMs,
-      grad: encodeGradient(s.feedback, grads),
-    };
-    if (s.feedback.spec.kind !== 'none') rememberCarried(s, w.step, s.feedback.carriedBy(push.grad, grads));
+    const header = { step: w.step, baseVersion: w.baseVersion, samples: r.samples, loss: Number.isFinite(r.loss) ? r.loss : 0, computeMs };
+    const parts = s.slices.map((sl) => grads.subarray(sl.start, sl.end));
+    const encoded = parts.map((g, k) => encodeGradient(s.feedbacks[k]!, g));
+    if (s.feedbacks[0]!.spec.kind !== 'none') rememberCarried(s, w.step, encoded.map((e, k) => s.feedbacks[k]!.carriedBy(e, parts[k]!)));
+    // Sharded: each shard gets its slice first, then the coordinator the header (no gradient).
+    s.shards?.push(header, encoded);
+    const push: Push = { type: 'push', v: PROTOCOL_VERSION, workerId: opts.workerId, ...header, ...(s.shards ? {} : { grad: encoded[0]! }) };
     // The frame is the one copy of the gradient: encodeMessage validates it (finite) and copies it in.
     const frame = encodeMessage(push);
     result.encodeMs += performance.now() - t1;
@@ -229,7 +253,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         if (!session || !carried) return;
         session.carried.delete(msg.step);
         // Its samples are redone; the residual it spent goes back so compression error is delayed, not lost.
-        if (msg.status === 'stale' || msg.status === 'dropped') session.feedback.restore(carried);
+        if (msg.status === 'stale' || msg.status === 'dropped') carried.forEach((c, k) => session!.feedbacks[k]!.restore(c));
         return;
       }
       case 'error':
@@ -326,7 +350,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
 const MAX_UNACKED_CARRIED = 16;
 
 /** The session's weights copy, brought up to the last full frame if that was not copied yet. */
-function rememberCarried(s: Session, step: number, carried: Float32Array): void {
+function rememberCarried(s: Session, step: number, carried: Float32Array[]): void {
   s.carried.set(step, carried);
   if (s.carried.size > MAX_UNACKED_CARRIED) s.carried.delete(s.carried.keys().next().value as number);
 }

@@ -33,6 +33,11 @@ export interface WorkerOptions {
   slowdownFactor: number;
   /** Dataset cache directory handed to libs/data. */
   cacheDir: string | undefined;
+  /**
+   * Sharded servers: how long work waits for every shard's slice of its weights before the worker
+   * reconnects to resynchronise (a shard link down longer than this).
+   */
+  shardWaitMs: number;
 }
 
 export function defaultWorkerId(): string {
@@ -48,6 +53,9 @@ export const DEFAULT_RECONNECT: ReconnectPolicy = {
   giveUpAfterMs: 5 * 60_000,
 };
 
+/** Beyond a shard's reconnect backoff (5 s), with room for a slow link's full-weights frame. */
+export const DEFAULT_SHARD_WAIT_MS = 30_000;
+
 export function resolveWorkerOptions(p: Partial<WorkerOptions> & { serverUrl: string }): WorkerOptions {
   return {
     workerId: defaultWorkerId(),
@@ -61,6 +69,7 @@ export function resolveWorkerOptions(p: Partial<WorkerOptions> & { serverUrl: st
     artificialDelayMs: 0,
     slowdownFactor: 1,
     cacheDir: undefined,
+    shardWaitMs: DEFAULT_SHARD_WAIT_MS,
     ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)),
   } as WorkerOptions;
 }

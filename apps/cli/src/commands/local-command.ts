@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { superviseLocalWorkers, workerLogFormatFor } from '../local-workers';
+import type { ShardProcesses } from '../shard-processes';
+import { spawnShards } from '../shard-processes';
 import { addCommonFlags, cliConsole, intArg, logFormatOf, logLevelOf, printSummary } from '@dtrain/cli-kit';
 import type { ServerFlags } from '@dtrain/server-runtime';
 import { addServerFlags, launchServer, securityWarnings, serverOptionsFromFlags } from '@dtrain/server-runtime';
@@ -11,22 +13,35 @@ export function localCommand(): Command {
     .description('train on this machine: a parameter server plus N worker processes')
     .option('--dashboard-port <n>', 'live dashboard port (default: any free port, printed at start)', intArg('--dashboard-port'))
     .option('--no-dashboard', 'do not serve the live dashboard')
-    .action(async (flags: ServerFlags & { dashboardPort?: number; dashboard: boolean }) => {
+    .option('--servers <n>', 'parameter servers: 1 (this process holds every weight) or N shard processes, each a key range', intArg('--servers'), 1)
+    .action(async (flags: ServerFlags & { dashboardPort?: number; dashboard: boolean; servers: number }) => {
       // A local cluster is still a network service: without a token of the user's, use a random one.
       const userToken = flags.token ?? flags.tokenFile ?? process.env['DTRAIN_TOKEN'];
       const token = userToken ? undefined : randomBytes(24).toString('base64url');
-      const options = serverOptionsFromFlags(flags, token ? { token } : {});
+      if (!(flags.servers >= 1 && flags.servers <= 64)) throw new InvalidArgumentError('--servers must be in 1..64');
+      if (flags.servers > 1 && flags.shards) throw new InvalidArgumentError('give --servers N (local shard processes) or --shards URLS, not both');
       const { log, progress } = cliConsole(flags, logLevelOf(flags));
-      for (const warning of securityWarnings(flags, options)) log.warn(warning);
-      const run = await launchServer(options, log, {}, { dashboardPort: flags.dashboard ? (flags.dashboardPort ?? 0) : undefined, progress });
-      log.info('local cluster', { url: run.server.url, workers: options.workers });
-      const local = superviseLocalWorkers(run.server, options, options.workers, { json: flags.json, workerLogFormat: workerLogFormatFor(logFormatOf(flags)), log });
+      const workerLogFormat = workerLogFormatFor(logFormatOf(flags));
+      let shards: ShardProcesses | undefined;
+      if (flags.servers > 1) {
+        const resolvedToken = token ?? serverOptionsFromFlags(flags).token;
+        shards = await spawnShards(flags.servers, { token: resolvedToken, logLevel: flags.json ? 'error' : 'warn', logFormat: workerLogFormat, log });
+      }
       try {
-        const summary = await run.summary;
-        printSummary(summary, flags.json, run.data.train.classNames);
-        if (summary.saveError) throw summary.saveError;
+        const options = serverOptionsFromFlags(flags, { ...(token ? { token } : {}), ...(shards ? { shards: shards.urls } : {}) });
+        for (const warning of securityWarnings(flags, options)) log.warn(warning);
+        const run = await launchServer(options, log, {}, { dashboardPort: flags.dashboard ? (flags.dashboardPort ?? 0) : undefined, progress });
+        log.info('local cluster', { url: run.server.url, workers: options.workers, servers: flags.servers });
+        const local = superviseLocalWorkers(run.server, options, options.workers, { json: flags.json, workerLogFormat, log });
+        try {
+          const summary = await run.summary;
+          printSummary(summary, flags.json, run.data.train.classNames);
+          if (summary.saveError) throw summary.saveError;
+        } finally {
+          await local.close();
+        }
       } finally {
-        await local.close();
+        await shards?.close();
       }
     });
 }
