@@ -24,14 +24,21 @@ afterAll(removeTempDirs);
  * the trainer, with the model lib's gradient computer and the training lib's Adam.
  */
 describe('BSP: one step of N workers equals one single-process step on the concatenated batch', () => {
-  it.each([2, 3])(
-    '%i workers',
-    async (n) => {
+  // K parameter shards (separate `dtrain shard` processes, each a key range with its own Adam state)
+  // must make the very step one server makes.
+  it.each([
+    [2, 1],
+    [3, 1],
+    [2, 2],
+    [3, 3],
+  ])(
+    '%i workers, %i parameter server(s)',
+    async (n, servers) => {
       const out = await tempDir('bsp-one-step');
-      const args = ['local', '--workers', String(n), '--batch-size', String(B), '--train-limit', String(n * B), '--epochs', '1'];
+      const args = ['local', '--workers', String(n), '--servers', String(servers), '--batch-size', String(B), '--train-limit', String(n * B), '--epochs', '1'];
       const r = await runDtrain([...args, '--seed', String(SEED), '--lr', String(LR), '--test-limit', '50', '--out', out, '--json', '--no-dashboard'], 120_000);
       expect(r.code).toBe(0);
-      expect(r.json).toMatchObject({ steps: 1, train_samples: n * B, workers: n });
+      expect(r.json).toMatchObject({ steps: 1, train_samples: n * B, workers: n, servers });
       const applied = await readAppliedLog(out);
       expect(new Set(applied.map((a) => a.workerId)).size).toBe(n);
       expect(applied.every((a) => a.samples === B && a.baseVersion === 0)).toBe(true);
@@ -60,7 +67,7 @@ describe('BSP: one step of N workers equals one single-process step on the conca
       expect(maxDiff).toBeLessThanOrEqual(1e-5);
       // The step did move the weights (Adam's first step is ≈ lr per coordinate), so the check is not vacuous.
       expect(moved).toBeGreaterThan(LR / 2);
-      console.info(`BSP ${n} workers: max |distributed − reference| = ${maxDiff.toExponential(2)}`);
+      console.info(`BSP ${n} workers, ${servers} server(s): max |distributed − reference| = ${maxDiff.toExponential(2)}`);
     },
     150_000,
   );
