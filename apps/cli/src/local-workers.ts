@@ -17,13 +17,14 @@ export interface LocalWorkers {
  * stop workers and server together, and a run whose workers all died is stopped instead of waiting.
  */
 export function superviseLocalWorkers(
-  server: RunningServer,
+  /** The server now (a local run that resumes after a lost shard runs a new one on the same port). */
+  current: () => RunningServer,
   options: ServerOptions,
   count: number,
   o: { json: boolean; workerLogFormat: string; log: Logger },
 ): LocalWorkers {
   const workers = spawnWorkers(count, {
-    serverUrl: server.url,
+    serverUrl: current().url,
     token: options.token,
     backend: options.run.backend,
     logLevel: o.json ? 'error' : 'warn',
@@ -32,15 +33,15 @@ export function superviseLocalWorkers(
   });
   const stopAll = (): void => {
     for (const w of workers) w.child.kill('SIGTERM');
-    void server.stop('signal');
+    void current().stop('signal');
   };
   process.once('SIGINT', stopAll);
   process.once('SIGTERM', stopAll);
   if (workers.length > 0)
     void Promise.all(workers.map((w) => w.exited)).then((codes) => {
-      if (server.coordinator.state !== 'finished') {
+      if (current().coordinator.state !== 'finished') {
         o.log.error('all workers exited before the run finished', { codes });
-        void server.stop('all workers exited');
+        void current().stop('all workers exited');
       }
     });
   return {

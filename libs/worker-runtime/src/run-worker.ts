@@ -179,6 +179,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       // BSP computes on exactly the step's weights; the asynchronous modes take newer ones if a shard has them.
       const exact = s.welcome.mode.kind === 'bsp';
       if (!(await s.shards.waitFor(w.baseVersion, exact, opts.shardWaitMs))) {
+        if (!ws?.open) return; // the coordinator's connection dropped meanwhile: the batch goes to whoever is next
         log.warn('the shards did not send the weights this work needs; reconnecting to resynchronise', { have: s.shards.version, want: w.baseVersion });
         s.shards.resync();
         ws?.close(CLOSE_CODES.resync, 'resync weights');
@@ -320,6 +321,8 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       close: (code, reason) => {
         if (heartbeat) clock.clearInterval(heartbeat);
         heartbeat = undefined;
+        // Work waiting for shard weights is void now (the coordinator re-homes it): do not hold the queue.
+        session?.shards?.interrupt();
         if (finished) return;
         if (stopping) return end();
         const delay = reconnect.next();

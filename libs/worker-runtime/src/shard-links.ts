@@ -34,6 +34,8 @@ export class ShardLinks {
   private readonly weights: Float32Array;
   private waiters: (() => void)[] = [];
   private closed = false;
+  /** Bumped by `interrupt`: a wait that began before gives up at once. */
+  private epoch = 0;
 
   constructor(
     readonly routes: readonly ShardRoute[],
@@ -70,13 +72,14 @@ export class ShardLinks {
   /** Resolves true once `holds(version, exact)`, false after `timeoutMs`. */
   waitFor(version: number, exact: boolean, timeoutMs: number): Promise<boolean> {
     if (this.holds(version, exact)) return Promise.resolve(true);
+    const began = this.epoch;
     return new Promise((resolve) => {
       const timer = this.clock.setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== check);
         resolve(false);
       }, timeoutMs);
       const check = (): void => {
-        if (!this.holds(version, exact) && !this.closed) return;
+        if (!this.holds(version, exact) && !this.closed && this.epoch === began) return;
         this.clock.clearTimeout(timer);
         this.waiters = this.waiters.filter((w) => w !== check);
         resolve(this.holds(version, exact));
@@ -96,6 +99,12 @@ export class ShardLinks {
       const frame = encodeMessage({ type: 'push', v: PROTOCOL_VERSION, workerId: this.opts.workerId, ...header, grad: slices[k]! });
       if (l.socket?.open) l.socket.send(frame);
     });
+  }
+
+  /** The coordinator's connection is gone: work waiting for weights gives up (it will be handed out again). */
+  interrupt(): void {
+    this.epoch++;
+    for (const w of [...this.waiters]) w();
   }
 
   /** Drops every link and attaches again (full weights of every slice follow). */

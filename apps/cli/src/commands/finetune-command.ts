@@ -74,7 +74,7 @@ export function finetuneCommand(): Command {
           { progress },
         );
         if (!spawnLocal || !flags.json) process.stderr.write(`dtrain finetune listening on ${run.server.url.replace('127.0.0.1', options.host)} (port ${run.server.port})\n`);
-        const local = superviseLocalWorkers(run.server, options, spawnLocal ? options.workers : 0, { json: flags.json, workerLogFormat: workerLogFormatFor(logFormatOf(flags)), log });
+        const local = superviseLocalWorkers(() => run.server, options, spawnLocal ? options.workers : 0, { json: flags.json, workerLogFormat: workerLogFormatFor(logFormatOf(flags)), log });
         try {
           const summary = await run.summary;
           const result = await run.server.done;

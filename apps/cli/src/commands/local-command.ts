@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { superviseLocalWorkers, workerLogFormatFor } from '../local-workers';
 import type { ShardProcesses } from '../shard-processes';
 import { spawnShards } from '../shard-processes';
+import { isCodedError } from '@dtrain/common';
 import { addCommonFlags, cliConsole, intArg, logFormatOf, logLevelOf, printSummary } from '@dtrain/cli-kit';
 import type { ServerFlags } from '@dtrain/server-runtime';
 import { addServerFlags, launchServer, securityWarnings, serverOptionsFromFlags } from '@dtrain/server-runtime';
@@ -28,15 +29,29 @@ export function localCommand(): Command {
         shards = await spawnShards(flags.servers, { token: resolvedToken, logLevel: flags.json ? 'error' : 'warn', logFormat: workerLogFormat, log });
       }
       try {
-        const options = serverOptionsFromFlags(flags, { ...(token ? { token } : {}), ...(shards ? { shards: shards.urls } : {}) });
+        let options = serverOptionsFromFlags(flags, { ...(token ? { token } : {}), ...(shards ? { shards: shards.urls } : {}) });
         for (const warning of securityWarnings(flags, options)) log.warn(warning);
-        const run = await launchServer(options, log, {}, { dashboardPort: flags.dashboard ? (flags.dashboardPort ?? 0) : undefined, progress });
+        const tele = { dashboardPort: flags.dashboard ? (flags.dashboardPort ?? 0) : undefined, progress };
+        let run = await launchServer(options, log, {}, tele);
         log.info('local cluster', { url: run.server.url, workers: options.workers, servers: flags.servers });
-        const local = superviseLocalWorkers(run.server, options, options.workers, { json: flags.json, workerLogFormat, log });
+        const local = superviseLocalWorkers(() => run.server, options, options.workers, { json: flags.json, workerLogFormat, log });
         try {
-          const summary = await run.summary;
-          printSummary(summary, flags.json, run.data.train.classNames);
-          if (summary.saveError) throw summary.saveError;
+          for (;;) {
+            try {
+              const summary = await run.summary;
+              printSummary(summary, flags.json, run.data.train.classNames);
+              if (summary.saveError) throw summary.saveError;
+              break;
+            } catch (err) {
+              // A shard died and the run was suspended at its last checkpoint: start the shard again on
+              // its port and a coordinator on ours with --resume; the workers reconnect to both.
+              if (!shards || !isCodedError(err) || err.code !== 'PS_ERR_SHARD_LOST' || err.details?.['suspended'] !== true) throw err;
+              const restarted = await shards.restartExited();
+              log.warn('a parameter shard was lost: resuming from the last checkpoint', { restarted, port: run.server.port });
+              options = { ...options, resume: true, port: run.server.port };
+              run = await launchServer(options, log, {}, tele);
+            }
+          }
         } finally {
           await local.close();
         }
