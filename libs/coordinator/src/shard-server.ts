@@ -112,12 +112,19 @@ export async function startShard(opts: ShardServerOptions, deps: { log?: Logger 
     msg.optimizer.slots.forEach((name, i) => (slots[name] = state.subarray((i + 1) * size, (i + 2) * size)));
     const optimizer: OptimizerState = { kind: msg.optimizer.kind, step: msg.optimizer.step, slots };
     const weights = state.subarray(0, size);
+    let store: ParameterStore;
+    try {
+      store = new ParameterStore(weights, { kind: msg.optimizer.kind, learningRate: msg.optimizer.learningRate }, msg.mask, { version: msg.version, optimizer });
+    } catch (err) {
+      // An optimizer state that does not fit its kind (slots, hyper-parameters): nothing is opened.
+      return refuse(peer, isCodedError(err) ? err.code : 'PS_ERR_BAD_OPTION', `cannot open the slice: ${String((err as Error).message)}`);
+    }
     slice = {
       runId: msg.runId,
       index: msg.index,
       start: msg.start,
       end: msg.end,
-      store: new ParameterStore(weights, { kind: msg.optimizer.kind, learningRate: msg.optimizer.learningRate }, msg.mask, { version: msg.version, optimizer }),
+      store,
       encoder: new WeightsEncoder(msg.weightsCompression, size),
       guard: new GradientGuard({ maxAbs: msg.maxGradientAbs, spikeFactor: msg.gradientSpikeFactor }),
       aggregate: new StepAggregate(size),
@@ -282,7 +289,15 @@ export async function startShard(opts: ShardServerOptions, deps: { log?: Logger 
     },
     {
       connect: () => undefined,
-      frame,
+      frame: (peer, bytes) => {
+        try {
+          frame(peer, bytes);
+        } catch (err) {
+          // A bug of ours, never the peer's input (that is refused with a code above): say so, keep serving.
+          log.error('shard failed on a frame', { error: String((err as Error).message) });
+          peer.close(CLOSE_CODES.internal, 'internal error');
+        }
+      },
       disconnect: (peer) => {
         if (coordinator?.id === peer.id) {
           coordinator = undefined;
