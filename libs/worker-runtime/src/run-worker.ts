@@ -205,10 +205,14 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     const grads = s.packing ? s.packing.layout.gather(r.grads, s.packing.packed) : r.grads;
     const header = { step: w.step, baseVersion: w.baseVersion, samples: r.samples, loss: Number.isFinite(r.loss) ? r.loss : 0, computeMs };
     const parts = s.slices.map((sl) => grads.subarray(sl.start, sl.end));
-    const encoded = parts.map((g, k) => encodeGradient(s.feedbacks[k]!, g));
+    // Sharded: each shard gets its slice as soon as it is encoded (on the wire while the next one is
+    // compressed), then the coordinator the header, which carries no gradient.
+    const encoded = parts.map((g, k) => {
+      const e = encodeGradient(s.feedbacks[k]!, g);
+      s.shards?.pushSlice(k, header, e);
+      return e;
+    });
     if (s.feedbacks[0]!.spec.kind !== 'none') rememberCarried(s, w.step, encoded.map((e, k) => s.feedbacks[k]!.carriedBy(e, parts[k]!)));
-    // Sharded: each shard gets its slice first, then the coordinator the header (no gradient).
-    s.shards?.push(header, encoded);
     const push: Push = { type: 'push', v: PROTOCOL_VERSION, workerId: opts.workerId, ...header, ...(s.shards ? {} : { grad: encoded[0]! }) };
     // The frame is the one copy of the gradient: encodeMessage validates it (finite) and copies it in.
     const frame = encodeMessage(push);

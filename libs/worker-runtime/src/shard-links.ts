@@ -93,12 +93,14 @@ export class ShardLinks {
     return this.weights;
   }
 
-  /** Sends shard k its slice of a push (`slices[k]`, encoded); the coordinator gets the header. */
-  push(header: { step: number; baseVersion: number; samples: number; loss: number; computeMs: number }, slices: readonly EncodedTensor[]): void {
-    this.links.forEach((l, k) => {
-      const frame = encodeMessage({ type: 'push', v: PROTOCOL_VERSION, workerId: this.opts.workerId, ...header, grad: slices[k]! });
-      if (l.socket?.open) l.socket.send(frame);
-    });
+  /**
+   * Sends shard k its slice of a push (the coordinator gets the header). Called slice by slice as
+   * each is encoded, so a slice is on the wire while the next one is being compressed.
+   */
+  pushSlice(k: number, header: { step: number; baseVersion: number; samples: number; loss: number; computeMs: number }, slice: EncodedTensor): void {
+    const l = this.links[k]!;
+    const frame = encodeMessage({ type: 'push', v: PROTOCOL_VERSION, workerId: this.opts.workerId, ...header, grad: slice });
+    if (l.socket?.open) l.socket.send(frame);
   }
 
   /** The coordinator's connection is gone: work waiting for weights gives up (it will be handed out again). */
