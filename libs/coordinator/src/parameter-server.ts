@@ -150,6 +150,9 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
         token: options.token,
         maxFrameBytes: options.maxFrameBytes,
         connectTimeoutMs: options.shardConnectTimeoutMs,
+        // Shards are watched like workers: pinged at the heartbeat period, lost after the heartbeat timeout.
+        pingMs: options.heartbeatMs,
+        silentTimeoutMs: options.heartbeatTimeoutMs,
         weightsCompression: weightsCodec(options),
         maxGradientAbs: options.maxGradientAbs,
         gradientSpikeFactor: options.gradientSpikeFactor,

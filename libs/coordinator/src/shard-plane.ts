@@ -15,6 +15,10 @@ export interface ShardPlaneOptions {
   maxFrameBytes: number;
   /** How long to wait for a shard to accept the connection and open its slice. */
   connectTimeoutMs: number;
+  /** Ping each shard this often… */
+  pingMs: number;
+  /** …and count it lost when nothing came back for this long (a host gone without closing its sockets). */
+  silentTimeoutMs: number;
   /** The codec of weights frames shards send workers. */
   weightsCompression: string;
   maxGradientAbs: number;
@@ -59,6 +63,7 @@ export class ShardPlane {
   readonly traffic = { bytesIn: 0, bytesOut: 0 };
 
   private constructor(
+    private readonly opts: ShardPlaneOptions,
     private readonly links: Link[],
     /** Key of the members' tickets: shards check them, only this coordinator can make them. */
     private readonly ticketKey: string,
@@ -87,14 +92,30 @@ export class ShardPlane {
     if (opts.urls.length !== init.ranges.length) throw new CoordinatorError('PS_ERR_BAD_OPTION', `${opts.urls.length} shard URLs for ${init.ranges.length} key ranges`, { field: 'shards' });
     const ticketKey = newTicketKey();
     const links = await Promise.all(opts.urls.map((url, index) => openLink(opts, url, index, { ...init, ticketKey }, log)));
-    return new ShardPlane(links, ticketKey, log);
+    return new ShardPlane(opts, links, ticketKey, log);
   }
 
   /** Wires receipts and losses to their owner; until then nothing is read. */
   listen(events: ShardPlaneEvents): void {
     this.events = events;
     for (const l of this.links) {
-      l.ws.on('message', (data: Buffer) => this.message(l, data));
+      let heard = Date.now();
+      l.ws.on('pong', () => (heard = Date.now()));
+      const ping = setInterval(() => {
+        if (Date.now() - heard > this.opts.silentTimeoutMs) {
+          clearInterval(ping);
+          this.log.error('a shard stopped answering', { shard: l.index, silentMs: Date.now() - heard });
+          l.ws.terminate();
+          return;
+        }
+        if (l.ws.readyState === WebSocket.OPEN) l.ws.ping();
+      }, this.opts.pingMs);
+      ping.unref();
+      l.ws.once('close', () => clearInterval(ping));
+      l.ws.on('message', (data: Buffer) => {
+        heard = Date.now();
+        this.message(l, data);
+      });
       l.ws.on('close', (code, reason) => {
         if (this.closed) return;
         this.failFetches(new CoordinatorError('PS_ERR_SHARD_LOST', `shard ${l.index} (${l.url}) is gone`));
