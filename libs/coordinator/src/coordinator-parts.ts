@@ -100,6 +100,7 @@ export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorP
         shards.count,
         (a) => (a.member.state === 'active' && membership.get(a.member.workerId) === a.member ? intake.take(a.member, a.header, a.refusal) : shards.forget(a.header.workerId, a.header.step)),
         () => 4 * options.maxWorkers + 64,
+        () => clock.monotonic(),
       )
     : undefined;
   const gate: ConnectionGate = new ConnectionGate({
@@ -207,6 +208,20 @@ export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorP
       remove(m, 'lost', `no frame for ${Math.round(silentMs)} ms`);
       m.peer.close(CLOSE_CODES.policy, 'heartbeat timeout');
     },
+    // Sharded: a push whose slice never reached some shard would hold its step for ever; its worker is
+    // taken out (its batch goes to whoever is free) and rejoins with a fresh link to every shard.
+    ...(receipts
+      ? {
+          alsoCheck: () => {
+            for (const m of receipts.overdue(options.heartbeatTimeoutMs)) {
+              if (m.state !== 'active') continue;
+              log.warn('a push never reached every shard: taking its worker out', { worker: m.workerId });
+              remove(m, 'lost', 'push slices missing on a shard');
+              m.peer.close(CLOSE_CODES.resync, 'push slices missing on a shard');
+            }
+          },
+        }
+      : {}),
   });
   const seed = options.run.seed;
   return { runId, seed, clock, store, outbox, totals, ledger, coverage, membership, policy, checkpoints, accounting, gate, desk, intake, liveness, remove, assign };

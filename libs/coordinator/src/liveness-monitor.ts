@@ -15,6 +15,8 @@ export interface LivenessDeps {
   paused: () => boolean;
   /** An active member sent nothing for longer than the heartbeat timeout. */
   timedOut: (m: Member, silentMs: number) => void;
+  /** Run with every check that is not skipped (further timeouts of the owner's). */
+  alsoCheck?: () => void;
 }
 
 /** Finds workers that went silent, checking twice per heartbeat period. */
@@ -50,5 +52,6 @@ export class LivenessMonitor {
     for (const m of [...this.d.members()]) {
       if (m.state === 'active' && now - m.lastSeen > heartbeatTimeoutMs) this.d.timedOut(m, now - m.lastSeen);
     }
+    this.d.alsoCheck?.();
   }
 }

@@ -11,7 +11,7 @@ export interface AssembledPush {
 }
 
 interface Pending {
-  header: { member: Member; msg: Push } | undefined;
+  header: { member: Member; msg: Push; at: number } | undefined;
   shards: Set<number>;
   refusal: string | undefined;
 }
@@ -30,11 +30,12 @@ export class ShardReceipts {
     private readonly shards: number,
     private readonly complete: (p: AssembledPush) => void,
     private readonly maxPending: () => number,
+    private readonly now: () => number,
   ) {}
 
   header(member: Member, msg: Push): void {
     const p = this.entry(PushLedger.key(msg.workerId, msg.step));
-    p.header = { member, msg };
+    p.header = { member, msg, at: this.now() };
     this.check(PushLedger.key(msg.workerId, msg.step), p);
   }
 
@@ -44,6 +45,22 @@ export class ShardReceipts {
     p.shards.add(shard);
     p.refusal ??= code;
     this.check(key, p);
+  }
+
+  /**
+   * Members whose push header has waited longer than `timeoutMs` for a shard's receipt: a slice lost
+   * on its way (the worker's link to that shard dropped), which no retry will bring. Their entries go.
+   */
+  overdue(timeoutMs: number): Member[] {
+    const now = this.now();
+    const out: Member[] = [];
+    for (const [key, p] of this.pending) {
+      if (p.header && now - p.header.at > timeoutMs) {
+        out.push(p.header.member);
+        this.pending.delete(key);
+      }
+    }
+    return out;
   }
 
   get size(): number {

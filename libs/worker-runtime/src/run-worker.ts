@@ -207,11 +207,21 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     const parts = s.slices.map((sl) => grads.subarray(sl.start, sl.end));
     // Sharded: each shard gets its slice as soon as it is encoded (on the wire while the next one is
     // compressed), then the coordinator the header, which carries no gradient.
+    let sent = true;
     const encoded = parts.map((g, k) => {
       const e = encodeGradient(s.feedbacks[k]!, g);
-      s.shards?.pushSlice(k, header, e);
+      if (s.shards) sent = s.shards.pushSlice(k, header, e) && sent;
       return e;
     });
+    if (!sent) {
+      // A shard link is down: without the header the step would not count this push anyway, and
+      // leaving at once hands the batch on now instead of after the coordinator's timeout.
+      log.warn('a shard link is down: this push cannot reach every shard; reconnecting', { step: w.step });
+      // Its samples are redone, so what it carried of each residual goes back (delayed, not lost).
+      if (s.feedbacks[0]!.spec.kind !== 'none') encoded.forEach((e, k) => s.feedbacks[k]!.restore(s.feedbacks[k]!.carriedBy(e, parts[k]!)));
+      ws?.close(CLOSE_CODES.resync, 'shard link down');
+      return;
+    }
     if (s.feedbacks[0]!.spec.kind !== 'none') rememberCarried(s, w.step, encoded.map((e, k) => s.feedbacks[k]!.carriedBy(e, parts[k]!)));
     const push: Push = { type: 'push', v: PROTOCOL_VERSION, workerId: opts.workerId, ...header, ...(s.shards ? {} : { grad: encoded[0]! }) };
     // The frame is the one copy of the gradient: encodeMessage validates it (finite) and copies it in.

@@ -97,10 +97,11 @@ export class ShardLinks {
    * Sends shard k its slice of a push (the coordinator gets the header). Called slice by slice as
    * each is encoded, so a slice is on the wire while the next one is being compressed.
    */
-  pushSlice(k: number, header: { step: number; baseVersion: number; samples: number; loss: number; computeMs: number }, slice: EncodedTensor): void {
+  pushSlice(k: number, header: { step: number; baseVersion: number; samples: number; loss: number; computeMs: number }, slice: EncodedTensor): boolean {
     const l = this.links[k]!;
-    const frame = encodeMessage({ type: 'push', v: PROTOCOL_VERSION, workerId: this.opts.workerId, ...header, grad: slice });
-    if (l.socket?.open) l.socket.send(frame);
+    if (!l.socket?.open) return false;
+    l.socket.send(encodeMessage({ type: 'push', v: PROTOCOL_VERSION, workerId: this.opts.workerId, ...header, grad: slice }));
+    return true;
   }
 
   /** The coordinator's connection is gone: work waiting for weights gives up (it will be handed out again). */
