@@ -7,3 +7,6 @@ export { workerCommand } from './worker-command';
 export type { WorkerOptions } from './worker-options';
 export { DEFAULT_RECONNECT, DEFAULT_SHARD_WAIT_MS } from './worker-options';
 export type { HostStats, SocketEvents, WorkerHost, WorkerSocket } from './worker-host';
+export type { NodeHostOptions } from './node-host';
+export { nodeHost } from './node-host';
+export { resolveWorkerOptions } from './worker-options';

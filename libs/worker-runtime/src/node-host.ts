@@ -14,11 +14,21 @@ const zeroMask = (mask: Buffer): void => {
   mask.fill(0);
 };
 
+export interface NodeHostOptions {
+  caPath: string | undefined;
+  insecureTls: boolean;
+  /** Bind every socket to this local address (a host with several interfaces; the network bench). */
+  localAddress?: string;
+  /** Called as each frame arrives, before the worker reads it (the network bench times its compute from it). */
+  onFrame?: () => void;
+}
+
 /** A worker process: `ws` with the token in the Authorization header, TLS options, process stats. */
-export function nodeHost(tls: { caPath: string | undefined; insecureTls: boolean } = { caPath: undefined, insecureTls: false }): WorkerHost {
+export function nodeHost(tls: NodeHostOptions = { caPath: undefined, insecureTls: false }): WorkerHost {
+  const local = tls.localAddress !== undefined ? { localAddress: tls.localAddress } : {};
   return {
     pid: process.pid,
-    host: hostname().slice(0, 64),
+    host: (tls.localAddress !== undefined ? `${hostname().slice(0, 40)}/${tls.localAddress}` : hostname()).slice(0, 64),
     stats(): HostStats {
       // maxRSS is in KiB (getrusage).
       return { rssBytes: process.memoryUsage.rss(), peakRssBytes: process.resourceUsage().maxRSS * 1024, cpuMs: processCpuMs() };
@@ -27,10 +37,14 @@ export function nodeHost(tls: { caPath: string | undefined; insecureTls: boolean
       const tlsOpts = url.startsWith('wss:') ? { ...(tls.caPath ? { ca: readFileSync(tls.caPath) } : {}), rejectUnauthorized: !tls.insecureTls } : {};
       // The token also goes in the upgrade request, so a server can refuse a wrong one before any frame.
       const headers = token !== undefined ? { authorization: bearerHeader(token) } : undefined;
-      const ws = new WebSocket(url, { maxPayload: maxFrameBytes, perMessageDeflate: false, generateMask: zeroMask, ...tlsOpts, ...(headers ? { headers } : {}) });
+      const ws = new WebSocket(url, { maxPayload: maxFrameBytes, perMessageDeflate: false, generateMask: zeroMask, ...tlsOpts, ...local, ...(headers ? { headers } : {}) });
       ws.binaryType = 'nodebuffer';
       ws.on('open', () => events.open());
-      ws.on('message', (raw: Buffer) => events.message(raw));
+      const onFrame = tls.onFrame;
+      ws.on('message', (raw: Buffer) => {
+        onFrame?.();
+        events.message(raw);
+      });
       ws.on('error', (err) => events.error(err.message));
       ws.on('unexpected-response', (_req, res) => {
         events.refused(res.statusCode ?? 0);
