@@ -106,8 +106,8 @@ export interface ServerResult {
   saveError?: Error;
   /** Parameter servers that held the weights: 1, or the number of shards. */
   servers: number;
-  /** Sharded: bytes each shard received and sent (gradient slices in, weight slices out), in key-range order. */
-  shardTraffic?: { bytesIn: number; bytesOut: number }[];
+  /** Sharded: bytes each shard received and sent (and of those gradient slices in, weight slices out), in key-range order. */
+  shardTraffic?: { bytesIn: number; bytesOut: number; gradientBytes: number; weightBytes: number }[];
 }
 
 export interface RunningServer extends AsyncDisposable {
@@ -162,7 +162,7 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
     );
     log.info('parameter shards ready', { shards: shards.count, ranges: shards.routes.map((r) => `${r.start}..${r.end}`).join(' ') });
   }
-  let lastTraffic: { bytesIn: number; bytesOut: number }[] | undefined;
+  let lastTraffic: ServerResult['shardTraffic'];
   const evaluate = async (weights: Float32Array): Promise<EvaluationReport> => {
     setFlatWeights(model, weights);
     calibrateBatchNorm(model, deps.data.train);

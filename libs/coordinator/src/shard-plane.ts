@@ -33,8 +33,8 @@ export interface ShardPlaneEvents {
 
 /** The whole parameter vector (and optimizer state) gathered from every shard at one version. */
 export interface GatheredState extends ParameterStoreState {
-  /** Bytes each shard received and sent so far. */
-  traffic: { bytesIn: number; bytesOut: number }[];
+  /** Bytes each shard received and sent so far (and of those, push frames in and weights frames out). */
+  traffic: { bytesIn: number; bytesOut: number; gradientBytes: number; weightBytes: number }[];
 }
 
 interface Link {
@@ -173,7 +173,7 @@ export class ShardPlane {
     });
     const first = replies[0]!.optimizer;
     const opt: OptimizerState = { kind: first?.kind ?? 'adam', step: first?.step ?? 0, slots };
-    return { version, weights, optimizer: opt, traffic: replies.map((r) => r.traffic ?? { bytesIn: 0, bytesOut: 0 }) };
+    return { version, weights, optimizer: opt, traffic: replies.map((r) => r.traffic ?? { bytesIn: 0, bytesOut: 0, gradientBytes: 0, weightBytes: 0 }) };
   }
 
   async close(): Promise<void> {

@@ -80,7 +80,7 @@ export async function startShard(opts: ShardServerOptions, deps: { log?: Logger 
   const byPeer = new Map<number, Attached>();
   /** Held slices by (worker, step), in arrival order per worker. */
   const held = new Map<string, Map<number, EncodedTensor>>();
-  const traffic = { bytesIn: 0, bytesOut: 0 };
+  const traffic = { bytesIn: 0, bytesOut: 0, gradientBytes: 0, weightBytes: 0 };
 
   const sendTo = (peer: Peer, msg: Message): void => sendFrame(peer, encodeMessage(msg));
   const sendFrame = (peer: Peer, frame: Uint8Array): void => {
@@ -140,7 +140,9 @@ export async function startShard(opts: ShardServerOptions, deps: { log?: Logger 
     const version = s.store.version;
     if (w.knownVersion === version) return;
     if (w.peer.backlogged?.()) return refuse(w.peer, 'PS_ERR_SLOW_CONSUMER', 'the frames sent to this worker are not being read');
-    sendFrame(w.peer, s.encoder.frameFor(w.holder, w.knownVersion, version, s.store.weights, false));
+    const frame = s.encoder.frameFor(w.holder, w.knownVersion, version, s.store.weights, false);
+    traffic.weightBytes += frame.byteLength;
+    sendFrame(w.peer, frame);
     w.knownVersion = version;
   };
 
@@ -251,7 +253,10 @@ export async function startShard(opts: ShardServerOptions, deps: { log?: Logger 
     if (coordinator?.id === peer.id || msg.type === 'shard-open') return fromCoordinator(slice, peer, msg);
     const from = byPeer.get(peer.id);
     if (from && slice) {
-      if (msg.type === 'push') return push(slice, from, msg);
+      if (msg.type === 'push') {
+        traffic.gradientBytes += bytes.byteLength;
+        return push(slice, from, msg);
+      }
       if (msg.type === 'leave') return peer.close(CLOSE_CODES.normal, 'bye');
       return refuse(peer, 'PS_ERR_UNEXPECTED_MESSAGE', `${msg.type} is not sent to a shard by workers`);
     }

@@ -122,8 +122,11 @@ export interface SliceState extends Versioned {
   /** fp32: the slice's weights, then (with `optimizer`) each optimizer slot. */
   state: EncodedTensor;
   optimizer?: SliceOptimizer;
-  /** Bytes the shard has received and sent since it was opened (frames, all peers). */
-  traffic?: { bytesIn: number; bytesOut: number };
+  /**
+   * Bytes the shard has received and sent (frames, all peers), and of those its workers' push frames
+   * in and weights frames out.
+   */
+  traffic?: { bytesIn: number; bytesOut: number; gradientBytes: number; weightBytes: number };
 }
 
 export type ShardMessage = Attach | ShardOpen | ShardReady | Receipt | Verdict | Deliver | Forget | Fetch | SliceState;

@@ -124,7 +124,7 @@ export function sampleMessages(rng: Rng, tensorLength = 10): { [T in MessageType
       version: 4,
       state: sampleTensor('fp32', 3 * tensorLength, rng),
       optimizer: { kind: 'adam', learningRate: 0.001, step: 4, slots: ['m', 'v'] },
-      traffic: { bytesIn: 123456, bytesOut: 654321 },
+      traffic: { bytesIn: 123456, bytesOut: 654321, gradientBytes: 120000, weightBytes: 600000 },
     },
   };
 }

@@ -113,7 +113,7 @@ function sliceState(f: Fields): SliceState {
   if (opt) msg.optimizer = opt;
   if (f.has('traffic')) {
     const t = f.object('traffic');
-    msg.traffic = { bytesIn: t.int('bytesIn'), bytesOut: t.int('bytesOut') };
+    msg.traffic = { bytesIn: t.int('bytesIn'), bytesOut: t.int('bytesOut'), gradientBytes: t.int('gradientBytes'), weightBytes: t.int('weightBytes') };
   }
   return msg;
 }

@@ -183,6 +183,9 @@ function trainSubsetEvaluator(options: ServerOptions, data: DatasetSplits, extra
 
 export function toSummary(options: ServerOptions, r: ServerResult, backend: string, serverCpuMsPerStep?: number, parameters?: number): TrainSummary {
   const t = r.totals;
+  // Sharded, tensors move between workers and shards: the shards count them.
+  const sum = (k: 'gradientBytes' | 'weightBytes'): number => (r.shardTraffic ?? []).reduce((a, x) => a + x[k], 0);
+  const tensorBytes = r.shardTraffic ? { ...t, gradientBytes: sum('gradientBytes'), weightBytes: sum('weightBytes') } : t;
   const workers = r.workersSeen;
   return {
     mode: options.mode,
@@ -197,16 +200,16 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
     trainSamples: t.samples,
     samplesPerSec: steadySamplesPerSec(t),
     trainSeconds: t.trainMs / 1000,
-    bytesPerStep: t.steps > 0 ? (t.gradientBytes + t.weightBytes) / t.steps : 0,
+    bytesPerStep: t.steps > 0 ? (tensorBytes.gradientBytes + tensorBytes.weightBytes) / t.steps : 0,
     finalLoss: t.lastLoss,
     report: r.report,
     outDir: options.run.outDir,
     extra: {
       compression: options.compression,
       weights_compression: weightsCodec(options),
-      compression_ratio: parameters !== undefined ? compressionRatioFor(t, parameters) : compressionRatio(t, options.run.model, r.report.numClasses),
-      gradient_bytes: t.gradientBytes,
-      weight_bytes: t.weightBytes,
+      compression_ratio: parameters !== undefined ? compressionRatioFor(tensorBytes, parameters) : compressionRatio(tensorBytes, options.run.model, r.report.numClasses),
+      gradient_bytes: tensorBytes.gradientBytes,
+      weight_bytes: tensorBytes.weightBytes,
       servers: r.servers,
       ...serverBytes(r),
       dropped_pushes: t.droppedPushes,
@@ -244,14 +247,16 @@ export function toSummary(options: ServerOptions, r: ServerResult, backend: stri
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 /**
- * Bytes per step through each parameter server's link (in + out): the one server's, or each shard's
- * (gradient slices in, weight slices out), with the coordinator's own (headers, work, acks) beside.
+ * Tensor bytes per step through each parameter server's link: the one server's pushes in and weights
+ * out, or each shard's gradient slices in and weight slices out, with the coordinator's own beside
+ * (push headers; work and acks are not counted for either).
  */
 function serverBytes(r: ServerResult): Record<string, unknown> {
   const t = r.totals;
   const steps = Math.max(1, t.steps);
   const own = Math.round((t.gradientBytes + t.weightBytes) / steps);
-  const per = r.shardTraffic ? r.shardTraffic.map((x) => Math.round((x.bytesIn + x.bytesOut) / steps)) : [own];
+  // Push frames in and weights frames out, as for the one server (not the gathers for evaluation and checkpoints).
+  const per = r.shardTraffic ? r.shardTraffic.map((x) => Math.round((x.gradientBytes + x.weightBytes) / steps)) : [own];
   return {
     server_bytes_per_step: per,
     server_bytes_per_step_max: Math.max(...per),
