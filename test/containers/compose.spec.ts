@@ -10,6 +10,7 @@ import type { ContainerSuite } from '../support/container-suite';
 import { openContainerSuite } from '../support/container-suite';
 import { REPO_ROOT } from '../support/constants';
 import { containerSuiteGate } from '../support/docker-available';
+import { containerOutput } from '../support/docker-logs';
 import { runOnce } from '../support/run-once';
 import { parseRunSummary } from '../support/run-summary';
 
@@ -27,14 +28,18 @@ describe.runIf(gate.run && compose !== undefined)('deploy/compose: one server an
   let suite: ContainerSuite;
   let envDir: string;
   const project = `dtrain-it-compose-${randomBytes(4).toString('hex')}`;
+  /** The sharded variant (compose.shards.yaml on top), as its own project: its own volume and network. */
+  const shardedProject = `${project}-shards`;
+  const SHARDED_FILES = ['compose.yaml', 'compose.shards.yaml'];
 
-  const dc = (args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000) =>
-    run(compose![0]!, [...compose!.slice(1), '--project-name', project, '--file', join(COMPOSE_DIR, 'compose.yaml'), ...args], {
+  const dcIn = (proj: string, files: string[], args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000) =>
+    run(compose![0]!, [...compose!.slice(1), '--project-name', proj, ...files.flatMap((f) => ['--file', join(COMPOSE_DIR, f)]), ...args], {
       cwd: COMPOSE_DIR,
       env,
       timeout: timeoutMs,
       maxBuffer: 64 << 20,
     });
+  const dc = (args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000) => dcIn(project, ['compose.yaml'], args, env, timeoutMs);
 
   let env: NodeJS.ProcessEnv;
 
@@ -58,6 +63,7 @@ describe.runIf(gate.run && compose !== undefined)('deploy/compose: one server an
   afterAll(async () => {
     // down -v: containers, the network and the checkpoint/model volume of this project.
     if (env) await dc(['down', '--volumes', '--remove-orphans'], env).catch((err: Error) => process.stderr.write(`compose down failed: ${err.message}\n`));
+    if (env) await dcIn(shardedProject, SHARDED_FILES, ['down', '--volumes', '--remove-orphans'], env).catch((err: Error) => process.stderr.write(`compose down (shards) failed: ${err.message}\n`));
     if (envDir) await rm(envDir, { recursive: true, force: true });
     await suite?.janitor.dispose();
   });
@@ -87,5 +93,47 @@ describe.runIf(gate.run && compose !== undefined)('deploy/compose: one server an
     });
     expect(evalRun.exitCode, evalRun.stderr).toBe(0);
     expect(JSON.parse(evalRun.stdout.trim().split('\n').pop()!).test_accuracy).toBeCloseTo(summary.test_accuracy, 2);
+  });
+
+  it('with compose.shards.yaml: the server coordinates 2 shard containers, trains to the same accuracy, exits 0', async () => {
+    await dcIn(shardedProject, SHARDED_FILES, ['config', '--quiet'], env);
+    const t0 = performance.now();
+    // Detached: the shards never exit by themselves (they wait for a coordinator), so an attached
+    // `up` would not return; the server and the workers exiting is the end of the run.
+    await dcIn(shardedProject, SHARDED_FILES, ['up', '--detach', '--scale', 'worker=2', '--no-color'], env, 2 * 60_000);
+    const docker = suite.client.container.dockerode;
+    const list = async () =>
+      Promise.all(
+        (await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${shardedProject}`] }) })).map(async (c) => {
+          const info = await docker.getContainer(c.Id).inspect();
+          return { service: c.Labels['com.docker.compose.service']!, id: c.Id, state: info.State, restarts: info.RestartCount };
+        }),
+      );
+    const deadline = Date.now() + 4 * 60_000;
+    let states = await list();
+    while (states.some((s) => (s.service === 'server' || s.service === 'worker') && s.state.Running)) {
+      if (Date.now() > deadline) throw new Error(`sharded run still going after 4 min: ${JSON.stringify(states.map((s) => [s.service, s.state.Status]))}`);
+      await new Promise((r) => setTimeout(r, 500));
+      states = await list();
+    }
+    const wallMs = performance.now() - t0;
+    expect(states.map((s) => s.service).sort()).toEqual(['server', 'shard-1', 'shard-2', 'worker', 'worker']);
+    const server = states.find((s) => s.service === 'server')!;
+    const { stdout, stderr } = await containerOutput(docker.getContainer(server.id));
+    expect(server.state.ExitCode, stderr.slice(-3000)).toBe(0);
+    expect(states.filter((s) => s.service === 'worker').map((s) => s.state.ExitCode)).toEqual([0, 0]);
+    // The shards are still up, waiting for a coordinator, and none had to be restarted.
+    expect(states.filter((s) => s.service.startsWith('shard-')).map((s) => [s.state.Running, s.restarts])).toEqual([
+      [true, 0],
+      [true, 0],
+    ]);
+    expect(server.restarts).toBe(0);
+    const ready = stderr.split('\n').find((l) => l.includes('"parameter shards ready"'));
+    expect(ready && (JSON.parse(ready) as { shards: number }).shards).toBe(2);
+
+    const summary = parseRunSummary(stdout);
+    process.stderr.write(`[compose] sharded (2 shards): acc ${summary.test_accuracy}, ${summary.workers} workers, ${summary.steps} steps, up→server exit ${(wallMs / 1000).toFixed(1)} s\n`);
+    expect(summary.workers).toBe(2);
+    expect(summary.test_accuracy).toBeGreaterThanOrEqual(ACCURACY_FLOOR);
   });
 });

@@ -91,8 +91,14 @@ export class ShardPlane {
   static async connect(opts: ShardPlaneOptions, init: { runId: string; ranges: readonly KeyRange[]; state: ParameterStoreState; learningRate: number; mask: Uint8Array | undefined }, log: Logger): Promise<ShardPlane> {
     if (opts.urls.length !== init.ranges.length) throw new CoordinatorError('PS_ERR_BAD_OPTION', `${opts.urls.length} shard URLs for ${init.ranges.length} key ranges`, { field: 'shards' });
     const ticketKey = newTicketKey();
-    const links = await Promise.all(opts.urls.map((url, index) => openLink(opts, url, index, { ...init, ticketKey }, log)));
-    return new ShardPlane(opts, links, ticketKey, log);
+    const opened = await Promise.allSettled(opts.urls.map((url, index) => openLink(opts, url, index, { ...init, ticketKey }, log)));
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      // The shards that did open must not keep this process (or their slices) alive.
+      for (const o of opened) if (o.status === 'fulfilled') o.value.ws.terminate();
+      throw failed.reason;
+    }
+    return new ShardPlane(opts, opened.map((o) => (o as PromiseFulfilledResult<Link>).value), ticketKey, log);
   }
 
   /** Wires receipts and losses to their owner; until then nothing is read. */
@@ -248,7 +254,14 @@ export class ShardPlane {
   }
 }
 
-/** Connects to one shard and opens its slice; resolves when it is ready at the state's version. */
+/** A connection refused or reset before the shard answered: it may still be starting, so it is tried again. */
+const RETRY_MS = 500;
+
+/**
+ * Connects to one shard and opens its slice; resolves when it is ready at the state's version. A
+ * shard that is not listening yet (started beside the coordinator, or restarting after a crash) is
+ * tried again every RETRY_MS until `connectTimeoutMs`; a shard that answers and refuses is final.
+ */
 function openLink(
   opts: ShardPlaneOptions,
   url: string,
@@ -262,53 +275,78 @@ function openLink(
   const state = new Float32Array(size * (1 + slotNames.length));
   state.set(init.state.weights.subarray(range.start, range.end));
   slotNames.forEach((n, k) => state.set(init.state.optimizer.slots[n]!.subarray(range.start, range.end), (k + 1) * size));
+  const deadline = Date.now() + opts.connectTimeoutMs;
   return new Promise<Link>((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: opts.maxFrameBytes, ...(opts.token !== undefined ? { headers: { authorization: bearerHeader(opts.token) } } : {}) });
-    ws.binaryType = 'nodebuffer';
+    let ws: WebSocket | undefined;
+    let settled = false;
     const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new CoordinatorError('PS_ERR_SHARD_LOST', `shard ${index} (${url}) did not open its slice within ${opts.connectTimeoutMs} ms`));
+      ws?.terminate();
+      fail(`did not open its slice within ${opts.connectTimeoutMs} ms`);
     }, opts.connectTimeoutMs);
     const fail = (why: string): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      ws?.terminate();
       reject(new CoordinatorError('PS_ERR_SHARD_LOST', `shard ${index} (${url}): ${why}`));
     };
-    ws.once('error', (err) => fail(err.message));
-    ws.once('open', () => {
-      ws.send(
-        encodeMessage({
-          type: 'shard-open',
-          v: PROTOCOL_VERSION,
-          ...(opts.token !== undefined ? { token: opts.token } : {}),
-          runId: init.runId,
-          index,
-          start: range.start,
-          end: range.end,
-          version: init.state.version,
-          state: { codec: 'fp32', length: state.length, data: state },
-          optimizer: { kind: init.state.optimizer.kind, learningRate: init.learningRate, step: init.state.optimizer.step, slots: slotNames },
-          ...(init.mask ? { mask: init.mask.slice(range.start, range.end) } : {}),
-          weightsCompression: opts.weightsCompression,
-          ticketKey: init.ticketKey,
-          maxGradientAbs: opts.maxGradientAbs,
-          gradientSpikeFactor: opts.gradientSpikeFactor,
-        }),
-        { binary: true },
-      );
-    });
-    ws.once('message', (data: Buffer) => {
-      let msg: Message;
-      try {
-        msg = decodeMessage(data);
-      } catch {
-        return fail('answered with an undecodable frame');
-      }
-      if (msg.type === 'error') return fail(`refused: ${msg.code}: ${msg.message}`);
-      if (msg.type !== 'shard-ready' || msg.index !== index || msg.version !== init.state.version) return fail(`answered ${msg.type} instead of being ready at version ${init.state.version}`);
-      clearTimeout(timer);
-      ws.removeAllListeners('error');
-      log.info('shard ready', { shard: index, url, start: range.start, end: range.end, version: msg.version });
-      resolve({ index, range, url, ws });
-    });
+    const attempt = (): void => {
+      if (settled) return;
+      const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: opts.maxFrameBytes, ...(opts.token !== undefined ? { headers: { authorization: bearerHeader(opts.token) } } : {}) });
+      ws = socket;
+      socket.binaryType = 'nodebuffer';
+      let opened = false;
+      // An HTTP answer to the upgrade (401: the token) is the shard's word, not a shard still starting.
+      socket.once('unexpected-response', (_req, res) => fail(`refused the connection (HTTP ${res.statusCode ?? '?'})`));
+      socket.once('error', (err) => {
+        if (opened || Date.now() + RETRY_MS >= deadline) return fail(err.message);
+        log.debug('shard not reachable yet; trying again', { shard: index, url, error: err.message });
+        setTimeout(attempt, RETRY_MS).unref();
+      });
+      socket.once('open', () => {
+        opened = true;
+        socket.send(
+          encodeMessage({
+            type: 'shard-open',
+            v: PROTOCOL_VERSION,
+            ...(opts.token !== undefined ? { token: opts.token } : {}),
+            runId: init.runId,
+            index,
+            start: range.start,
+            end: range.end,
+            version: init.state.version,
+            state: { codec: 'fp32', length: state.length, data: state },
+            optimizer: { kind: init.state.optimizer.kind, learningRate: init.learningRate, step: init.state.optimizer.step, slots: slotNames },
+            ...(init.mask ? { mask: init.mask.slice(range.start, range.end) } : {}),
+            weightsCompression: opts.weightsCompression,
+            ticketKey: init.ticketKey,
+            maxGradientAbs: opts.maxGradientAbs,
+            gradientSpikeFactor: opts.gradientSpikeFactor,
+          }),
+          { binary: true },
+        );
+      });
+      socket.once('close', () => {
+        if (opened) fail('closed the connection before its slice was open');
+      });
+      socket.once('message', (data: Buffer) => {
+        let msg: Message;
+        try {
+          msg = decodeMessage(data);
+        } catch {
+          return fail('answered with an undecodable frame');
+        }
+        if (msg.type === 'error') return fail(`refused: ${msg.code}: ${msg.message}`);
+        if (msg.type !== 'shard-ready' || msg.index !== index || msg.version !== init.state.version) return fail(`answered ${msg.type} instead of being ready at version ${init.state.version}`);
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        socket.removeAllListeners('close');
+        log.info('shard ready', { shard: index, url, start: range.start, end: range.end, version: msg.version });
+        resolve({ index, range, url, ws: socket });
+      });
+    };
+    attempt();
   });
 }
