@@ -1,9 +1,7 @@
 import type { Push } from '@dtrain/protocol';
 import { DEFAULT_MAX_BATCH } from '@dtrain/protocol';
-import { batchShares, weightedShares } from './batch-shares';
-
-/** Weight of the newest step in a member's smoothed throughput. */
-const RATE_SMOOTHING = 0.3;
+import { batchShares } from './batch-shares';
+import { equalTimeShares, StepTimeFit } from './step-time-shares';
 import type { EpochPlan } from './epoch-plan';
 import type { InFlight, Member } from './member';
 import { StepBarrier } from './step-barrier';
@@ -23,8 +21,9 @@ export class BspPolicy implements SyncPolicy {
   readonly kind = 'bsp' as const;
   private readonly barrier = new StepBarrier();
   private stepStartedAt = 0;
-  /** Each member's samples per ms as the server sees it (work sent → push in), smoothed: for `--shares throughput`. */
-  private readonly rates = new Map<string, number>();
+  /** `--shares throughput`: each member's step time (step opened → push in) as fixed + per-sample ms. */
+  private readonly fits = new Map<string, StepTimeFit>();
+  private stepOpenedAt = 0;
 
   constructor(private readonly c: SyncContext) {}
 
@@ -70,12 +69,13 @@ export class BspPolicy implements SyncPolicy {
     // maybeCompleteStep below can reopen the step: the ack and pooled chunks do not change the condition).
     c.addToStep(msg, inflight.indices.length, this.stepIsComplete());
     c.spent('aggregateMs', c.now() - t0);
-    // A worker's first push holds its kernel set-up (~0.5 s): as a rate it would starve the worker of
-    // samples for the steps the average takes to forget it.
-    if (m.stats.pushes > 1) {
-      const rate = inflight.indices.length / Math.max(0.1, m.stats.lastStepMs);
-      const before = this.rates.get(m.workerId);
-      this.rates.set(m.workerId, before === undefined ? rate : before + RATE_SMOOTHING * (rate - before));
+    // A worker's first push holds its kernel set-up (~0.5 s): fitted, it would starve the worker of
+    // samples for the steps the fit takes to forget it. Timed from the step's opening, so a member
+    // whose work goes out later (after the others' weights are encoded) gets that much less.
+    if (m.stats.pushes > 1 && c.options.shares === 'throughput') {
+      const fit = this.fits.get(m.workerId) ?? new StepTimeFit();
+      this.fits.set(m.workerId, fit);
+      fit.add(inflight.indices.length, m.stats.lastStepMs + Math.max(0, inflight.sentAt - this.stepOpenedAt));
     }
     c.applied(m, msg, key, staleness, inflight);
     this.dispatchPool();
@@ -115,10 +115,11 @@ export class BspPolicy implements SyncPolicy {
     }
     const samples = plan.takeStep(c.options.run.batchSize);
     // The update is the sample-weighted mean either way, so how the batch is split never changes it.
+    // Until every member has a fitted step time, the split is even.
+    this.stepOpenedAt = c.now();
     const shares =
-      c.options.shares === 'throughput'
-        ? weightedShares(samples.length, members.map((m) => this.rates.get(m.workerId) ?? NaN))
-        : batchShares(samples.length, members.length);
+      (c.options.shares === 'throughput' ? equalTimeShares(samples.length, members.map((m) => this.fits.get(m.workerId)?.model())) : undefined) ??
+      batchShares(samples.length, members.length);
     let at = 0;
     members.forEach((m, i) => {
       const n = shares[i] ?? 0;
