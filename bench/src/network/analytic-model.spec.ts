@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StepInputs } from './analytic-model';
-import { codecBytes, fitServerCpu, predictStep, relativeError, transferMs } from './analytic-model';
+import { codecBytes, fitCoordinator, fitServerCpu, predictStep, relativeError, transferMs } from './analytic-model';
 
 const CNN = 225_034;
 const base: StepInputs = {
@@ -72,6 +72,19 @@ describe('analytic model', () => {
     expect(fit.nsPerByte).toBeCloseTo(2, 9);
     expect(fitServerCpu([{ workers: 1, bytesPerWorker: 5, cpuMsPerStep: 4 }])).toEqual({ fixedMs: 4, nsPerByte: 0 });
     expect(fitServerCpu([])).toEqual({ fixedMs: 0, nsPerByte: 0 });
+  });
+
+  it('K measured shards: each handles 1/K of the bytes on its own CPU line, and the coordinator adds its part in series', () => {
+    const shard = { fixedMs: 1, nsPerByte: 10 };
+    const coordinator = { fixedMs: 2, perWorkerMs: 0.25 };
+    const one = predictStep({ ...base, workers: 16, shards: 4, pushBytes: 100_000, weightsBytes: 100_000, shard, coordinator });
+    // Per shard: 16 × 50 kB at 10 ns/byte = 8 ms + 1 ms fixed; coordinator: 2 + 16 × 0.25 = 6 ms.
+    expect(one.serverCpuMs).toBeCloseTo(9, 9);
+    expect(one.coordinatorMs).toBeCloseTo(6, 9);
+    const without = predictStep({ ...base, workers: 16, shards: 4, pushBytes: 100_000, weightsBytes: 100_000, shard });
+    expect(one.stepMs - without.stepMs).toBeCloseTo(6, 9);
+    expect(fitCoordinator([1, 4, 16].map((n) => ({ workers: n, ms: 2 + 0.25 * n })))).toEqual({ fixedMs: 2, perWorkerMs: 0.25 });
+    expect(fitCoordinator([{ workers: 4, ms: 3 }])).toEqual({ fixedMs: 3, perWorkerMs: 0 });
   });
 
   it('sizes codec payloads as libs/training packs them', () => {

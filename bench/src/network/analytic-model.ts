@@ -16,7 +16,10 @@
  *
  * Links carry payload at a goodput below their line rate (TCP/IP and WebSocket framing: ~0.95 of
  * the tbf rate, measured by link-probe.ts). The server's CPU per step is fit from the measured
- * runs as fixed + per byte handled (fitServerCpu).
+ * runs as fixed + per byte handled (fitServerCpu). With K > 1 measured shards, each shard's own line
+ * (fixed + per byte of its 1/K of the frames) is fit from the shards' measured CPU, and the
+ * coordinator's per-step CPU (fixed + per worker: headers, receipts, verdicts, work frames) is added
+ * in series (fitCoordinator).
  */
 
 export interface StepInputs {
@@ -35,7 +38,15 @@ export interface StepInputs {
   weightsBytes: number;
   /** The worker's push encode (compression), ms. */
   encodeMs: number;
+  /** K = 1: the server's CPU line. K > 1 without `shard`: the one-server line split K ways (a guess). */
   server: ServerCpu;
+  /**
+   * K > 1, measured: one shard's CPU per step, fixed + ns per byte of the frames that shard handles
+   * (N · (P + W) / K); it replaces `server` for the shards.
+   */
+  shard?: ServerCpu;
+  /** K > 1: the coordinator's CPU per step (headers, receipts, verdicts, work), in series with the shards': fixed + per worker. */
+  coordinator?: { fixedMs: number; perWorkerMs: number };
 }
 
 /** Server CPU per step for N pushes of B bytes each (push + weights) on one server: fixed + N·B·perByte. */
@@ -49,12 +60,14 @@ export interface StepPrediction {
   samplesPerS: number;
   idealSamplesPerS: number;
   efficiency: number;
-  /** Time one server's link needs for the step's pushes / weights, and its CPU, ms. */
+  /** Time one server's (shard's) link needs for the step's pushes / weights, and its CPU, ms. */
   linkInMs: number;
   linkOutMs: number;
   serverCpuMs: number;
+  /** K > 1: the coordinator's CPU per step, ms (0 for one server: its CPU is serverCpuMs). */
+  coordinatorMs: number;
   /** What the step's time is mostly made of. */
-  limit: 'compute' | 'server link' | 'server cpu' | 'worker link';
+  limit: 'compute' | 'server link' | 'server cpu' | 'worker link' | 'coordinator cpu';
 }
 
 /** ms to carry `bytes` of payload at `mbit` line rate with the given goodput. */
@@ -73,11 +86,15 @@ export function predictStep(p: StepInputs): StepPrediction {
   // The worker takes K frames at once (one per server) and sends K pushes at once on its own link.
   const down = Math.max(linkOutMs, transferMs(p.weightsBytes, wMbit, p.goodput));
   const up = Math.max(linkInMs, transferMs(p.pushBytes, wMbit, p.goodput));
-  const perByteMs = (n * (push + weights) * p.server.nsPerByte) / 1e6;
-  const serverCpuMs = p.server.fixedMs / k + perByteMs;
+  const line = k > 1 && p.shard ? p.shard : p.server;
+  const fixedMs = k > 1 && p.shard ? p.shard.fixedMs : p.server.fixedMs / k;
+  const perByteMs = (n * (push + weights) * line.nsPerByte) / 1e6;
+  const serverCpuMs = fixedMs + perByteMs;
+  const coordinatorMs = k > 1 && p.coordinator ? p.coordinator.fixedMs + n * p.coordinator.perWorkerMs : 0;
   // Pushes finish at slightly different times, and the server decodes each as it lands: its per-byte
-  // work overlaps the inbound transfer, its fixed part (the update, the weights frame) does not.
-  const stepMs = down + p.computeMs + p.encodeMs + Math.max(up, perByteMs) + p.server.fixedMs / k;
+  // work overlaps the inbound transfer, its fixed part (the update, the weights frame) does not. With
+  // shards, the coordinator's part (receipts → verdict → deliver + work) is in series with theirs.
+  const stepMs = down + p.computeMs + p.encodeMs + Math.max(up, perByteMs) + fixedMs + coordinatorMs;
   const samplesPerS = (n * p.batch * 1000) / stepMs;
   const idealSamplesPerS = (n * p.batch * 1000) / p.computeMs;
   const parts: [StepPrediction['limit'], number][] = [
@@ -85,9 +102,10 @@ export function predictStep(p: StepInputs): StepPrediction {
     ['server link', linkInMs + linkOutMs],
     ['server cpu', serverCpuMs],
     ['worker link', down + up - linkInMs - linkOutMs],
+    ['coordinator cpu', coordinatorMs],
   ];
   const limit = parts.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
-  return { stepMs, samplesPerS, idealSamplesPerS, efficiency: samplesPerS / idealSamplesPerS, linkInMs, linkOutMs, serverCpuMs, limit };
+  return { stepMs, samplesPerS, idealSamplesPerS, efficiency: samplesPerS / idealSamplesPerS, linkInMs, linkOutMs, serverCpuMs, coordinatorMs, limit };
 }
 
 export interface CpuSample {
@@ -116,6 +134,17 @@ export function fitServerCpu(samples: readonly CpuSample[]): ServerCpu {
   if (sxx === 0) return { fixedMs: Math.max(0, my), nsPerByte: 0 };
   const slope = Math.max(0, sxy / sxx);
   return { fixedMs: Math.max(0, my - slope * mx), nsPerByte: slope * 1e6 };
+}
+
+/** Least squares of coordinator ms per step = fixed + perWorker · N (slope ≥ 0; one N: the mean). */
+export function fitCoordinator(samples: readonly { workers: number; ms: number }[]): { fixedMs: number; perWorkerMs: number } {
+  if (samples.length === 0) return { fixedMs: 0, perWorkerMs: 0 };
+  const mx = samples.reduce((a, x) => a + x.workers, 0) / samples.length;
+  const my = samples.reduce((a, x) => a + x.ms, 0) / samples.length;
+  const sxx = samples.reduce((a, x) => a + (x.workers - mx) ** 2, 0);
+  const sxy = samples.reduce((a, x) => a + (x.workers - mx) * (x.ms - my), 0);
+  const slope = sxx === 0 ? 0 : Math.max(0, sxy / sxx);
+  return { fixedMs: Math.max(0, my - slope * mx), perWorkerMs: slope };
 }
 
 /** (predicted − measured) / measured. */

@@ -14,11 +14,11 @@ import { SERVER_IP, SERVER_NS, WORKER_NS, createTopology, destroyTopology, shard
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
-const DTRAIN = path.join(repoRoot, 'bin/dtrain.js');
-const WORKER_PROCESS = path.join(here, 'worker-process.ts');
-const PORT = 7070;
-const SHARD_PORT = 7071;
-const TOKEN = 'network-bench-token-0123456789';
+export const DTRAIN = path.join(repoRoot, 'bin/dtrain.js');
+export const WORKER_PROCESS = path.join(here, 'worker-process.ts');
+export const PORT = 7070;
+export const SHARD_PORT = 7071;
+export const TOKEN = 'network-bench-token-0123456789';
 /** Full MNIST's training split: the dataset the points train on. */
 const MNIST_TRAIN = 60_000;
 const BATCH = 64;
@@ -62,6 +62,8 @@ export interface PointRun {
   serverProcCpuMs: number;
   workerProcs: WorkerProcessReport[];
   shardProcCpuMs: number[];
+  /** Each shard's CPU from the moment the coordinator was listening (its slice open) to the run's end, ms. */
+  shardRunCpuMs: number[];
   epochs: number;
   trainLimit: number;
   params: number;
@@ -90,7 +92,7 @@ function split(workers: number, procs: number): [number, number][] {
 /** Children of the point now running, so a signal handler can end them (by pid). */
 export const liveChildren = new Set<Child>();
 
-function start(name: string, ns: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+export function start(name: string, ns: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
   const c = new Child(name, 'ip', ['netns', 'exec', ns, process.execPath, ...args], { ...process.env, DTRAIN_TOKEN: TOKEN, ...env });
   liveChildren.add(c);
   void c.exited.then(() => liveChildren.delete(c));
@@ -146,6 +148,10 @@ export async function runPoint(spec: PointSpec): Promise<PointRun> {
     ]);
     children.push(server);
     await server.waitForStderr(/\(port \d+\)/, 120_000);
+    // Shards are open and idle now: what they use from here on is the run's (start-up left out).
+    const shardChildren = children.filter((c) => c.name.startsWith('shard'));
+    for (const sh of shardChildren) sh.sample();
+    const shardBase = shardChildren.map((c) => c.cpuMs);
     const procs = split(spec.workers, spec.workerProcs).map(([from, to], j) => {
       const ws: WorkerProcessSpec = {
         serverUrl: `ws://${SERVER_IP}:${PORT}`,
@@ -172,13 +178,14 @@ export async function runPoint(spec: PointSpec): Promise<PointRun> {
       if (c !== 0 || !r) throw new Error(`${p.name} exited ${c} without a report; stderr: ${p.stderr.slice(-10).join(' | ')}`);
       reports.push(r);
     }
-    for (const sh of children.filter((c) => c.name.startsWith('shard'))) sh.sample();
+    for (const sh of shardChildren) sh.sample();
     return {
       spec,
       server: summary,
       serverProcCpuMs: server.cpuMs,
       workerProcs: reports,
-      shardProcCpuMs: children.filter((c) => c.name.startsWith('shard')).map((c) => c.cpuMs),
+      shardProcCpuMs: shardChildren.map((c) => c.cpuMs),
+      shardRunCpuMs: shardChildren.map((c, k) => c.cpuMs - (shardBase[k] ?? 0)),
       epochs,
       trainLimit,
       params: parameterCount(modelConfig(spec.model)),

@@ -59,10 +59,9 @@ const REAL_WORKER_OVERHEAD_MS = 1.5;
 /**
  * 'real' (startWorker, compute replaced) wherever N of them fit in half a core beside their
  * wait; else 'light' (light-worker.ts), so the simulator's CPU does not become the measurement.
- * Shards need the real worker (the light one talks to one server only).
+ * The same rule with K shards: the light worker attaches to them too (light-worker.ts).
  */
 export function chooseImpl(p: PlannedPoint, computeMs: number, encodeMs: number, requested: WorkerImpl | 'auto'): WorkerImpl {
   if (requested !== 'auto') return requested;
-  if (p.shards > 1) return 'real';
   return p.workers * (encodeMs + REAL_WORKER_OVERHEAD_MS) <= 0.5 * (computeMs + encodeMs) ? 'real' : 'light';
 }

@@ -34,6 +34,10 @@ export interface WorkerProcessSpec {
   encodeMs: number;
   batch: number;
   poolSize: number;
+  /** Write `push <worker index> <epoch ms>` to stderr at every push (the partition scenario watches them). */
+  progress?: boolean;
+  /** How long a worker keeps trying to reach a lost server (ms; default 60 s). */
+  giveUpAfterMs?: number;
 }
 
 export type WorkerImpl = 'real' | 'light';
@@ -69,6 +73,7 @@ async function main(spec: WorkerProcessSpec): Promise<void> {
   let last = { t: 0, cpu: 0, pushes: 0 };
   let pushes = 0;
   const onPush = (k: number): void => {
+    if (spec.progress) process.stderr.write(`push ${spec.from + k} ${Date.now()}\n`);
     pushes++;
     firstPushed.add(k);
     const now = { t: performance.now(), cpu: processCpuMs(), pushes };
@@ -107,7 +112,7 @@ async function runReal(spec: WorkerProcessSpec, pool: GradientPool, loadData: Lo
       workerId: `syn-${i}`,
       token: spec.token,
       backend: 'wasm',
-      reconnect: { ...DEFAULT_RECONNECT, giveUpAfterMs: 60_000 },
+      reconnect: { ...DEFAULT_RECONNECT, giveUpAfterMs: spec.giveUpAfterMs ?? 60_000 },
       maxFrameBytes: 64 * 1024 * 1024,
       caPath: undefined,
       insecureTls: false,
