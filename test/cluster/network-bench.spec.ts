@@ -2,23 +2,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { netnsUnavailable } from '../support/netns';
 
 const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const BENCH = join(repoRoot, 'bench/src/network/network-bench.ts');
 
-/** Why the network bench cannot run here (it makes network namespaces), or undefined. */
-function unavailable(): string | undefined {
-  if (process.platform !== 'linux') return `not Linux (${process.platform})`;
-  if (process.getuid?.() !== 0) return 'not root (network namespaces need CAP_NET_ADMIN)';
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
-    execFileSync('tc', ['-V'], { stdio: 'ignore' });
-  } catch {
-    return 'no usable `ip netns` / `tc` (iproute2)';
-  }
-  return undefined;
-}
-const missing = unavailable();
+const missing = netnsUnavailable();
 if (missing) console.warn(`skipping the network bench test: ${missing}`);
 
 describe.skipIf(missing !== undefined)('npm run bench:network -- --quick (network namespaces, shaped links)', () => {

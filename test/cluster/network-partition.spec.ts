@@ -3,24 +3,13 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { netnsUnavailable } from '../support/netns';
 import { auditAppliedLog, readAppliedLog } from '../support/applied-log';
 
 const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const BENCH = join(repoRoot, 'bench/src/network/network-bench.ts');
 
-/** Why the partition scenarios cannot run here (they make network namespaces), or undefined. */
-function unavailable(): string | undefined {
-  if (process.platform !== 'linux') return `not Linux (${process.platform})`;
-  if (process.getuid?.() !== 0) return 'not root (network namespaces need CAP_NET_ADMIN)';
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
-    execFileSync('tc', ['-V'], { stdio: 'ignore' });
-  } catch {
-    return 'no usable `ip netns` / `tc` (iproute2)';
-  }
-  return undefined;
-}
-const missing = unavailable();
+const missing = netnsUnavailable();
 if (missing) console.warn(`skipping the network partition test: ${missing}`);
 
 interface Result {

@@ -27,6 +27,7 @@ import { buildModel, validateModelConfig } from '@dtrain/model';
 import type { EncodedTensor, Message, ShardRoute, Welcome } from '@dtrain/protocol';
 import { PROTOCOL_VERSION, bearerHeader, decodeMessage, encodeMessage } from '@dtrain/protocol';
 import { COMPRESSION_KINDS, ErrorFeedback, parseCompression } from '@dtrain/training';
+import type { WorkerResult } from '@dtrain/worker-runtime';
 import type { GradientPool } from './synthetic-gradients';
 
 /** Pre-encoded pushes: `pushes[i][k]` is slice k of push i (one slice without shards). */
@@ -104,15 +105,8 @@ export interface LightWorkerOptions {
   shardWaitMs?: number;
 }
 
-export interface LightWorkerResult {
-  workerId: string;
-  steps: number;
-  samples: number;
-  connections: number;
-  reason: 'finished' | 'stopped';
-  computeMs: number;
-  encodeMs: number;
-  weightsMs: number;
+/** The real worker's result (same fields, same meaning), and how late its synthetic compute ran. */
+export interface LightWorkerResult extends WorkerResult {
   late_steps: number;
   late_ms: number;
   /** Sharded: shard attachments made (K at the start, more after a shard link dropped). */

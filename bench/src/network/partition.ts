@@ -22,9 +22,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Child } from './child';
-import { DTRAIN, PORT, SHARD_PORT, TOKEN, WORKER_PROCESS, start } from './run-point';
+import { DTRAIN, PORT, TOKEN, WORKER_PROCESS, start, startShards } from './run-point';
 import { sh } from './sh';
-import { SERVER_IP, SERVER_NS, WORKER_NS, createTopology, destroyTopology, shardIp, shardNs, workerIp } from './topology';
+import { SERVER_IP, SERVER_NS, WORKER_NS, createTopology, destroyTopology, workerIp } from './topology';
 import type { WorkerProcessReport, WorkerProcessSpec } from './worker-process';
 
 export type PartitionScenario = 'worker-lost' | 'worker-wait' | 'shard';
@@ -106,13 +106,7 @@ export async function runPartition(o: PartitionOptions): Promise<PartitionResult
   createTopology({ workers: o.workers, shards, linkMbit: o.linkMbit });
   const children: Child[] = [];
   try {
-    const urls: string[] = [];
-    for (let k = 1; k <= shards; k++) {
-      const c = start(`shard ${k}`, shardNs(k), ['--initial-old-space-size=256', DTRAIN, 'shard', '--host', shardIp(k), '--port', String(SHARD_PORT), '--log-level', 'error']);
-      children.push(c);
-      await c.waitForStderr(/port \d+|listening/, 60_000);
-      urls.push(`ws://${shardIp(k)}:${SHARD_PORT}`);
-    }
+    const urls = await startShards(shards, children);
     const server = start('server', SERVER_NS, [
       '--initial-old-space-size=256',
       DTRAIN,

@@ -99,19 +99,25 @@ export function start(name: string, ns: string, args: string[], env: NodeJS.Proc
   return c;
 }
 
+/** `count` `dtrain shard` processes, shard k in its own namespace at its address; resolves with their URLs once each listens. */
+export async function startShards(count: number, children: Child[]): Promise<string[]> {
+  const urls: string[] = [];
+  for (let k = 1; k <= count; k++) {
+    const sh = start(`shard ${k}`, shardNs(k), ['--initial-old-space-size=256', DTRAIN, 'shard', '--host', shardIp(k), '--port', String(SHARD_PORT), '--log-level', 'error']);
+    children.push(sh);
+    await sh.waitForStderr(/port \d+|listening/, 60_000);
+    urls.push(`ws://${shardIp(k)}:${SHARD_PORT}`);
+  }
+  return urls;
+}
+
 export async function runPoint(spec: PointSpec): Promise<PointRun> {
   const t0 = performance.now();
   const { epochs, trainLimit } = planData(spec.steps, spec.workers);
   createTopology({ workers: spec.workers, shards: spec.shards, linkMbit: spec.linkMbit });
   const children: Child[] = [];
   try {
-    const shardUrls: string[] = [];
-    for (let k = 1; k <= spec.shards && spec.shards > 1; k++) {
-      const sh = start(`shard ${k}`, shardNs(k), ['--initial-old-space-size=256', DTRAIN, 'shard', '--host', shardIp(k), '--port', String(SHARD_PORT), '--log-level', 'error']);
-      children.push(sh);
-      await sh.waitForStderr(/port \d+|listening/, 60_000);
-      shardUrls.push(`ws://${shardIp(k)}:${SHARD_PORT}`);
-    }
+    const shardUrls = spec.shards > 1 ? await startShards(spec.shards, children) : [];
     const server = start('server', SERVER_NS, [
       '--initial-old-space-size=256',
       DTRAIN,

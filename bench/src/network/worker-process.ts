@@ -11,8 +11,8 @@ import type { DatasetSplits } from '@dtrain/data';
 import { loadDataset } from '@dtrain/data';
 import { processCpuMs, silentLogger } from '@dtrain/common';
 import { initEngine } from '@dtrain/engine';
-import type { WorkerOptions, WorkerResult } from '@dtrain/worker-runtime';
-import { DEFAULT_RECONNECT, startWorker } from '@dtrain/worker-runtime';
+import type { WorkerResult } from '@dtrain/worker-runtime';
+import { DEFAULT_RECONNECT, resolveWorkerOptions, startWorker } from '@dtrain/worker-runtime';
 import type { FrameClock } from './bound-host';
 import { boundHost } from './bound-host';
 import type { SyntheticCompute } from './synthetic-gradients';
@@ -107,20 +107,13 @@ async function runReal(spec: WorkerProcessSpec, pool: GradientPool, loadData: Lo
     const frames: FrameClock = { lastFrameAt: undefined };
     const compute: SyntheticCompute = { computeMs: spec.computeMs, offset: i, pool, frames, late: { steps: 0, ms: 0 } };
     computes.push(compute);
-    const opts: WorkerOptions = {
+    const opts = resolveWorkerOptions({
       serverUrl: spec.serverUrl,
       workerId: `syn-${i}`,
       token: spec.token,
       backend: 'wasm',
       reconnect: { ...DEFAULT_RECONNECT, giveUpAfterMs: spec.giveUpAfterMs ?? 60_000 },
-      maxFrameBytes: 64 * 1024 * 1024,
-      caPath: undefined,
-      insecureTls: false,
-      artificialDelayMs: 0,
-      slowdownFactor: 1,
-      cacheDir: undefined,
-      shardWaitMs: 30_000,
-    };
+    });
     return startWorker(opts, {
       log: silentLogger,
       backend: 'wasm',
