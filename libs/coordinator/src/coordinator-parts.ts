@@ -53,7 +53,8 @@ export interface CoordinatorParts extends RunParts {
 export function assembleParts(d: CoordinatorDeps, loop: LoopHooks): CoordinatorParts {
   const { clock, log, options, events, store, runId, shards } = d;
   const training = (): boolean => loop.state() === 'training';
-  const aggregate = new StepAggregate(store.size, d.pushLayout);
+  // Sharded, the shards sum the gradients: the step keeps only which pushes it is made of.
+  const aggregate = shards ? new StepAggregate(0) : new StepAggregate(store.size, d.pushLayout);
   const coverage = new SampleCoverage(d.data.indices);
   const lrSchedule = parseLrSchedule(options.run.lrSchedule);
   const accounting = new RunAccounting({ clock, events, version: () => store.version, epoch: loop.epoch });

@@ -11,6 +11,7 @@ import { assembleParts } from './coordinator-parts';
 import { EpochPlan } from './epoch-plan';
 import type { Member, Peer } from './member';
 import { captureRunState, restoreRunState } from './run-snapshot';
+import type { GatheredState } from './shard-plane';
 
 export type { CoordinatorDeps, CoordinatorState, TrainingData } from './coordinator-deps';
 
@@ -236,13 +237,17 @@ export class Coordinator {
     this.rejectDone(err);
   }
 
-  /** Sharded: brings the store's replica of the weights to the current version (before they are read). */
-  async syncWeights(): Promise<void> {
+  /**
+   * Sharded: brings the store's replica of the weights to the current version (before they are read);
+   * resolves with the bytes each shard has moved so far (undefined with one server).
+   */
+  async syncWeights(): Promise<GatheredState['traffic'] | undefined> {
     const shards = this.d.shards;
-    if (!shards) return;
+    if (!shards) return undefined;
     const g = await shards.gather(false);
     if (g.version !== this.d.store.version) throw new CoordinatorError('PS_ERR_SHARD_MISMATCH', `the shards are at version ${g.version}, the coordinator at ${this.d.store.version}`);
     this.d.store.adopt(g.weights);
+    return g.traffic;
   }
 
   private fail(err: unknown): void {

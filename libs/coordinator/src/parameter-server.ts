@@ -15,8 +15,7 @@ import { Coordinator } from './coordinator';
 import type { CoordinatorEvents, RunTotals } from './coordinator-events';
 import { keyRanges } from './key-ranges';
 import { ParameterStore } from './parameter-store';
-import type { ShardPlane } from './shard-plane';
-import { ShardPlane as Plane } from './shard-plane';
+import { ShardPlane } from './shard-plane';
 import { weightsCodec } from './server-options';
 import type { ServerOptions } from './server-options';
 import type { ListeningTransport } from './ws-transport';
@@ -144,7 +143,7 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
   if (restored && options.shards.length > 0 && restored.store.weights.length === store.size) store.restore(restored.store);
   let shards: ShardPlane | undefined;
   if (options.shards.length > 0) {
-    shards = await Plane.connect(
+    shards = await ShardPlane.connect(
       {
         urls: options.shards,
         token: options.token,
@@ -159,10 +158,10 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
       },
       { runId, ranges: keyRanges(manifest.entries.map((e) => e.size), options.shards.length), state: store.snapshot(), learningRate: run.learningRate, mask },
       log,
+      clock,
     );
     log.info('parameter shards ready', { shards: shards.count, ranges: shards.routes.map((r) => `${r.start}..${r.end}`).join(' ') });
   }
-  let lastTraffic: ServerResult['shardTraffic'];
   const evaluate = async (weights: Float32Array): Promise<EvaluationReport> => {
     setFlatWeights(model, weights);
     calibrateBatchNorm(model, deps.data.train);
@@ -220,11 +219,8 @@ export async function startParameterServer(options: ServerOptions, deps: ServerD
   const done = coordinator.done.then(
     async (totals): Promise<ServerResult> => {
       try {
-        if (shards) {
-          const g = await shards.gather(false);
-          store.adopt(g.weights);
-          lastTraffic = g.traffic;
-        }
+        // Sharded: the final weights (and what each shard moved) from the shards.
+        const lastTraffic = await coordinator.syncWeights();
         const fromRun = coordinator.report;
         const report = fromRun ?? (await evaluate(store.weights));
         // evaluate() has just left the model at these weights with their batch norm statistics;

@@ -33,14 +33,13 @@ export class PushLedger {
   /** Judges `msg` from `m` (and, when it is the batch `m` has in flight, closes that batch). */
   judge(m: Member, msg: Push, now: number): PushVerdict {
     m.stats.pushes++;
+    const { full, packed, sliced } = this.o.sizes;
+    // Sharded, the gradient goes to the shards and the push here is its header; otherwise it carries one.
+    if ((sliced === true) !== (msg.grad === undefined)) return this.badShape(m, 'PROTO_ERR_BAD_SHAPE');
     try {
-      const { full, packed, sliced } = this.o.sizes;
-      if (sliced === true || !msg.grad) {
-        if (sliced !== true || msg.grad) return this.badShape(m, 'PROTO_ERR_BAD_SHAPE');
-      } else checkTensorLength(msg.grad, msg.grad.length === packed ? packed : full);
+      if (msg.grad) checkTensorLength(msg.grad, msg.grad.length === packed ? packed : full);
     } catch (err) {
-      m.stats.rejected++;
-      return { kind: 'bad-shape', code: (isCodedError(err) ? err.code : 'PROTO_ERR_BAD_SHAPE') as ProtocolErrorCode };
+      return this.badShape(m, (isCodedError(err) ? err.code : 'PROTO_ERR_BAD_SHAPE') as ProtocolErrorCode);
     }
     if (msg.workerId !== m.workerId) {
       // The connection's join decides who it is; a push naming someone else is refused, not re-attributed.

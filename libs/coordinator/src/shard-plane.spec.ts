@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { silentLogger } from '@dtrain/common';
+import { silentLogger, systemClock } from '@dtrain/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ParameterStore } from './parameter-store';
 import type { RunningShard } from './shard-server';
@@ -44,7 +44,7 @@ describe('ShardPlane.connect', () => {
     const early = await startShard({ ...DEFAULT_SHARD_OPTIONS, token: TOKEN });
     shards.push(early);
     const port = await freePort();
-    const connecting = ShardPlane.connect(opts([early.url, `ws://127.0.0.1:${port}`]), init(10, 2), silentLogger);
+    const connecting = ShardPlane.connect(opts([early.url, `ws://127.0.0.1:${port}`]), init(10, 2), silentLogger, systemClock());
     await new Promise((r) => setTimeout(r, 1_200));
     shards.push(await startShard({ ...DEFAULT_SHARD_OPTIONS, token: TOKEN, port }));
     const plane = await connecting;
@@ -64,7 +64,7 @@ describe('ShardPlane.connect', () => {
     const live = await startShard({ ...DEFAULT_SHARD_OPTIONS, token: TOKEN });
     shards.push(live);
     const port = await freePort();
-    await expect(ShardPlane.connect(opts([`ws://127.0.0.1:${port}`, live.url], 1_500), init(10, 2), silentLogger)).rejects.toMatchObject({ code: 'PS_ERR_SHARD_LOST' });
+    await expect(ShardPlane.connect(opts([`ws://127.0.0.1:${port}`, live.url], 1_500), init(10, 2), silentLogger, systemClock())).rejects.toMatchObject({ code: 'PS_ERR_SHARD_LOST' });
     // The live shard saw its coordinator go and closed the slice it had opened.
     await new Promise((r) => setTimeout(r, 200));
     expect(live.version).toBe(-1);
@@ -74,7 +74,7 @@ describe('ShardPlane.connect', () => {
     const other = await startShard({ ...DEFAULT_SHARD_OPTIONS, token: 'another-token-0123456789' });
     shards.push(other);
     const t0 = Date.now();
-    await expect(ShardPlane.connect(opts([other.url], 10_000), init(4, 1), silentLogger)).rejects.toMatchObject({ code: 'PS_ERR_SHARD_LOST' });
+    await expect(ShardPlane.connect(opts([other.url], 10_000), init(4, 1), silentLogger, systemClock())).rejects.toMatchObject({ code: 'PS_ERR_SHARD_LOST' });
     expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });

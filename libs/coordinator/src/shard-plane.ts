@@ -1,4 +1,4 @@
-import type { Logger } from '@dtrain/common';
+import type { Clock, Logger } from '@dtrain/common';
 import type { Message, Receipt, ShardRoute, SliceState, UpdatePart } from '@dtrain/protocol';
 import { PROTOCOL_VERSION, bearerHeader, decodeMessage, encodeMessage } from '@dtrain/protocol';
 import type { OptimizerState } from '@dtrain/training';
@@ -59,8 +59,6 @@ export class ShardPlane {
   private requestId = 0;
   private readonly fetches = new Map<number, { replies: (SliceState | undefined)[]; left: number; resolve: (s: SliceState[]) => void; reject: (e: unknown) => void }>();
   private closed = false;
-  /** Bytes the coordinator sent to and received from its shards (control only: verdicts, receipts, fetches). */
-  readonly traffic = { bytesIn: 0, bytesOut: 0 };
 
   private constructor(
     private readonly opts: ShardPlaneOptions,
@@ -68,6 +66,7 @@ export class ShardPlane {
     /** Key of the members' tickets: shards check them, only this coordinator can make them. */
     private readonly ticketKey: string,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {}
 
   /** The shards' places, as workers are told them. */
@@ -88,38 +87,46 @@ export class ShardPlane {
    * Connects to every shard and opens its slice of `state` (weights and optimizer state at
    * `state.version`); resolves once every shard is ready at that version.
    */
-  static async connect(opts: ShardPlaneOptions, init: { runId: string; ranges: readonly KeyRange[]; state: ParameterStoreState; learningRate: number; mask: Uint8Array | undefined }, log: Logger): Promise<ShardPlane> {
+  static async connect(
+    opts: ShardPlaneOptions,
+    init: { runId: string; ranges: readonly KeyRange[]; state: ParameterStoreState; learningRate: number; mask: Uint8Array | undefined },
+    log: Logger,
+    clock: Clock,
+  ): Promise<ShardPlane> {
     if (opts.urls.length !== init.ranges.length) throw new CoordinatorError('PS_ERR_BAD_OPTION', `${opts.urls.length} shard URLs for ${init.ranges.length} key ranges`, { field: 'shards' });
     const ticketKey = newTicketKey();
-    const opened = await Promise.allSettled(opts.urls.map((url, index) => openLink(opts, url, index, { ...init, ticketKey }, log)));
+    // The clock's timers do not hold the process open; between two tries at a shard that is not
+    // listening yet nothing else may, so the wait holds it (as a reconnecting worker does).
+    const keepAlive = setInterval(() => undefined, 60_000);
+    const opened = await Promise.allSettled(opts.urls.map((url, index) => openLink(opts, url, index, { ...init, ticketKey }, log, clock))).finally(() => clearInterval(keepAlive));
     const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) {
       // The shards that did open must not keep this process (or their slices) alive.
       for (const o of opened) if (o.status === 'fulfilled') o.value.ws.terminate();
       throw failed.reason;
     }
-    return new ShardPlane(opts, opened.map((o) => (o as PromiseFulfilledResult<Link>).value), ticketKey, log);
+    return new ShardPlane(opts, opened.map((o) => (o as PromiseFulfilledResult<Link>).value), ticketKey, log, clock);
   }
 
   /** Wires receipts and losses to their owner; until then nothing is read. */
   listen(events: ShardPlaneEvents): void {
     this.events = events;
     for (const l of this.links) {
-      let heard = Date.now();
-      l.ws.on('pong', () => (heard = Date.now()));
-      const ping = setInterval(() => {
-        if (Date.now() - heard > this.opts.silentTimeoutMs) {
-          clearInterval(ping);
-          this.log.error('a shard stopped answering', { shard: l.index, silentMs: Date.now() - heard });
+      const clock = this.clock;
+      let heard = clock.monotonic();
+      l.ws.on('pong', () => (heard = clock.monotonic()));
+      const ping = clock.setInterval(() => {
+        if (clock.monotonic() - heard > this.opts.silentTimeoutMs) {
+          clock.clearInterval(ping);
+          this.log.error('a shard stopped answering', { shard: l.index, silentMs: clock.monotonic() - heard });
           l.ws.terminate();
           return;
         }
         if (l.ws.readyState === WebSocket.OPEN) l.ws.ping();
       }, this.opts.pingMs);
-      ping.unref();
-      l.ws.once('close', () => clearInterval(ping));
+      l.ws.once('close', () => clock.clearInterval(ping));
       l.ws.on('message', (data: Buffer) => {
-        heard = Date.now();
+        heard = clock.monotonic();
         this.message(l, data);
       });
       l.ws.on('close', (code, reason) => {
@@ -213,13 +220,11 @@ export class ShardPlane {
     const frame = encodeMessage(msg);
     for (const l of this.links) {
       if (l.ws.readyState !== WebSocket.OPEN) continue;
-      this.traffic.bytesOut += frame.byteLength;
       l.ws.send(frame, { binary: true });
     }
   }
 
   private message(l: Link, data: Buffer): void {
-    this.traffic.bytesIn += data.byteLength;
     let msg: Message;
     try {
       msg = decodeMessage(data);
@@ -268,6 +273,7 @@ function openLink(
   index: number,
   init: { runId: string; ranges: readonly KeyRange[]; state: ParameterStoreState; learningRate: number; mask: Uint8Array | undefined; ticketKey: string },
   log: Logger,
+  clock: Clock,
 ): Promise<Link> {
   const range = init.ranges[index]!;
   const size = range.end - range.start;
@@ -275,18 +281,18 @@ function openLink(
   const state = new Float32Array(size * (1 + slotNames.length));
   state.set(init.state.weights.subarray(range.start, range.end));
   slotNames.forEach((n, k) => state.set(init.state.optimizer.slots[n]!.subarray(range.start, range.end), (k + 1) * size));
-  const deadline = Date.now() + opts.connectTimeoutMs;
+  const deadline = clock.monotonic() + opts.connectTimeoutMs;
   return new Promise<Link>((resolve, reject) => {
     let ws: WebSocket | undefined;
     let settled = false;
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       ws?.terminate();
       fail(`did not open its slice within ${opts.connectTimeoutMs} ms`);
     }, opts.connectTimeoutMs);
     const fail = (why: string): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       ws?.terminate();
       reject(new CoordinatorError('PS_ERR_SHARD_LOST', `shard ${index} (${url}): ${why}`));
     };
@@ -299,9 +305,9 @@ function openLink(
       // An HTTP answer to the upgrade (401: the token) is the shard's word, not a shard still starting.
       socket.once('unexpected-response', (_req, res) => fail(`refused the connection (HTTP ${res.statusCode ?? '?'})`));
       socket.once('error', (err) => {
-        if (opened || Date.now() + RETRY_MS >= deadline) return fail(err.message);
+        if (opened || clock.monotonic() + RETRY_MS >= deadline) return fail(err.message);
         log.debug('shard not reachable yet; trying again', { shard: index, url, error: err.message });
-        setTimeout(attempt, RETRY_MS).unref();
+        clock.setTimeout(attempt, RETRY_MS);
       });
       socket.once('open', () => {
         opened = true;
@@ -340,7 +346,7 @@ function openLink(
         if (msg.type !== 'shard-ready' || msg.index !== index || msg.version !== init.state.version) return fail(`answered ${msg.type} instead of being ready at version ${init.state.version}`);
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         socket.removeAllListeners('error');
         socket.removeAllListeners('close');
         log.info('shard ready', { shard: index, url, start: range.start, end: range.end, version: msg.version });
