@@ -1,5 +1,5 @@
 export type { ServerOptions } from './server-options';
-export { DEFAULT_SERVER_OPTIONS, isLoopback, resolveServerOptions, ServerConfigError, weightsCodec } from './server-options';
+export { DEFAULT_SERVER_OPTIONS, isLoopback, listenRules, resolveServerOptions, ServerConfigError, weightsCodec } from './server-options';
 export type { RunningServer, ServerDeps, ServerResult } from './parameter-server';
 export { startParameterServer } from './parameter-server';
 export type { CoordinatorEvents, StepEvent, AppliedPush } from './coordinator-events';

@@ -152,6 +152,18 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/**
+ * The listening rules every dtrain listener keeps (the server, a shard): without --host, every
+ * interface with a token and this machine only without one; a token shorter than the floor is no
+ * authentication; an address other machines reach needs a token unless the network is declared
+ * trusted. Each caller says why in its own words.
+ */
+export const listenRules = {
+  defaultHost: (token: string | undefined): string => (token === undefined ? '127.0.0.1' : DEFAULT_SERVER_OPTIONS.host),
+  tooShort: (token: string | undefined, minLength: number): boolean => token !== undefined && token.length < minLength,
+  exposedWithoutToken: (host: string, token: string | undefined, insecure: boolean): boolean => token === undefined && !isLoopback(host) && !insecure,
+};
+
 /** The codec of the weight deltas sent down: `weightsCompression`, or the gradients' when unset. */
 export function weightsCodec(o: Pick<ServerOptions, 'compression' | 'weightsCompression'>): string {
   return o.weightsCompression ?? o.compression;
@@ -199,11 +211,11 @@ export function resolveServerOptions(partial: Partial<Omit<ServerOptions, 'run'>
   }
   if (o.shares !== 'even' && o.shares !== 'throughput') bad('shares', 'must be even or throughput');
   if (!(SHARD_STRATEGIES as readonly string[]).includes(o.shardStrategy)) bad('shardStrategy', `must be one of ${SHARD_STRATEGIES.join(', ')}`);
-  if (partial.host === undefined) o.host = o.token === undefined ? '127.0.0.1' : DEFAULT_SERVER_OPTIONS.host;
+  if (partial.host === undefined) o.host = listenRules.defaultHost(o.token);
   int('minTokenLength', 1, 4096);
-  if (o.token !== undefined && o.token.length < o.minTokenLength)
-    bad('token', `must be at least ${o.minTokenLength} characters (e.g. head -c 32 /dev/urandom | base64), got ${o.token.length}`);
-  if (o.token === undefined && !isLoopback(o.host) && !o.insecure)
+  if (listenRules.tooShort(o.token, o.minTokenLength))
+    bad('token', `must be at least ${o.minTokenLength} characters (e.g. head -c 32 /dev/urandom | base64), got ${o.token!.length}`);
+  if (listenRules.exposedWithoutToken(o.host, o.token, o.insecure))
     throw new ServerConfigError(
       'PS_ERR_INSECURE_BIND',
       `refusing to listen on ${o.host} without a token: anyone who reaches it could join and push gradients. Give --token-file (or DTRAIN_TOKEN), listen on 127.0.0.1, or pass --insecure on a trusted network`,

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_SERVER_OPTIONS, DEFAULT_SHARD_OPTIONS, isLoopback, startShard } from '@dtrain/coordinator';
+import { DEFAULT_SERVER_OPTIONS, DEFAULT_SHARD_OPTIONS, listenRules, startShard } from '@dtrain/coordinator';
 import { cliConsole, intArg, logLevelOf, resolveToken } from '@dtrain/cli-kit';
 
 interface ShardFlags {
@@ -38,11 +38,11 @@ export function shardCommand(): Command {
     .option('--log-format <format>', 'auto | pretty | json')
     .action(async (flags: ShardFlags) => {
       const token = resolveToken(flags);
-      // The same floor as the server's (--min-token-length's default): a guessable token is no authentication.
-      if (token !== undefined && token.length < DEFAULT_SERVER_OPTIONS.minTokenLength)
-        throw new InvalidArgumentError(`the token must be at least ${DEFAULT_SERVER_OPTIONS.minTokenLength} characters (e.g. head -c 32 /dev/urandom | base64), got ${token.length}`);
-      const host = flags.host ?? (token === undefined ? '127.0.0.1' : '0.0.0.0');
-      if (token === undefined && !isLoopback(host) && !flags.insecure)
+      // The server's rules, with its default token floor (--min-token-length).
+      const floor = DEFAULT_SERVER_OPTIONS.minTokenLength;
+      if (listenRules.tooShort(token, floor)) throw new InvalidArgumentError(`the token must be at least ${floor} characters (e.g. head -c 32 /dev/urandom | base64), got ${token!.length}`);
+      const host = flags.host ?? listenRules.defaultHost(token);
+      if (listenRules.exposedWithoutToken(host, token, flags.insecure))
         throw new InvalidArgumentError(`refusing to listen on ${host} without a token: anyone who reaches it could open the shard. Give --token-file (or DTRAIN_TOKEN), listen on 127.0.0.1, or pass --insecure`);
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
       if (flags.maxHeldPerWorker < 1) throw new InvalidArgumentError('--max-held-per-worker must be at least 1');

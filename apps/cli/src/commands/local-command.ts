@@ -4,7 +4,7 @@ import { superviseLocalWorkers, workerLogFormatFor } from '../local-workers';
 import type { ShardProcesses } from '../shard-processes';
 import { spawnShards } from '../shard-processes';
 import { isCodedError } from '@dtrain/common';
-import { addCommonFlags, cliConsole, intArg, logFormatOf, logLevelOf, printSummary } from '@dtrain/cli-kit';
+import { addCommonFlags, cliConsole, intArg, logFormatOf, logLevelOf, printSummary, resolveToken } from '@dtrain/cli-kit';
 import type { ServerFlags } from '@dtrain/server-runtime';
 import { addServerFlags, launchServer, securityWarnings, serverOptionsFromFlags } from '@dtrain/server-runtime';
 
@@ -25,8 +25,7 @@ export function localCommand(): Command {
       const workerLogFormat = workerLogFormatFor(logFormatOf(flags));
       let shards: ShardProcesses | undefined;
       if (flags.servers > 1) {
-        const resolvedToken = token ?? serverOptionsFromFlags(flags).token;
-        shards = await spawnShards(flags.servers, { token: resolvedToken, logLevel: flags.json ? 'error' : 'warn', logFormat: workerLogFormat, log });
+        shards = await spawnShards(flags.servers, { token: token ?? resolveToken(flags), logLevel: flags.json ? 'error' : 'warn', logFormat: workerLogFormat, log });
       }
       try {
         let options = serverOptionsFromFlags(flags, { ...(token ? { token } : {}), ...(shards ? { shards: shards.urls } : {}) });
