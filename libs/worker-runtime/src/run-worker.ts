@@ -69,8 +69,8 @@ interface Session {
   shards: ShardLinks | undefined;
   /** With frozen layers and a server that takes them: pushes carry only the weights that train, packed here. */
   packing: { layout: TrainableLayout; packed: Float32Array } | undefined;
-  /** The weights this worker holds, kept in step with the server's replica of them (libs/weights-sync). */
-  downlink: WeightsApplier;
+  /** One server: the weights this worker holds, kept in step with the server's replica of them (libs/weights-sync). Sharded: `shards` holds them. */
+  downlink: WeightsApplier | undefined;
   /** Per un-acknowledged lossy push: what it carried of each slice's residual (restored if the server refuses it). */
   carried: Map<number, Float32Array[]>;
 }
@@ -165,7 +165,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       slices,
       shards: w.shards ? openShards(w) : undefined,
       packing: layout ? { layout, packed: new Float32Array(layout.size) } : undefined,
-      downlink: new WeightsApplier(manifest.totalSize, (weights) => setFlatWeights(model, weights), layout),
+      downlink: w.shards ? undefined : new WeightsApplier(manifest.totalSize, (weights) => setFlatWeights(model, weights), layout),
       carried: new Map(),
     };
     log.info('joined', { runId: w.runId, dataset: w.dataset, mode: w.mode.kind, compression: w.compression, params: manifest.totalSize });
@@ -188,10 +188,10 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
       const t0 = performance.now();
       setFlatWeights(s.model, s.shards.current());
       result.weightsMs += performance.now() - t0;
-    } else if (s.downlink.version !== w.baseVersion) {
+    } else if (s.downlink?.version !== w.baseVersion) {
       // Our weights drifted from the server's idea of them (a delta we could not apply). Without a push
       // the step would wait for us forever; a fresh connection re-homes the batch and brings full weights.
-      log.warn('work for weights this worker does not hold; reconnecting to resynchronise', { have: s.downlink.version, want: w.baseVersion });
+      log.warn('work for weights this worker does not hold; reconnecting to resynchronise', { have: s.downlink?.version, want: w.baseVersion });
       ws?.close(CLOSE_CODES.resync, 'resync weights');
       return;
     }
@@ -249,7 +249,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
         log.debug('assigned', { epoch: msg.epoch, shard: msg.shard, members: msg.members });
         return;
       case 'weights': {
-        if (!session) return;
+        if (!session?.downlink) return;
         const t0 = performance.now();
         if (session.downlink.apply(msg) === 'resync') {
           log.warn('weights of the trainable layers only, without the frozen ones to go with them; reconnecting to resynchronise');
@@ -309,7 +309,7 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
             host: host.host,
             trainableLayout: true,
           },
-          ...(session && session.downlink.version >= 0 ? { resumeFrom: { version: session.downlink.version, step: result.steps } } : {}),
+          ...(session?.downlink && session.downlink.version >= 0 ? { resumeFrom: { version: session.downlink.version, step: result.steps } } : {}),
           // Proves this is the member whose connection may still look alive to the server.
           ...(session?.welcome.session !== undefined ? { session: session.welcome.session } : {}),
         });
