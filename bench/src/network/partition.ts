@@ -22,9 +22,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Child } from './child';
-import { DTRAIN, PORT, TOKEN, WORKER_PROCESS, start, startShards } from './run-point';
+import { PORT, TOKEN, WORKER_PROCESS, start, startServer, startShards } from './run-point';
 import { sh } from './sh';
-import { SERVER_IP, SERVER_NS, WORKER_NS, createTopology, destroyTopology, workerIp } from './topology';
+import { SERVER_IP, WORKER_NS, createTopology, destroyTopology, workerIp } from './topology';
 import type { WorkerProcessReport, WorkerProcessSpec } from './worker-process';
 
 export type PartitionScenario = 'worker-lost' | 'worker-wait' | 'shard';
@@ -107,42 +107,15 @@ export async function runPartition(o: PartitionOptions): Promise<PartitionResult
   const children: Child[] = [];
   try {
     const urls = await startShards(shards, children);
-    const server = start('server', SERVER_NS, [
-      '--initial-old-space-size=256',
-      DTRAIN,
-      'server',
-      '--host',
-      SERVER_IP,
-      '--port',
-      String(PORT),
-      '--workers',
-      String(o.workers),
-      '--dataset',
-      'mnist',
-      '--model',
-      'cnn',
-      '--epochs',
-      String(o.epochs),
-      '--train-limit',
-      String(o.trainLimit),
-      '--test-limit',
-      '100',
-      '--batch-size',
-      '64',
+    const flags = [
       '--compression',
       'int4',
       '--weights-compression',
       'int2',
       ...(heartbeat ? ['--heartbeat-ms', String(heartbeat.ms), '--heartbeat-timeout-ms', String(heartbeat.timeoutMs)] : []),
       ...(urls.length > 0 ? ['--shards', urls.join(',')] : []),
-      '--out',
-      outDir,
-      '--json',
-      '--log-level',
-      'error',
-    ]);
-    children.push(server);
-    await server.waitForStderr(/\(port \d+\)/, 120_000);
+    ];
+    const server = await startServer({ workers: o.workers, model: 'cnn', epochs: o.epochs, trainLimit: o.trainLimit, batch: 64, flags, outDir }, children);
     const spec: WorkerProcessSpec = {
       serverUrl: `ws://${SERVER_IP}:${PORT}`,
       token: TOKEN,

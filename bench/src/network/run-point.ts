@@ -111,6 +111,48 @@ export async function startShards(count: number, children: Child[]): Promise<str
   return urls;
 }
 
+/**
+ * `dtrain server` in the server namespace, BSP on full MNIST at batch `batch` per worker, with the
+ * run's own flags after the common ones; resolves once it listens.
+ */
+export async function startServer(
+  o: { workers: number; model: string; epochs: number; trainLimit: number; batch: number; flags: string[]; outDir: string },
+  children: Child[],
+): Promise<Child> {
+  const server = start('server', SERVER_NS, [
+    '--initial-old-space-size=256',
+    DTRAIN,
+    'server',
+    '--host',
+    SERVER_IP,
+    '--port',
+    String(PORT),
+    '--workers',
+    String(o.workers),
+    '--dataset',
+    'mnist',
+    '--model',
+    o.model,
+    '--epochs',
+    String(o.epochs),
+    '--train-limit',
+    String(o.trainLimit),
+    '--test-limit',
+    '100',
+    '--batch-size',
+    String(o.batch),
+    ...o.flags,
+    '--out',
+    o.outDir,
+    '--json',
+    '--log-level',
+    'error',
+  ]);
+  children.push(server);
+  await server.waitForStderr(/\(port \d+\)/, 120_000);
+  return server;
+}
+
 export async function runPoint(spec: PointSpec): Promise<PointRun> {
   const t0 = performance.now();
   const { epochs, trainLimit } = planData(spec.steps, spec.workers);
@@ -118,42 +160,15 @@ export async function runPoint(spec: PointSpec): Promise<PointRun> {
   const children: Child[] = [];
   try {
     const shardUrls = spec.shards > 1 ? await startShards(spec.shards, children) : [];
-    const server = start('server', SERVER_NS, [
-      '--initial-old-space-size=256',
-      DTRAIN,
-      'server',
-      '--host',
-      SERVER_IP,
-      '--port',
-      String(PORT),
-      '--workers',
-      String(spec.workers),
-      '--dataset',
-      'mnist',
-      '--model',
-      spec.model,
-      '--epochs',
-      String(epochs),
-      '--train-limit',
-      String(trainLimit),
-      '--test-limit',
-      '100',
-      '--batch-size',
-      String(BATCH),
+    const flags = [
       ...compressionFlags(spec.compression),
       // Many workers on one busy machine: a heartbeat may be late without the worker being lost.
       '--heartbeat-timeout-ms',
       '60000',
       ...(shardUrls.length > 0 ? ['--shards', shardUrls.join(',')] : []),
-      // The trained model is not what is measured: keep it out of the repository.
-      '--out',
-      path.join(os.tmpdir(), 'dtrain-network-bench'),
-      '--json',
-      '--log-level',
-      'error',
-    ]);
-    children.push(server);
-    await server.waitForStderr(/\(port \d+\)/, 120_000);
+    ];
+    // The trained model is not what is measured: keep it out of the repository.
+    const server = await startServer({ workers: spec.workers, model: spec.model, epochs, trainLimit, batch: BATCH, flags, outDir: path.join(os.tmpdir(), 'dtrain-network-bench') }, children);
     // Shards are open and idle now: what they use from here on is the run's (start-up left out).
     const shardChildren = children.filter((c) => c.name.startsWith('shard'));
     for (const sh of shardChildren) sh.sample();
