@@ -63,6 +63,42 @@ describe('losing the server (real processes)', () => {
     expect((await readdir(ckpt)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('a sharded run resumed with another number of shards: the same workers carry on, their sessions cut anew, every sample once', async () => {
+    const port = await freePort();
+    const ckpt = await cluster.tempDir('ckpt-shards');
+    const out = await cluster.tempDir('out-shards');
+    const env = { DTRAIN_TOKEN: 'resume-shards-token-0123456789' };
+    const shard = async (i: number): Promise<string> => {
+      const p = cluster.spawn(`shard-${i}`, ['shard', '--port', '0', '--log-level', 'warn'], env);
+      return `ws://127.0.0.1:${(await p.waitFor(/\(port (\d+)\)/, 60_000))[1]}`;
+    };
+    const urls = [await shard(1), await shard(2), await shard(3)];
+    const args = [...SMALL_RUN, '--port', String(port), '--workers', '2', '--epochs', '2', '--train-limit', String(TRAIN), '--test-limit', '300', '--checkpoint-every', String(CHECKPOINT_EVERY), '--checkpoint-seconds', '0', '--log-level', 'info'];
+    const first = await cluster.server([...args, '--checkpoint-dir', ckpt, '--shards', urls.slice(0, 2).join(',')], 'sharded-server-1', env);
+    const workers = ['s1', 's2'].map((id) => cluster.worker(first.url, id, ['--give-up-ms', '120000'], env));
+    await eventually(async () => {
+      const r = await readyz(port);
+      return r && r.epoch === 1 && r.version >= STEPS_PER_EPOCH + CHECKPOINT_EVERY + 1 ? r : undefined;
+    }, 180_000, 'the second epoch', 20);
+    first.proc.kill('SIGKILL');
+    await first.proc.exited;
+
+    // The checkpoint is the whole model at one version: three shards take it up where two left it.
+    const second = await cluster.server([...args, '--resume', ckpt, '--out', out, '--json', '--shards', urls.join(',')], 'sharded-server-2', env);
+    expect((await second.proc.exit(240_000)).code).toBe(0);
+    const summary = second.proc.lastJson();
+    expect(summary['servers']).toBe(3);
+    for (const w of workers) {
+      expect((await w.exit(30_000)).code).toBe(0);
+      expect(w.logs('the run is sliced otherwise now: starting the session afresh').length).toBeGreaterThanOrEqual(1);
+      expect(w.lastJson()['reason']).toBe('finished');
+    }
+    expect(summary['version']).toBe(2 * STEPS_PER_EPOCH);
+    const audit = auditAppliedLog(await readAppliedLog(out));
+    expect(audit.duplicateKeys).toEqual([]);
+    expect(audit.samplesPerEpoch).toEqual({ 0: TRAIN, 1: TRAIN });
+  });
+
   it('ASP checkpoints mid-epoch too: resume continues with in-flight batches put back, every sample applied once', async () => {
     const port = await freePort();
     const ckpt = await cluster.tempDir('ckpt-asp');

@@ -135,7 +135,12 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
   const setup = async (w: Welcome): Promise<void> => {
     const cfg = validateModelConfig(w.model);
     if (!data || data.spec !== w.dataset) data = { spec: w.dataset, splits: await loadData(w.dataset) };
-    if (session && session.welcome.runId === w.runId) {
+    // Same run, but its weights cut otherwise (resumed with another number of shards, or with none):
+    // the per-slice residuals and weights no longer fit, so the session starts afresh (full weights follow).
+    const sameRun = session?.welcome.runId === w.runId;
+    const sameSlicing = session !== undefined && slicing(session.welcome) === slicing(w);
+    if (sameRun && !sameSlicing) log.info('the run is sliced otherwise now: starting the session afresh', { shards: w.shards?.length ?? 1 });
+    if (session && sameRun && sameSlicing) {
       // Same run after a reconnect: keep the model and the error-feedback residual. Acks of pushes sent
       // before the drop will not come, and whether they were applied is unknown: forget them.
       session.welcome = w;
@@ -362,6 +367,9 @@ export function startWorker(opts: WorkerOptions, deps: WorkerDeps = {}): Running
     },
   };
 }
+
+/** How a welcome cuts the weights over servers: its shard ranges (or one server). */
+const slicing = (w: Welcome): string => JSON.stringify(w.shards?.map((r) => [r.start, r.end]) ?? null);
 
 /** Pushes whose fate is still unknown; more than this means acks are not coming (a lost connection). */
 const MAX_UNACKED_CARRIED = 16;
